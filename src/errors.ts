@@ -10,7 +10,7 @@ export const ERROR_CODES = {
   WEBHOOK_REDIRECT: 'the webhook answered a 3xx; redirects are not followed',
   WEBHOOK_TIMEOUT: 'the webhook did not answer within its timeout',
   WEBHOOK_NETWORK: 'the webhook could not be reached (DNS, connect, reset, TLS)',
-  WEBHOOK_INVALID_REQUEST: 'the URL, a header, the secret or the webhook-id is malformed; retrying will not help',
+  WEBHOOK_INVALID_REQUEST: 'the URL, a header, the secret or the webhook-id is malformed (no retry)',
   PAYLOAD_PARSE_TIMEOUT: 'parsing the message took longer than its time budget',
   PAYLOAD_PARSE_FAILED: 'the message could not be parsed, or its parser crashed',
   PAYLOAD_LIMIT: 'the message exceeds a parse limit (parts, nesting, header size)',
