@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   PAYLOAD_PARSE_FAILED: 'the message could not be parsed, or its parser crashed',
   PAYLOAD_LIMIT: 'the message exceeds a parse limit (parts, nesting, header size)',
   RAW_MISSING: 'the raw message is gone from Redis (expired or flushed); the next poll fetches it again',
+  LEDGER_CORRUPT: 'a ledger entry in Redis is not one pophook wrote; its state is not guessed',
   LOCK_LOST: 'the mailbox lock expired or was taken by another session',
   REDIS_UNAVAILABLE: 'Redis refused or dropped a write the step depends on',
   MAILBOX_UNKNOWN: 'no mailbox with that id in the configuration',
