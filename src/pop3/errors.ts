@@ -15,6 +15,7 @@ export const POP3_ERROR_CODES = {
   POP3_AUTH_FAILED: 'the server rejected the credentials',
   POP3_AUTH_UNSUPPORTED: 'no authentication mechanism both sides support',
   POP3_SASL_FAILED: 'the SASL exchange broke (bad challenge, server signature mismatch)',
+  POP3_CREDENTIALS_MISSING: 'the chosen method needs a password or access token that was not given',
   POP3_IN_USE: 'the mailbox is locked by another session ([IN-USE]); try later',
   POP3_LOGIN_DELAY: 'the server asks for a longer delay between logins ([LOGIN-DELAY])',
   POP3_SYS_TEMP: 'the server has a temporary problem ([SYS/TEMP])',
