@@ -1,0 +1,270 @@
+// One signed POST to a webhook over a shared undici Agent (a keep-alive pool per origin), turned into
+// a result or a coded PophookError that says whether a retry can help. Redirects are never followed
+// (undici 7 follows none without its redirect interceptor). Neither the secret nor any header value
+// ever reaches an error or a log line: headers may carry tokens.
+import { Agent, type Dispatcher } from 'undici';
+import { PophookError } from '../errors.ts';
+import { type Logger, silentLogger } from '../ops/logger.ts';
+import { classifyStatus, parseRetryAfter, type StatusClass } from './policy.ts';
+import { type WebhookSecret, webhookHeaders } from './sign.ts';
+
+export interface WebhookTarget {
+  /** The webhook's id in the configuration (`webhooks.<id>`), carried in error details as `webhook`. */
+  id: string;
+  url: string;
+  secret: WebhookSecret;
+  /** Covers connect, request, response headers and reading the response body. */
+  timeoutMs: number;
+  /** Extra request headers; the Standard Webhooks ones, content-type and content-length are ours. */
+  headers: Record<string, string>;
+}
+
+export interface WebhookMessage {
+  /** The `webhook-id`: the same on every attempt. */
+  webhookId: string;
+  body: Buffer;
+  /** The attempt's time, now when omitted (each attempt is signed afresh). */
+  timestamp?: Date;
+}
+
+export interface SendResult {
+  status: number;
+  durationMs: number;
+}
+
+export interface WebhookSenderOptions {
+  logger?: Logger;
+  /** Idle keep-alive sockets are closed after this (undici's default; servers often allow 5 s). */
+  keepAliveTimeoutMs?: number;
+  /** At most this many sockets per origin; unlimited by default (the worker's concurrency bounds it). */
+  connectionsPerOrigin?: number;
+}
+
+const RESERVED_HEADERS = new Set([
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'content-type',
+  'content-length',
+]);
+// Up to this much of a response body is read so its socket can be reused; past it the socket is dropped.
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+const EXCERPT_CHARS = 200;
+const EXCERPT_BYTES = EXCERPT_CHARS * 4; // UTF-8 needs at most 4 bytes a character
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+type Details = Record<string, unknown>;
+
+export class WebhookSender {
+  readonly #agent: Agent;
+  readonly #logger: Logger;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: WebhookSenderOptions = {}) {
+    this.#logger = options.logger ?? silentLogger;
+    this.#agent = new Agent({
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+      keepAliveMaxTimeout: 10 * 60_000,
+      connections: options.connectionsPerOrigin ?? null,
+    });
+  }
+
+  /**
+   * POST `message` to `target`, signed with a fresh timestamp. Resolves on 2xx; otherwise rejects with a
+   * PophookError (WEBHOOK_HTTP_4XX, WEBHOOK_HTTP_RETRYABLE, WEBHOOK_REDIRECT, WEBHOOK_TIMEOUT,
+   * WEBHOOK_NETWORK, WEBHOOK_INVALID_REQUEST) whose details hold `webhook`, `webhookId` and, when an
+   * answer came, `status`, `bodyExcerpt` and maybe `retryAfterMs`. Rejects with `signal.reason` when the
+   * caller aborts.
+   */
+  async send(
+    target: WebhookTarget,
+    message: WebhookMessage,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<SendResult> {
+    const details: Details = { webhook: target.id, webhookId: message.webhookId };
+    const url = parseTarget(target.url, details);
+    const timestamp = Math.floor((message.timestamp?.getTime() ?? Date.now()) / 1000);
+    const headers = {
+      ...customHeaders(target.headers),
+      ...webhookHeaders(target.secret, message.webhookId, timestamp, message.body),
+    };
+    const deadline = startDeadline(target.timeoutMs, opts.signal);
+    const started = performance.now();
+    try {
+      const response = await this.#agent
+        .request({
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: 'POST',
+          headers,
+          body: message.body,
+          signal: deadline.signal,
+          headersTimeout: target.timeoutMs,
+          bodyTimeout: target.timeoutMs,
+        })
+        .catch((error: unknown) => {
+          throw requestError(error, deadline, opts.signal, details);
+        });
+      const verdict = classifyStatus(response.statusCode);
+      const kept = await drain(response.body, verdict === 'success' ? 0 : EXCERPT_BYTES);
+      const durationMs = Math.round(performance.now() - started);
+      this.#logger.debug({ ...details, status: response.statusCode, durationMs }, 'webhook answered');
+      if (verdict === 'success') return { status: response.statusCode, durationMs };
+      throw statusError(verdict, response, kept, { ...details, durationMs });
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Lets in-flight requests finish, then closes every socket. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#agent.close();
+    return this.#closing;
+  }
+}
+
+function parseTarget(raw: string, details: Details): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // undici would silently drop user:password@, so a URL carrying them is refused rather than half-used.
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
+    throw new PophookError('WEBHOOK_INVALID_REQUEST', 'the webhook URL is not a plain http(s) URL', {
+      details: { ...details, field: 'url' },
+    });
+  }
+  return url;
+}
+
+function customHeaders(headers: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!RESERVED_HEADERS.has(name.toLowerCase())) kept[name] = value;
+  }
+  return kept;
+}
+
+interface Deadline {
+  readonly signal: AbortSignal;
+  readonly timedOut: boolean;
+  dispose(): void;
+}
+
+/** One signal for the whole exchange: fires on the caller's abort or when `timeoutMs` has passed. */
+function startDeadline(timeoutMs: number, outer: AbortSignal | undefined): Deadline {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error('webhook timeout'));
+  }, timeoutMs);
+  const onAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    get timedOut() {
+      return timedOut;
+    },
+    dispose() {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/**
+ * Reads the body to its end (so the socket goes back to the pool) unless it is longer than
+ * DRAIN_LIMIT_BYTES, keeping only its first `keepBytes`. A body that breaks off (reset, timeout) is
+ * not an error here: the status already decided the outcome.
+ */
+async function drain(body: Dispatcher.ResponseData['body'], keepBytes: number): Promise<Buffer> {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let readBytes = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (keptBytes < keepBytes) {
+        const part = chunk.subarray(0, keepBytes - keptBytes);
+        kept.push(part);
+        keptBytes += part.length;
+      }
+      readBytes += chunk.length;
+      // Leaving the loop destroys the body, and undici closes that socket instead of reusing it.
+      if (readBytes > DRAIN_LIMIT_BYTES) break;
+    }
+  } catch {
+    // see above
+  }
+  return Buffer.concat(kept);
+}
+
+function statusError(
+  verdict: Exclude<StatusClass, 'success'>,
+  response: Dispatcher.ResponseData,
+  kept: Buffer,
+  base: Details,
+): PophookError {
+  const status = response.statusCode;
+  const details: Details = { ...base, status, bodyExcerpt: excerpt(kept) };
+  if (verdict === 'redirect') {
+    return new PophookError(
+      'WEBHOOK_REDIRECT',
+      `the webhook answered ${status}; redirects are not followed`,
+      {
+        details,
+      },
+    );
+  }
+  if (verdict === 'permanent') {
+    return new PophookError('WEBHOOK_HTTP_4XX', `the webhook answered ${status}`, { details });
+  }
+  // RFC 9110 §10.2.3; Standard Webhooks asks to honour it on 429 and 503.
+  if (status === 429 || status === 503) {
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now());
+    if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
+  }
+  return new PophookError('WEBHOOK_HTTP_RETRYABLE', `the webhook answered ${status}`, {
+    retryable: true,
+    details,
+  });
+}
+
+function requestError(
+  error: unknown,
+  deadline: Deadline,
+  outer: AbortSignal | undefined,
+  details: Details,
+): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const errorCode = typeof code === 'string' ? code : undefined;
+  if (deadline.timedOut || (errorCode !== undefined && TIMEOUT_CODES.has(errorCode))) {
+    return new PophookError('WEBHOOK_TIMEOUT', 'the webhook did not answer in time', {
+      retryable: true,
+      details: { ...details, errorCode },
+    });
+  }
+  if (outer?.aborted) return outer.reason;
+  if (errorCode === 'UND_ERR_INVALID_ARG') {
+    // No cause: undici's message could name what was wrong with a header, and headers may hold tokens.
+    return new PophookError('WEBHOOK_INVALID_REQUEST', 'the webhook request is malformed (URL or header)', {
+      details: { ...details, errorCode },
+    });
+  }
+  return new PophookError('WEBHOOK_NETWORK', 'the webhook could not be reached', {
+    retryable: true,
+    cause: error,
+    details: { ...details, errorCode },
+  });
+}
+
+function excerpt(bytes: Buffer): string {
+  // Control characters out, so an excerpt cannot forge log lines.
+  return bytes
+    .toString('utf8')
+    .replace(/[\x00-\x1f\x7f]+/g, ' ')
+    .slice(0, EXCERPT_CHARS);
+}
