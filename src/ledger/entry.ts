@@ -1,0 +1,71 @@
+// The shape of one ledger entry and its decoding from Redis. Entries are small JSON objects written only
+// by the Lua scripts in ledger-scripts.ts (a typical queued entry is ~90 bytes); anything else found in
+// the ledger hash is refused with LEDGER_CORRUPT rather than guessed at, because the poll session DELEs
+// on the strength of `state`.
+import { PophookError } from '../errors.ts';
+
+/** Absent (no entry) means never seen. See DESIGN.md "The ledger". */
+export type LedgerState = 'queued' | 'delivered' | 'dead';
+
+export interface LedgerError {
+  code: string;
+  status?: number;
+  /** Short, never a secret: truncated to REASON_MAX characters when stored. */
+  reason?: string;
+}
+
+export interface LedgerEntry {
+  state: LedgerState;
+  /** Epoch ms of the last state change. */
+  since: number;
+  size?: number;
+  webhookId?: string;
+  attempts?: number;
+  lastError?: LedgerError;
+  /** Epoch ms of the first 2xx. */
+  deliveredAt?: number;
+  /** HTTP status of the 2xx that made the entry delivered. */
+  status?: number;
+}
+
+export const REASON_MAX = 160;
+
+const STATES: ReadonlySet<string> = new Set(['queued', 'delivered', 'dead']);
+
+export function parseEntry(uidl: string, raw: string): LedgerEntry {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (cause) {
+    throw corrupt(uidl, cause);
+  }
+  if (typeof value !== 'object' || value === null) throw corrupt(uidl);
+  const entry = value as Record<string, unknown>;
+  if (typeof entry.state !== 'string' || !STATES.has(entry.state) || typeof entry.since !== 'number') {
+    throw corrupt(uidl);
+  }
+  return entry as unknown as LedgerEntry;
+}
+
+/** Script replies are states or 'absent'; anything else means the script and this code disagree. */
+export function parsePrevious(reply: unknown): LedgerState | 'absent' {
+  if (reply === 'absent' || (typeof reply === 'string' && STATES.has(reply))) {
+    return reply as LedgerState | 'absent';
+  }
+  throw new PophookError('LEDGER_CORRUPT', 'unexpected reply from a ledger script', {
+    details: { reply: String(reply) },
+  });
+}
+
+/** Lua scripts signal a bad entry with an error reply starting with LEDGER_CORRUPT. */
+export function mapScriptError(error: unknown, uidl: string): unknown {
+  if (error instanceof Error && error.message.includes('LEDGER_CORRUPT')) return corrupt(uidl, error);
+  return error;
+}
+
+function corrupt(uidl: string, cause?: unknown): PophookError {
+  return new PophookError('LEDGER_CORRUPT', 'a ledger entry is not one pophook wrote', {
+    cause,
+    details: { uidl },
+  });
+}

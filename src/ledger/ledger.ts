@@ -1,0 +1,180 @@
+// The UIDL ledger of each mailbox: one Redis hash, UIDL → entry, holding the state that decides what the
+// poll session may DELE (DESIGN.md "The one promise", "The ledger").
+//
+// The promise rests on three rules enforced inside Lua scripts (scripts.ts), never in JS read-then-write:
+// - `delivered` is written only by markDelivered, which callers invoke only after a 2xx;
+// - nothing turns `delivered` back into `queued` or `dead` (a redelivery after a lost ack, a late retry);
+// - entries are removed only while `delivered` (forgetDeleted after QUIT +OK, prune once the server stops
+//   listing them). A `queued` or `dead` entry whose UIDL the server no longer lists is KEPT with its raw:
+//   Gmail hides a message once retrieved in a session that ends with QUIT, and another client may delete
+//   one, so "not listed" never proves "delivered", and dropping the raw would lose the only copy.
+//
+// Large mailboxes: entries() uses HGETALL up to `scanThreshold` entries and HSCAN beyond it, so one huge
+// reply never blocks Redis; HSCAN may repeat a field (the Map absorbs it) and is not a point-in-time
+// snapshot, which is fine because every decision taken from it is re-checked inside a script.
+// Redis errors propagate as ioredis errors; a corrupt entry is a PophookError LEDGER_CORRUPT.
+import {
+  type LedgerEntry,
+  type LedgerState,
+  mapScriptError,
+  parseEntry,
+  parsePrevious,
+  REASON_MAX,
+} from './entry.ts';
+import { mailboxKeys } from './keys.ts';
+import { type RedisClient, type RunScript, scriptRunner } from './scripts.ts';
+
+export type { LedgerEntry, LedgerError, LedgerState } from './entry.ts';
+
+export interface LedgerOptions {
+  /** Above this many entries, entries() reads with HSCAN instead of HGETALL. Default 5 000. */
+  scanThreshold?: number;
+  /** Clock for `since`/`deliveredAt`, in epoch ms (tests). */
+  now?: () => number;
+}
+
+/** UIDLs per forget script call: bounds the script's run time and its KEYS array. */
+const FORGET_BATCH = 500;
+const HSCAN_COUNT = 1000;
+
+export class Ledger {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+  readonly #run: RunScript;
+  readonly #scanThreshold: number;
+  readonly #now: () => number;
+
+  constructor(redis: RedisClient, prefix: string, options: LedgerOptions = {}) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#run = scriptRunner(redis);
+    this.#scanThreshold = options.scanThreshold ?? 5000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async entries(mailbox: string): Promise<Map<string, LedgerEntry>> {
+    const key = mailboxKeys(this.#prefix, mailbox).ledger;
+    const result = new Map<string, LedgerEntry>();
+    if ((await this.#redis.hlen(key)) <= this.#scanThreshold) {
+      for (const [uidl, raw] of Object.entries(await this.#redis.hgetall(key))) {
+        result.set(uidl, parseEntry(uidl, raw));
+      }
+      return result;
+    }
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#redis.hscan(key, cursor, 'COUNT', HSCAN_COUNT);
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const uidl = flat[i]!;
+        result.set(uidl, parseEntry(uidl, flat[i + 1]!));
+      }
+      cursor = next;
+    } while (cursor !== '0');
+    return result;
+  }
+
+  async get(mailbox: string, uidl: string): Promise<LedgerEntry | undefined> {
+    const raw = await this.#redis.hget(mailboxKeys(this.#prefix, mailbox).ledger, uidl);
+    return raw === null ? undefined : parseEntry(uidl, raw);
+  }
+
+  /**
+   * absent|queued → queued; dead → queued only with `replay: true`; delivered stays delivered.
+   * Returns the previous state: the transition happened unless it is 'delivered', or 'dead' without replay.
+   * The raw message is left as it is (a replayed dead letter keeps its persistent raw until delivered).
+   */
+  async markQueued(
+    mailbox: string,
+    uidl: string,
+    info: { size: number; webhookId: string; replay?: boolean },
+  ): Promise<LedgerState | 'absent'> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    const args = [uidl, this.#now(), info.size, info.webhookId, info.replay ? '1' : '0'];
+    return this.#transition('ledgerQueue', [keys.ledger], args, uidl);
+  }
+
+  /**
+   * → delivered, and the raw message deleted, in one script. Call ONLY after the webhook answered 2xx.
+   * Idempotent; works from queued, dead (a replayed dead letter) and absent (the entry was pruned or
+   * flushed but the delivery happened: recording it lets the next session DELE). Returns the previous state.
+   */
+  async markDelivered(
+    mailbox: string,
+    uidl: string,
+    info: { status: number; attempts?: number },
+  ): Promise<LedgerState | 'absent'> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    const args = [uidl, this.#now(), info.status, info.attempts ?? ''];
+    return this.#transition('ledgerDeliver', [keys.ledger, keys.raw(uidl)], args, uidl);
+  }
+
+  /**
+   * absent|queued|dead → dead, the raw made persistent so a replay still has its bytes. Never overrides
+   * delivered (returns 'delivered' and changes nothing). `reason` is stored truncated: never pass a secret.
+   */
+  async markDead(
+    mailbox: string,
+    uidl: string,
+    info: { code: string; status?: number; reason: string; attempts?: number },
+  ): Promise<LedgerState | 'absent'> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    const reason = info.reason.slice(0, REASON_MAX);
+    const args = [uidl, this.#now(), info.code, info.status ?? '', reason, info.attempts ?? ''];
+    return this.#transition('ledgerDead', [keys.ledger, keys.raw(uidl)], args, uidl);
+  }
+
+  /** After QUIT +OK: removes the entries of these UIDLs that are still delivered. Returns how many. */
+  async forgetDeleted(mailbox: string, uidls: readonly string[]): Promise<number> {
+    return (await this.#forget(mailbox, uidls)).length;
+  }
+
+  /**
+   * Removes the delivered entries whose UIDL the server no longer lists (their work is done). Queued and
+   * dead entries are kept even when unlisted: see the file header. Returns the pruned UIDLs.
+   */
+  async prune(mailbox: string, listed: ReadonlySet<string>): Promise<string[]> {
+    const candidates: string[] = [];
+    for (const [uidl, entry] of await this.entries(mailbox)) {
+      if (entry.state === 'delivered' && !listed.has(uidl)) candidates.push(uidl);
+    }
+    return this.#forget(mailbox, candidates);
+  }
+
+  async counts(mailbox: string): Promise<Record<LedgerState, number>> {
+    const counts: Record<LedgerState, number> = { queued: 0, delivered: 0, dead: 0 };
+    for (const entry of (await this.entries(mailbox)).values()) counts[entry.state] += 1;
+    return counts;
+  }
+
+  async listDead(mailbox: string): Promise<Array<{ uidl: string; entry: LedgerEntry }>> {
+    const dead: Array<{ uidl: string; entry: LedgerEntry }> = [];
+    for (const [uidl, entry] of await this.entries(mailbox)) {
+      if (entry.state === 'dead') dead.push({ uidl, entry });
+    }
+    return dead;
+  }
+
+  async #forget(mailbox: string, uidls: readonly string[]): Promise<string[]> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    const removed: string[] = [];
+    for (let i = 0; i < uidls.length; i += FORGET_BATCH) {
+      const batch = uidls.slice(i, i + FORGET_BATCH);
+      const reply = await this.#run('ledgerForget', [keys.ledger, ...batch.map(keys.raw)], batch);
+      removed.push(...(reply as string[]));
+    }
+    return removed;
+  }
+
+  async #transition(
+    script: 'ledgerQueue' | 'ledgerDeliver' | 'ledgerDead',
+    keys: string[],
+    args: Array<string | number>,
+    uidl: string,
+  ): Promise<LedgerState | 'absent'> {
+    try {
+      return parsePrevious(await this.#run(script, keys, args));
+    } catch (error) {
+      throw mapScriptError(error, uidl);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// The Lua scripts behind the ledger, the raw store and the lock, and the one place that registers them on
+// an ioredis client. A script runs atomically in Redis, so each read-decide-write below cannot interleave
+// with another client's (DESIGN.md: "State changes that belong together happen atomically"). Every key a
+// script touches is passed in KEYS and carries the mailbox hash tag, so the scripts are legal in Redis
+// Cluster. Registration goes through ioredis `defineCommand`: EVALSHA, with EVAL when the server answers
+// NOSCRIPT (after a restart or SCRIPT FLUSH).
+import type { Cluster, Redis } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+
+// Shared by the ledger scripts. An entry is a JSON object with at least `state` and `since`; `since` moves
+// only when the state changes. A corrupt entry makes load_entry return false and the script refuse.
+// Numbers survive cjson: it prints 14 significant digits and epoch ms has 13 until the year 2286.
+const ENTRY_HELPERS = `
+local function load_entry(hash, uidl)
+  local stored = redis.call('HGET', hash, uidl)
+  if not stored then return {}, 'absent' end
+  local ok, entry = pcall(cjson.decode, stored)
+  if not ok or type(entry) ~= 'table' then return false, nil end
+  local s = entry.state
+  if s ~= 'queued' and s ~= 'delivered' and s ~= 'dead' then return false, nil end
+  return entry, s
+end
+local function save_entry(hash, uidl, entry, state, now)
+  if entry.state ~= state then entry.since = now end
+  entry.state = state
+  redis.call('HSET', hash, uidl, cjson.encode(entry))
+end
+`;
+
+const CORRUPT = `return redis.error_reply('LEDGER_CORRUPT entry is not one pophook wrote')`;
+
+const SCRIPTS = {
+  // KEYS: ledger. ARGV: uidl, now, size, webhookId, replay ('1'|'0').
+  // absent|queued → queued; dead → queued only on replay; delivered is never taken back (a redelivery after
+  // a lost ack must not make a delivered message look undelivered). Replies the previous state.
+  ledgerQueue: `${ENTRY_HELPERS}
+local entry, prev = load_entry(KEYS[1], ARGV[1])
+if not entry then ${CORRUPT} end
+if prev == 'delivered' or (prev == 'dead' and ARGV[5] ~= '1') then return prev end
+entry.size = tonumber(ARGV[3])
+entry.webhookId = ARGV[4]
+save_entry(KEYS[1], ARGV[1], entry, 'queued', tonumber(ARGV[2]))
+return prev`,
+
+  // KEYS: ledger, raw. ARGV: uidl, now, status, attempts ('' = unknown).
+  // Any state (absent included: the entry was flushed but the 2xx is a fact) → delivered, raw deleted.
+  // Already delivered: only the raw is (re)deleted, the first deliveredAt stays.
+  ledgerDeliver: `${ENTRY_HELPERS}
+local entry, prev = load_entry(KEYS[1], ARGV[1])
+if not entry then ${CORRUPT} end
+redis.call('DEL', KEYS[2])
+if prev == 'delivered' then return prev end
+local now = tonumber(ARGV[2])
+entry.lastError = nil
+entry.status = tonumber(ARGV[3])
+entry.deliveredAt = now
+if ARGV[4] ~= '' then entry.attempts = tonumber(ARGV[4]) end
+save_entry(KEYS[1], ARGV[1], entry, 'delivered', now)
+return prev`,
+
+  // KEYS: ledger, raw. ARGV: uidl, now, code, status ('' = none), reason ('' = none), attempts ('' = unknown).
+  // absent|queued|dead → dead and the raw made persistent (a dead letter keeps its bytes for replay);
+  // delivered is never overridden.
+  ledgerDead: `${ENTRY_HELPERS}
+local entry, prev = load_entry(KEYS[1], ARGV[1])
+if not entry then ${CORRUPT} end
+if prev == 'delivered' then return prev end
+local reason = nil
+if ARGV[5] ~= '' then reason = ARGV[5] end
+entry.lastError = { code = ARGV[3], status = tonumber(ARGV[4]), reason = reason }
+if ARGV[6] ~= '' then entry.attempts = tonumber(ARGV[6]) end
+redis.call('PERSIST', KEYS[2])
+save_entry(KEYS[1], ARGV[1], entry, 'dead', tonumber(ARGV[2]))
+return prev`,
+
+  // KEYS: ledger, then the raw key of each ARGV[i] at KEYS[i + 1]. ARGV: uidls.
+  // Removes the entries (and raws) that are still delivered at this instant, skips every other state.
+  // Replies the removed uidls.
+  ledgerForget: `${ENTRY_HELPERS}
+local removed = {}
+for i, uidl in ipairs(ARGV) do
+  local _, state = load_entry(KEYS[1], uidl)
+  if state == 'delivered' then
+    redis.call('HDEL', KEYS[1], uidl)
+    redis.call('DEL', KEYS[i + 1])
+    removed[#removed + 1] = uidl
+  end
+end
+return removed`,
+
+  // KEYS: temp raw. ARGV: offset, chunk. Appends only at the expected offset, so a temp key that expired or
+  // was flushed mid-write, or a chunk resent by ioredis after a reconnect, fails the write instead of
+  // leaving a message with a hole or a repeat in it.
+  rawAppendAt: `
+if redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[1]) then
+  return redis.error_reply('RAW_MISSING temp key changed during write')
+end
+return redis.call('APPEND', KEYS[1], ARGV[2])`,
+
+  // KEYS: temp raw, raw. ARGV: size, ttlMs. Publishes a complete write under its real name (RENAME is
+  // atomic, so readers never see half a message) with the TTL counted from now; a short temp key is dropped.
+  rawCommit: `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  return redis.error_reply('RAW_MISSING temp key changed during write')
+end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`,
+
+  // KEYS: raw. Replies -1 when absent (STRLEN alone cannot tell an absent key from an empty message).
+  rawSize: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('STRLEN', KEYS[1])`,
+
+  // KEYS: lock. ARGV: value, ttlMs. Compare-and-PEXPIRE: only the holder of the token extends the lock.
+  lockRenew: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`,
+
+  // KEYS: lock. ARGV: value. Compare-and-DEL: a late release never deletes the next holder's lock.
+  lockRelease: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+
+  // KEYS: lock. Value and remaining ms in one read, so they describe the same holder.
+  lockHolder: `
+local value = redis.call('GET', KEYS[1])
+if not value then return false end
+return { value, redis.call('PTTL', KEYS[1]) }`,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+export type ScriptArg = string | number | Buffer;
+export type RunScript = (name: ScriptName, keys: string[], args: ScriptArg[]) => Promise<unknown>;
+
+type DefinedCommand = (numKeys: number, ...rest: ScriptArg[]) => Promise<unknown>;
+
+const registered = new WeakSet<RedisClient>();
+
+/** Registers every script on `redis` once and returns a caller; the number of keys is passed per call. */
+export function scriptRunner(redis: RedisClient): RunScript {
+  if (!registered.has(redis)) {
+    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(commandName(name), { lua });
+    registered.add(redis);
+  }
+  const commands = redis as unknown as Record<string, DefinedCommand>;
+  return (name, keys, args) => {
+    const command = commands[commandName(name)]!;
+    return command.call(redis, keys.length, ...keys, ...args);
+  };
+}
+
+function commandName(name: string): string {
+  return `pophook_${name}`;
+}
