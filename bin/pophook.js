@@ -3,4 +3,14 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/cli.ts');
+const { runCli } = await import('../src/cli.ts');
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+});
+process.exitCode = code;
+// A command is done when runCli returns; don't let a forgotten handle keep the process up.
+setTimeout(() => process.exit(code), 1_000).unref();

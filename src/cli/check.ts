@@ -1,0 +1,83 @@
+// `pophook check`: everything a deployment needs, tried once, with a line per check: the config (every
+// issue with its path), Redis (reachable, writable, eviction policy, AOF), each mailbox (TLS, login, STAT)
+// and each webhook's host (an HTTP answer of any status). Secrets never reach the output.
+import { parseArgs } from 'node:util';
+import type { Config } from '../config/index.ts';
+import { connectMailbox } from '../mailbox/poll.ts';
+import { readRedisPolicy } from '../ops/redis-check.ts';
+import { createRedis, waitReady } from '../queue/connections.ts';
+import { reachWebhook } from '../webhook/index.ts';
+import type { CliIo } from './io.ts';
+import { loadConfigFor } from './shared.ts';
+
+interface CheckResult {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+export async function runCheck(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
+  });
+  const { config } = await loadConfigFor(argv, io, 2);
+  const results: CheckResult[] = [{ check: 'config', ok: true, detail: 'valid' }];
+  results.push(...(await checkRedis(config)));
+  for (const mailbox of Object.values(config.mailboxes)) results.push(await checkMailbox(mailbox));
+  for (const webhook of Object.values(config.webhooks)) {
+    const reached = await reachWebhook(webhook.url, Math.min(webhook.timeoutMs, 10_000));
+    results.push({ check: `webhook ${webhook.id}`, ok: reached.ok, detail: reached.detail });
+  }
+  if (values.json) io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else for (const r of results) io.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.check}: ${r.detail}\n`);
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+async function checkRedis(config: Config): Promise<CheckResult[]> {
+  const redis = createRedis(config.redis.url, 'producer', { retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await waitReady(redis, 5_000);
+    const key = `${config.redis.prefix}:check:${process.pid}`;
+    await redis.set(key, '1', 'PX', 10_000);
+    await redis.del(key);
+    const policy = await readRedisPolicy(redis);
+    return [
+      { check: 'redis', ok: true, detail: 'reachable and writable' },
+      {
+        check: 'redis maxmemory-policy',
+        ok: policy.maxmemoryPolicy === 'noeviction',
+        detail: `${policy.maxmemoryPolicy ?? 'unknown (CONFIG not allowed)'} (must be noeviction)`,
+      },
+      {
+        check: 'redis appendonly',
+        ok: policy.appendonly === 'yes',
+        detail: `${policy.appendonly ?? 'unknown'} (AOF keeps queued work across restarts)`,
+      },
+    ];
+  } catch (error) {
+    return [{ check: 'redis', ok: false, detail: (error as Error).message }];
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function checkMailbox(mailbox: Config['mailboxes'][string]): Promise<CheckResult> {
+  const check = `mailbox ${mailbox.id}`;
+  try {
+    const client = await connectMailbox(mailbox, AbortSignal.timeout(mailbox.connectTimeoutMs * 2));
+    try {
+      const stat = await client.stat();
+      await client.quit();
+      const tls = client.tlsInfo ? `${client.tlsInfo.protocol}` : 'no TLS';
+      return { check, ok: true, detail: `${tls}, ${stat.count} message(s), ${stat.size} bytes` };
+    } finally {
+      client.close();
+    }
+  } catch (error) {
+    const { code, serverText } = error as { code?: string; serverText?: string };
+    const reply = serverText ? ` (server said: ${serverText})` : '';
+    return { check, ok: false, detail: `${code ?? 'ERROR'}: ${(error as Error).message}${reply}` };
+  }
+}

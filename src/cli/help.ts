@@ -1,0 +1,60 @@
+// Usage texts of the pophook command and its subcommands.
+
+export const USAGE = `Usage: pophook <command> [options]
+
+Commands:
+  run --config FILE                 scheduler + poll worker + deliver worker in one process
+  scheduler --config FILE           only the scheduler (one or more per fleet)
+  worker --config FILE [--role poll|deliver|all]
+                                    poll and/or deliver workers
+  check --config FILE               validate the config; connect to every mailbox and webhook; report
+  probe --host H --port P --tls implicit|starttls|none [--user U]
+                                    inspect one POP3 server: greeting, TLS, capabilities, counts
+  poll MAILBOX --config FILE --once one poll session now, in the foreground
+  dlq list|replay [ID…|--all] --config FILE
+                                    list or replay dead letters
+
+The config path may also come from POPHOOK_CONFIG. Run 'pophook <command> --help' for details.
+`;
+
+const COMMANDS: Record<string, string> = {
+  run: `Usage: pophook run --config FILE
+
+Runs the scheduler, a poll worker and a deliver worker in one process. SIGTERM or SIGINT drains
+(in-flight sessions and deliveries finish); a second signal forces. Exit code 0 after a shutdown.
+`,
+  scheduler: `Usage: pophook scheduler --config FILE
+
+Keeps one poll schedule per configured mailbox in Redis (removing those of mailboxes no longer
+configured). Any number of schedulers may run against one Redis without duplicate polls.
+`,
+  worker: `Usage: pophook worker --config FILE [--role poll|deliver|all]
+
+poll: runs POP3 sessions (one per mailbox at a time across the fleet).
+deliver: parses messages and POSTs them to their webhooks. all (default): both.
+`,
+  check: `Usage: pophook check --config FILE [--json]
+
+Validates the configuration (every problem listed with its path), checks Redis (reachable, writable,
+maxmemory-policy, AOF), logs in to every mailbox (STAT) and reaches every webhook's host.
+Exit code 0 when everything passed, 1 otherwise.
+`,
+  poll: `Usage: pophook poll MAILBOX --config FILE --once
+
+Runs one poll session of MAILBOX now, in the foreground, and prints its report as JSON: listed,
+fetched, deleted, left for later. Deliveries happen in the workers.
+`,
+  dlq: `Usage: pophook dlq list --config FILE [--json]
+       pophook dlq replay ID… --config FILE
+       pophook dlq replay --all --config FILE
+
+Dead letters are messages whose delivery failed for good (a 4xx answer, the retry period over, a
+message over maxMessageSize); they stay on the POP3 server. ID is the webhook id (msg_…) or
+MAILBOX/UIDL. Replay queues them again (a message over maxMessageSize is looked at afresh by the
+next poll, with the current maxMessageSize).
+`,
+};
+
+export function commandHelp(command: string): string | undefined {
+  return COMMANDS[command];
+}

@@ -1,0 +1,392 @@
+// `pophook probe`: looks at one POP3 server without any config: greeting, TLS session and certificate,
+// CAPA (RFC 2449) and SASL mechanisms (RFC 5034), then, with --user, a login and the first UIDLs. Ends
+// with QUIT and never DELEs anything. Exit codes: 0 probed, 1 the server or the network failed, 2 usage.
+import { readFile } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { isPop3Error } from '../pop3/errors.ts';
+import { Pop3Client } from '../pop3/index.ts';
+import type { AuthMethod, Pop3ClientOptions, TlsMode } from '../pop3/types.ts';
+
+export interface ProbeIo {
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  stdin: Readable;
+  isTTY: boolean;
+}
+
+export const PROBE_HELP = `Usage: pophook probe --host H --tls implicit|starttls|none [options]
+
+Connects to one POP3 server and prints its greeting, TLS session and certificate,
+capabilities and SASL mechanisms; with --user also logs in and prints the message
+count, total size and the first 10 UIDLs. Ends with QUIT; never deletes anything.
+
+Options:
+  --host H                 server name or address (required)
+  --port P                 default 995 with --tls implicit, 110 otherwise
+  --tls MODE               implicit | starttls | none (required)
+  --user U                 log in as U; the password comes from POPHOOK_PASSWORD or,
+                           on a terminal, a prompt (not echoed)
+  --auth METHOD            auto (default) | user | apop | plain | login | cram-md5 |
+                           scram-sha-1 | scram-sha-256
+  --allow-plaintext-auth   with --tls none, allow the password to travel unencrypted
+  --ca FILE                extra trusted CA certificates (PEM)
+  --servername N           TLS server name (SNI and certificate check), default --host
+  --insecure               do not verify the certificate (DANGEROUS: for diagnosis only)
+  --json                   one JSON object on stdout instead of text
+  --help                   this text
+
+Exit status: 0 probed, 1 connection, TLS or login failed, 2 bad arguments.
+`;
+
+const TLS_MODES: readonly TlsMode[] = ['implicit', 'starttls', 'none'];
+const AUTH_METHODS: readonly AuthMethod[] = [
+  'auto',
+  'user',
+  'apop',
+  'plain',
+  'login',
+  'cram-md5',
+  'scram-sha-1',
+  'scram-sha-256',
+];
+const FIRST_UIDLS = 10;
+
+interface ProbeArgs {
+  host: string;
+  port: number;
+  tls: TlsMode;
+  user?: string;
+  auth: AuthMethod;
+  allowPlaintextAuth: boolean;
+  caFile?: string;
+  servername?: string;
+  insecure: boolean;
+  json: boolean;
+}
+
+class UsageError extends Error {}
+
+export async function runProbe(argv: string[], io: ProbeIo): Promise<number> {
+  let args: ProbeArgs | 'help';
+  try {
+    args = parseProbeArgs(argv);
+  } catch (error) {
+    io.stderr.write(`pophook probe: ${(error as Error).message}\n\n${PROBE_HELP}`);
+    return 2;
+  }
+  if (args === 'help') {
+    io.stdout.write(PROBE_HELP);
+    return 0;
+  }
+  let ca: string | undefined;
+  if (args.caFile) {
+    try {
+      ca = await readFile(args.caFile, 'utf8');
+    } catch (error) {
+      io.stderr.write(
+        `pophook probe: cannot read --ca ${args.caFile}: ${(error as NodeJS.ErrnoException).code}\n`,
+      );
+      return 2;
+    }
+  }
+  if (args.insecure) {
+    io.stderr.write(
+      '\n  !!! WARNING: --insecure: the server certificate is NOT verified. Anyone on the path can read\n' +
+        '  !!! and change this session, password included. Use it for diagnosis only, never in a config.\n\n',
+    );
+  }
+  const password = args.user ? await obtainPassword(args.user, io) : undefined;
+  const report = await probe(args, ca, password);
+  const output = args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report);
+  // Belt and braces: no code path puts the password in the report, and this makes sure of it.
+  const safe = password ? output.replaceAll(password, '****') : output;
+  (report.ok ? io.stdout : args.json ? io.stdout : io.stderr).write(safe);
+  return report.ok ? 0 : 1;
+}
+
+function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (!v.host) throw new UsageError('--host is required');
+  if (!v.tls) throw new UsageError('--tls is required (implicit, starttls or none)');
+  const tls = v.tls as TlsMode;
+  if (!TLS_MODES.includes(tls))
+    throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`);
+  const auth = (v.auth ?? 'auto') as AuthMethod;
+  if (!AUTH_METHODS.includes(auth)) throw new UsageError(`--auth must be one of ${AUTH_METHODS.join(', ')}`);
+  const port = v.port === undefined ? (tls === 'implicit' ? 995 : 110) : Number(v.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`--port must be a number between 1 and 65535 (got "${v.port}")`);
+  }
+  if (v['allow-plaintext-auth'] && tls !== 'none') {
+    throw new UsageError('--allow-plaintext-auth only makes sense with --tls none');
+  }
+  return {
+    host: v.host,
+    port,
+    tls,
+    auth,
+    allowPlaintextAuth: v['allow-plaintext-auth'] ?? false,
+    insecure: v.insecure ?? false,
+    json: v.json ?? false,
+    ...(v.user ? { user: v.user } : {}),
+    ...(v.ca ? { caFile: v.ca } : {}),
+    ...(v.servername ? { servername: v.servername } : {}),
+  };
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      tls: { type: 'string' },
+      user: { type: 'string' },
+      auth: { type: 'string' },
+      'allow-plaintext-auth': { type: 'boolean' },
+      ca: { type: 'string' },
+      servername: { type: 'string' },
+      insecure: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+// --- the password (never echoed, never printed) -------------------------------------------------------
+
+async function obtainPassword(user: string, io: ProbeIo): Promise<string | undefined> {
+  const fromEnv = io.env.POPHOOK_PASSWORD;
+  if (fromEnv) return fromEnv;
+  if (!io.isTTY) return undefined;
+  return promptHidden(`Password for ${user}: `, io);
+}
+
+type RawCapable = Readable & { setRawMode?: (raw: boolean) => unknown };
+
+/** Reads one line with terminal echo off (raw mode); Ctrl-C or Ctrl-D gives up. */
+async function promptHidden(prompt: string, io: ProbeIo): Promise<string | undefined> {
+  io.stderr.write(prompt);
+  const stdin = io.stdin as RawCapable;
+  stdin.setRawMode?.(true);
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      let chars: string[] = [];
+      const finish = (result: string | undefined): void => {
+        stdin.off('data', onData);
+        stdin.off('end', onEnd);
+        stdin.pause();
+        resolve(result);
+      };
+      const onData = (chunk: Buffer | string): void => {
+        for (const ch of chunk.toString()) {
+          if (ch === '\r' || ch === '\n') {
+            finish(chars.join(''));
+            return;
+          }
+          if (ch === '\u0003' || ch === '\u0004') {
+            finish(undefined);
+            return;
+          }
+          if (ch === '\u007f' || ch === '\b') chars = chars.slice(0, -1);
+          else chars.push(ch);
+        }
+      };
+      const onEnd = (): void => finish(chars.length > 0 ? chars.join('') : undefined);
+      stdin.on('data', onData);
+      stdin.once('end', onEnd);
+      stdin.resume();
+    });
+  } finally {
+    stdin.setRawMode?.(false);
+    io.stderr.write('\n');
+  }
+}
+
+// --- the probe itself ---------------------------------------------------------------------------------
+
+interface ProbeReport {
+  ok: boolean;
+  server: { host: string; port: number; tls: TlsMode; insecure: boolean };
+  greeting?: string;
+  tls?: Pop3Client['tlsInfo'];
+  capabilities?: {
+    names: string[];
+    sasl: string[];
+    pipelining: boolean;
+    uidl: boolean;
+    top: boolean;
+    user: boolean;
+    stls: boolean;
+    utf8: boolean;
+    implementation?: string;
+  };
+  login?: { username: string; status: 'ok' | 'skipped'; reason?: string };
+  mailbox?: { count: number; size: number; first: Array<{ msg: number; uid?: string; size?: number }> };
+  quit?: boolean;
+  error?: { phase: string; code: string; message: string; command?: string; serverReply?: string };
+}
+
+async function probe(
+  args: ProbeArgs,
+  ca: string | undefined,
+  password: string | undefined,
+): Promise<ProbeReport> {
+  const report: ProbeReport = {
+    ok: false,
+    server: { host: args.host, port: args.port, tls: args.tls, insecure: args.insecure },
+  };
+  const options: Pop3ClientOptions = {
+    host: args.host,
+    port: args.port,
+    tls: args.tls,
+    rejectUnauthorized: !args.insecure,
+    ...(ca ? { ca } : {}),
+    ...(args.servername ? { servername: args.servername } : {}),
+  };
+  let phase = 'connect';
+  let client: Pop3Client | undefined;
+  try {
+    client = await Pop3Client.connect(options);
+    report.greeting = client.greeting;
+    report.tls = client.tlsInfo;
+    report.capabilities = summarizeCapabilities(client.capabilities);
+    if (args.user) {
+      phase = 'login';
+      report.login = await login(client, args, password);
+      if (report.login.status === 'ok') {
+        phase = 'mailbox';
+        report.mailbox = await mailboxSummary(client);
+      }
+    }
+    phase = 'quit';
+    await client.quit();
+    report.quit = true;
+    report.ok = true;
+  } catch (error) {
+    report.error = describeError(error, phase);
+  } finally {
+    await client?.close();
+  }
+  return report;
+}
+
+function summarizeCapabilities(caps: Pop3Client['capabilities']): NonNullable<ProbeReport['capabilities']> {
+  return {
+    names: [...caps.names],
+    sasl: [...caps.sasl],
+    pipelining: caps.pipelining,
+    uidl: caps.uidl,
+    top: caps.top,
+    user: caps.user,
+    stls: caps.stls,
+    utf8: caps.utf8,
+    ...(caps.implementation ? { implementation: caps.implementation } : {}),
+  };
+}
+
+async function login(
+  client: Pop3Client,
+  args: ProbeArgs,
+  password: string | undefined,
+): Promise<NonNullable<ProbeReport['login']>> {
+  const username = args.user!;
+  if (password === undefined) {
+    return { username, status: 'skipped', reason: 'no password: set POPHOOK_PASSWORD or run on a terminal' };
+  }
+  await client.login({ username, password, auth: args.auth, allowPlaintextAuth: args.allowPlaintextAuth });
+  return { username, status: 'ok' };
+}
+
+async function mailboxSummary(client: Pop3Client): Promise<NonNullable<ProbeReport['mailbox']>> {
+  const { count, size } = await client.stat();
+  const sizes = new Map((await client.list()).map((entry) => [entry.msg, entry.size]));
+  const uids = client.capabilities.uidl ? await client.uidl() : [];
+  const uidOf = new Map(uids.map((entry) => [entry.msg, entry.uid]));
+  const first = [...sizes.keys()].slice(0, FIRST_UIDLS).map((msg) => {
+    const uid = uidOf.get(msg);
+    return { msg, size: sizes.get(msg)!, ...(uid === undefined ? {} : { uid }) };
+  });
+  return { count, size, first };
+}
+
+function describeError(error: unknown, phase: string): NonNullable<ProbeReport['error']> {
+  if (isPop3Error(error)) {
+    const code = error.responseCode ? `[${error.responseCode}] ` : '';
+    return {
+      phase,
+      code: error.code,
+      message: error.message,
+      ...(error.command ? { command: error.command } : {}),
+      ...(error.serverText !== undefined ? { serverReply: `-ERR ${code}${error.serverText}`.trimEnd() } : {}),
+    };
+  }
+  return { phase, code: 'PROBE_FAILED', message: error instanceof Error ? error.message : String(error) };
+}
+
+// --- human output -------------------------------------------------------------------------------------
+
+function formatReport(report: ProbeReport): string {
+  const lines: string[] = [];
+  const row = (label: string, value: string): void => {
+    lines.push(`${label.padEnd(14)}${value}`);
+  };
+  const { server } = report;
+  row('server', `${server.host}:${server.port} (tls: ${server.tls})`);
+  if (report.greeting !== undefined) row('greeting', report.greeting);
+  if (report.tls) {
+    const t = report.tls;
+    row('tls', `${t.protocol} ${t.cipher}`);
+    row('certificate', t.authorized ? 'verified' : `NOT verified${server.insecure ? ' (--insecure)' : ''}`);
+    if (t.subject) row('  subject', t.subject);
+    if (t.issuer) row('  issuer', t.issuer);
+    if (t.validTo) row('  expires', t.validTo);
+    if (t.fingerprint256) row('  sha256', t.fingerprint256);
+  } else if (report.greeting !== undefined) {
+    row('tls', 'none (plain TCP: everything travels in clear)');
+  }
+  if (report.capabilities) {
+    row('capabilities', report.capabilities.names.join(', ') || '(CAPA not supported)');
+    row('sasl', report.capabilities.sasl.join(' ') || '(none advertised)');
+  }
+  if (report.login) {
+    const { username, status, reason } = report.login;
+    row('login', status === 'ok' ? `${username}: ok` : `${username}: skipped (${reason})`);
+  }
+  if (report.mailbox) formatMailbox(report.mailbox, row);
+  if (report.quit) row('quit', 'ok');
+  if (report.error) {
+    const e = report.error;
+    row('error', `${e.code} during ${e.phase}: ${e.message}`);
+    if (e.command) row('  command', e.command);
+    if (e.serverReply) row('  server said', e.serverReply);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatMailbox(
+  mailbox: NonNullable<ProbeReport['mailbox']>,
+  row: (l: string, v: string) => void,
+): void {
+  row('messages', `${mailbox.count} (${humanBytes(mailbox.size)})`);
+  if (mailbox.first.length === 0) return;
+  row(`first ${mailbox.first.length}`, 'msg  uidl  size');
+  for (const m of mailbox.first) row('', `${m.msg}  ${m.uid ?? '(no UIDL)'}  ${humanBytes(m.size ?? 0)}`);
+}
+
+function humanBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

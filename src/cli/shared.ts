@@ -1,0 +1,58 @@
+// What the config-driven commands share: finding and loading the config, the root logger, and turning
+// an error into a message on stderr and an exit code.
+import { parseArgs } from 'node:util';
+import { type Config, loadConfig } from '../config/index.ts';
+import { isPophookError } from '../errors.ts';
+import type { Logger } from '../ops/logger.ts';
+import { createRootLogger } from '../ops/root-logger.ts';
+import { isPop3Error } from '../pop3/index.ts';
+import type { CliIo } from './io.ts';
+
+export class UsageError extends Error {}
+
+export function configPath(argv: string[], io: CliIo): string {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' } },
+    strict: false,
+  });
+  const path = typeof values.config === 'string' ? values.config : io.env.POPHOOK_CONFIG;
+  if (!path) throw new UsageError('no configuration: pass --config FILE or set POPHOOK_CONFIG');
+  return path;
+}
+
+/** Services log to stdout (fd 1); one-shot commands to stderr (fd 2), since their stdout is the report. */
+export async function loadConfigFor(
+  argv: string[],
+  io: CliIo,
+  logFd: 1 | 2 = 1,
+): Promise<{ config: Config; logger: Logger }> {
+  const config = await loadConfig(configPath(argv, io), io.env);
+  const logger = createRootLogger(io.env.LOG_LEVEL ?? config.log.level, logFd);
+  return { config, logger };
+}
+
+/** Prints a failure for a person: the stable code, the message, and every config issue with its path. */
+export function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof UsageError) {
+    io.stderr.write(`pophook: ${error.message}\n`);
+    return 2;
+  }
+  if (isPophookError(error)) {
+    io.stderr.write(`pophook: ${error.code}: ${error.message}\n`);
+    const issues = error.details.issues;
+    if (Array.isArray(issues)) {
+      for (const issue of issues as Array<{ path: string; message: string }>) {
+        io.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+      }
+    }
+    return 1;
+  }
+  if (isPop3Error(error)) {
+    const reply = error.serverText ? ` (server said: ${error.serverText})` : '';
+    io.stderr.write(`pophook: ${error.code}: ${error.message}${reply}\n`);
+    return 1;
+  }
+  io.stderr.write(`pophook: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+}

@@ -1,0 +1,67 @@
+// What the server holds this session: message number, size and identity for every message. The identity
+// is the UIDL (RFC 1939 §7); a server without UIDL gets a fallback identity, a digest of the headers from
+// `TOP n 0` plus the size, stable across sessions as long as the message is unchanged.
+import { createHash } from 'node:crypto';
+import type { Logger } from '../ops/logger.ts';
+import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
+
+export interface ListedMessage {
+  msg: number;
+  uidl: string;
+  size: number;
+}
+
+export interface Listing {
+  messages: ListedMessage[];
+  /** True when identities are header digests because the server has no UIDL. */
+  fallbackIdentity: boolean;
+}
+
+export async function readListing(
+  client: Pop3Client,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<Listing> {
+  const sizes = await client.list({ signal });
+  const uids = await tryUidl(client, signal);
+  if (uids) {
+    const uidByMsg = new Map(uids.map((u) => [u.msg, u.uid]));
+    const messages: ListedMessage[] = [];
+    for (const { msg, size } of sizes) {
+      const uidl = uidByMsg.get(msg);
+      // A message LIST shows but UIDL doesn't is left alone this session rather than given a made-up id.
+      if (uidl !== undefined) messages.push({ msg, uidl, size });
+    }
+    return { messages, fallbackIdentity: false };
+  }
+  logger.warn(
+    { count: sizes.length },
+    'server has no UIDL: identifying messages by a digest of their headers and size',
+  );
+  const messages: ListedMessage[] = [];
+  for (const { msg, size } of sizes) {
+    messages.push({ msg, size, uidl: await headerDigest(client, msg, size, signal) });
+  }
+  return { messages, fallbackIdentity: true };
+}
+
+async function tryUidl(
+  client: Pop3Client,
+  signal?: AbortSignal,
+): Promise<Array<{ msg: number; uid: string }> | null> {
+  if (!client.capabilities.uidl && client.capabilities.names.length > 0) return null;
+  try {
+    return await client.uidl({ signal });
+  } catch (error) {
+    // -ERR to UIDL means "not supported" (RFC 1939 lists UIDL as optional); anything else is a real failure.
+    if (isPop3Error(error, 'POP3_ERR')) return null;
+    throw error;
+  }
+}
+
+async function headerDigest(client: Pop3Client, msg: number, size: number, signal?: AbortSignal) {
+  const hash = createHash('sha256');
+  for await (const chunk of await client.top(msg, 0, { signal })) hash.update(chunk as Buffer);
+  hash.update(`\0${size}`);
+  return `x-digest-${hash.digest('hex').slice(0, 40)}`;
+}

@@ -1,0 +1,122 @@
+// One poll session of one mailbox: the sync algorithm between the POP3 server and the ledger.
+//
+// Order matters for the promise (DESIGN.md "The one promise"):
+//   1. DELE only UIDLs the ledger proves delivered (delete mode);
+//   2. RETR new messages, store the raw bytes in Redis, mark them queued and enqueue, all before QUIT
+//      (Gmail marks a message popped when the session ends, DELE or not);
+//   3. QUIT only after every reply arrived and only while the mailbox lock is still ours; a session that
+//      ends without +OK to QUIT commits nothing (RFC 1939 §6 UPDATE state), so the ledger keeps
+//      `delivered` and the next session deletes again;
+//   4. after +OK to QUIT, forget the deleted entries and prune entries the server no longer lists.
+import type { Pop3Client } from '../pop3/index.ts';
+import { pickBatch } from './batch.ts';
+import { type ListedMessage, readListing } from './listing.ts';
+import { reconcileQueued } from './reconcile.ts';
+import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
+
+export async function runSession(
+  deps: SessionDeps,
+  mailbox: MailboxSettings,
+  client: Pop3Client,
+  signal: AbortSignal,
+): Promise<SessionResult> {
+  const log = deps.logger;
+  const listing = await readListing(client, log, signal);
+  const entries = await deps.ledger.entries(mailbox.id);
+
+  const toDelete = mailbox.delete
+    ? listing.messages.filter((m) => entries.get(m.uidl)?.state === 'delivered')
+    : [];
+  if (toDelete.length > 0)
+    await client.deleMany(
+      toDelete.map((m) => m.msg),
+      { signal },
+    );
+
+  const fresh = listing.messages.filter((m) => !entries.has(m.uidl));
+  const batch = pickBatch(fresh, mailbox);
+  for (const message of batch.tooLarge) await deadLetterTooLarge(deps, mailbox, client, message, signal);
+  await fetchAndEnqueue(deps, mailbox, client, batch.fetch, signal);
+
+  const requeue = await reconcileQueued(deps, mailbox, listing, entries);
+  await fetchAndEnqueue(deps, mailbox, client, requeue, signal);
+
+  // Past this point the server commits; never do it on a lock another session may now hold.
+  signal.throwIfAborted();
+  await client.quit({ signal });
+
+  const deleted = toDelete.map((m) => m.uidl);
+  if (deleted.length > 0) await deps.ledger.forgetDeleted(mailbox.id, deleted);
+  await deps.ledger.prune(mailbox.id, new Set(listing.messages.map((m) => m.uidl)));
+
+  return {
+    listed: listing.messages.length,
+    fetched: batch.fetch.length + requeue.length,
+    fetchedBytes: sum(batch.fetch) + sum(requeue),
+    deleted: deleted.length,
+    tooLarge: batch.tooLarge.length,
+    remaining: batch.remaining,
+    fallbackIdentity: listing.fallbackIdentity,
+    loginDelayMs: loginDelayMs(client),
+  };
+}
+
+async function fetchAndEnqueue(
+  deps: SessionDeps,
+  mailbox: MailboxSettings,
+  client: Pop3Client,
+  messages: ListedMessage[],
+  signal: AbortSignal,
+): Promise<void> {
+  if (messages.length === 0) return;
+  const byMsg = new Map(messages.map((m) => [m.msg, m]));
+  await client.retrEach(
+    messages.map((m) => m.msg),
+    async (msg, body) => {
+      const message = byMsg.get(msg)!;
+      const receivedAt = new Date(deps.now());
+      const stored = await deps.raw.write(mailbox.id, message.uidl, body, {
+        ttlMs: mailbox.rawTtlMs,
+        signal,
+      });
+      const webhookId = deps.webhookIdFor(mailbox.id, message.uidl);
+      await deps.ledger.markQueued(mailbox.id, message.uidl, { size: stored.size, webhookId });
+      await deps.queue.enqueueDelivery({
+        mailbox: mailbox.id,
+        uidl: message.uidl,
+        webhookId,
+        webhook: mailbox.webhook,
+        size: stored.size,
+        queuedAt: receivedAt.getTime(),
+        receivedAt: receivedAt.toISOString(),
+      });
+      deps.logger.debug({ uidl: message.uidl, size: stored.size, webhookId }, 'message queued');
+    },
+    { maxBytes: mailbox.maxMessageBytes, signal },
+  );
+}
+
+/** Over maxMessageSize: keep it on the server, dead-letter it with its headers (TOP n 0) as the raw bytes. */
+async function deadLetterTooLarge(
+  deps: SessionDeps,
+  mailbox: MailboxSettings,
+  client: Pop3Client,
+  message: ListedMessage,
+  signal: AbortSignal,
+): Promise<void> {
+  const headers = await client.top(message.msg, 0, { signal });
+  await deps.raw.write(mailbox.id, message.uidl, headers, { ttlMs: mailbox.rawTtlMs, signal });
+  await deps.ledger.markDead(mailbox.id, message.uidl, {
+    code: 'MESSAGE_TOO_LARGE',
+    reason: `message is ${message.size} bytes, over maxMessageSize (${mailbox.maxMessageBytes})`,
+    size: message.size,
+  });
+  deps.logger.warn({ uidl: message.uidl, size: message.size }, 'message over maxMessageSize: dead letter');
+}
+
+function loginDelayMs(client: Pop3Client): number | undefined {
+  const seconds = client.capabilities.loginDelaySeconds;
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+const sum = (messages: ListedMessage[]): number => messages.reduce((total, m) => total + m.size, 0);

@@ -1,0 +1,43 @@
+// The settings and collaborators a poll session works with, as narrow ports so the sync algorithm can be
+// read (and tested) apart from Redis and BullMQ wiring.
+
+import type { Ledger, RawStore } from '../ledger/index.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { DeliverJobData } from '../queue/jobs.ts';
+
+export interface MailboxSettings {
+  id: string;
+  delete: boolean;
+  webhook: string;
+  maxMessageBytes: number;
+  batchMessages: number;
+  batchBytes: number;
+  rawTtlMs: number;
+}
+
+export interface DeliveryQueuePort {
+  enqueueDelivery(data: DeliverJobData): Promise<void>;
+  deliveryStates(jobIds: readonly string[]): Promise<Map<string, string>>;
+}
+
+export interface SessionDeps {
+  ledger: Ledger;
+  raw: RawStore;
+  queue: DeliveryQueuePort;
+  webhookIdFor(mailbox: string, uidl: string): string;
+  now(): number;
+  logger: Logger;
+}
+
+export interface SessionResult {
+  listed: number;
+  fetched: number;
+  fetchedBytes: number;
+  deleted: number;
+  tooLarge: number;
+  /** New messages left for a later session by the batch budgets. */
+  remaining: number;
+  fallbackIdentity: boolean;
+  /** RFC 2449 LOGIN-DELAY the server announced, if any. */
+  loginDelayMs: number | undefined;
+}

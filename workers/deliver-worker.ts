@@ -1,0 +1,84 @@
+// The deliver worker: takes deliver jobs and runs one delivery attempt each, with our backoff between
+// attempts (Retry-After honoured) and a parser thread pool sized to the worker's concurrency.
+import { type Job, Worker } from 'bullmq';
+import { type DeliverDeps, deliverMessage } from '../src/delivery/deliver.ts';
+import { PophookError } from '../src/errors.ts';
+import { ParserPool } from '../src/payload/index.ts';
+import { bullPrefix, DELIVER_QUEUE, type DeliverJobData, WEBHOOK_BACKOFF } from '../src/queue/jobs.ts';
+import { retryDelayMs, WebhookSender } from '../src/webhook/index.ts';
+import type { Runtime } from './runtime.ts';
+
+/** Deliveries that land close together share one early poll (BullMQ deduplication by mailbox). */
+const EARLY_POLL_DELAY_MS = 2_000;
+
+export interface DeliverWorker {
+  worker: Worker<DeliverJobData>;
+  close(): Promise<void>;
+}
+
+export function startDeliverWorker(rt: Runtime, concurrency: number): DeliverWorker {
+  const { delivery } = rt.config;
+  const parser = new ParserPool({
+    size: concurrency,
+    limits: {
+      timeoutMs: delivery.parseTimeoutMs,
+      maxParts: delivery.maxParts,
+      maxDepth: delivery.maxDepth,
+      maxHeaderBytes: delivery.maxHeaderBytes,
+    },
+  });
+  const sender = new WebhookSender();
+  const deps: Omit<DeliverDeps, 'logger'> = {
+    ...rt.deliverState,
+    parser,
+    sender,
+    webhooks: rt.config.webhooks,
+    afterDelivered: async (mailbox) => {
+      if (rt.config.mailboxes[mailbox]?.delete) await rt.queues.requestPoll(mailbox, EARLY_POLL_DELAY_MS);
+    },
+    now: Date.now,
+  };
+
+  const process = async (job: Job<DeliverJobData>, _token?: string, signal?: AbortSignal) => {
+    const logger = rt.logger.child({ queue: DELIVER_QUEUE, jobId: job.id, mailbox: job.data.mailbox });
+    const started = Date.now();
+    const attempt = job.attemptsMade + 1;
+    try {
+      const result = await deliverMessage({ ...deps, logger }, job.data, signal ? { signal } : {});
+      logger.info({ uidl: job.data.uidl, ...result, attempt, durationMs: Date.now() - started }, 'delivery');
+      return result;
+    } catch (error) {
+      const code = error instanceof PophookError ? error.code : (error as { code?: string }).code;
+      const status = error instanceof PophookError ? error.details.status : undefined;
+      logger.warn(
+        { uidl: job.data.uidl, outcome: 'failed', code, status, attempt, durationMs: Date.now() - started },
+        'delivery',
+      );
+      throw error;
+    }
+  };
+
+  const worker = new Worker<DeliverJobData>(DELIVER_QUEUE, process, {
+    connection: rt.worker,
+    prefix: bullPrefix(rt.config.redis.prefix),
+    concurrency,
+    // A crash mid-delivery is retried (a repeat, never a loss); a message that kills the worker again and
+    // again ends as a failed job, which the next poll of its mailbox turns into a dead letter.
+    maxStalledCount: 5,
+    settings: {
+      backoffStrategy: (attemptsMade, type, error) => {
+        if (type !== WEBHOOK_BACKOFF) return 5_000;
+        const retryAfterMs = error instanceof PophookError ? error.details.retryAfterMs : undefined;
+        return retryDelayMs(attemptsMade, typeof retryAfterMs === 'number' ? { retryAfterMs } : {});
+      },
+    },
+  });
+  worker.on('error', (error) => rt.logger.warn({ err: error.message, queue: DELIVER_QUEUE }, 'worker error'));
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await Promise.allSettled([parser.close(), sender.close()]);
+    },
+  };
+}
