@@ -96,6 +96,13 @@ describe('OAUTHBEARER (RFC 7628)', () => {
     expect(text(session.respond(Buffer.alloc(0)))).toBe('n,a=u,\x01auth=Bearer t\x01\x01');
   });
 
+  it.each([0, 65_536, 1.5])('refuses port %s', (port) => {
+    expectCode(
+      () => createSaslSession('OAUTHBEARER', { username: 'u', accessToken: 't', port }),
+      'POP3_BAD_ARGUMENT',
+    );
+  });
+
   it('refuses \\x01 in the token or host', () => {
     expectCode(
       () => createSaslSession('OAUTHBEARER', { username: 'u', accessToken: 't\x01' }),
