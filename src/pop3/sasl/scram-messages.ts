@@ -5,10 +5,10 @@ import type { SaslMechanismName } from './types.ts';
 
 /**
  * Iteration bounds. RFC 5802 §5.1 only asks for a positive count and RFC 7677 §4 recommends at least
- * 4096. A low count makes the proof cheaper to brute-force for whoever sees the exchange, but TLS
- * hides it and refusing would lock users out of servers configured that way, so 1 is accepted. The upper bound stops a hostile server from making PBKDF2 block the event
- * loop: 1e6 rounds take about 0.3 s on this machine (SHA-1 or SHA-256), far above the 4096 to
- * 100 000 that servers use.
+ * 4096. A low count makes the proof cheaper to brute-force for whoever sees the exchange, but TLS hides
+ * it and refusing would lock users out of servers configured that way, so 1 is accepted. The upper
+ * bound stops a hostile server from making PBKDF2 block the event loop: 1e6 rounds take about 0.3 s on
+ * this machine (SHA-1 or SHA-256), far above the 4096 to 100 000 that servers use.
  */
 export const MIN_ITERATIONS = 1;
 export const MAX_ITERATIONS = 1_000_000;
