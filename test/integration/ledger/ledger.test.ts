@@ -1,0 +1,240 @@
+import { describe, expect, it } from 'vitest';
+import { isPophookError } from '../../../src/errors.ts';
+import { mailboxKeys } from '../../../src/ledger/keys.ts';
+import { Ledger } from '../../../src/ledger/ledger.ts';
+import { uniquePrefix, useRedis } from './redis-fixture.ts';
+
+const fx = useRedis();
+const MB = 'support';
+const queued = { size: 10, webhookId: 'msg_abc' };
+
+function setup(options: { scanThreshold?: number } = {}) {
+  const prefix = uniquePrefix();
+  let clock = 1_700_000_000_000;
+  const ledger = new Ledger(fx.redis, prefix, { ...options, now: () => clock++ });
+  return { prefix, ledger, keys: mailboxKeys(prefix, MB) };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    return isPophookError(error) ? error.code : 'not-a-pophook-error';
+  }
+  return undefined;
+}
+
+describe('transitions', () => {
+  it('absent → queued → delivered, with the raw deleted', async () => {
+    const { ledger, keys } = setup();
+    expect(await ledger.get(MB, 'u1')).toBeUndefined();
+    expect(await ledger.markQueued(MB, 'u1', queued)).toBe('absent');
+    expect(await ledger.get(MB, 'u1')).toEqual({ state: 'queued', since: 1_700_000_000_000, ...queued });
+    await fx.redis.set(keys.raw('u1'), 'bytes', 'PX', 60_000);
+    expect(await ledger.markDelivered(MB, 'u1', { status: 204, attempts: 2 })).toBe('queued');
+    const entry = await ledger.get(MB, 'u1');
+    expect(entry).toMatchObject({ state: 'delivered', status: 204, attempts: 2, webhookId: 'msg_abc' });
+    expect(entry?.deliveredAt).toBe(entry?.since);
+    expect(await fx.redis.exists(keys.raw('u1'))).toBe(0);
+  });
+
+  it('queued → queued keeps `since` and takes the new size', async () => {
+    const { ledger } = setup();
+    await ledger.markQueued(MB, 'u1', queued);
+    expect(await ledger.markQueued(MB, 'u1', { ...queued, size: 11 })).toBe('queued');
+    expect(await ledger.get(MB, 'u1')).toMatchObject({ since: 1_700_000_000_000, size: 11 });
+  });
+
+  it('refuses delivered → queued (a redelivery after a lost ack) and delivered → dead', async () => {
+    const { ledger } = setup();
+    await ledger.markQueued(MB, 'u1', queued);
+    await ledger.markDelivered(MB, 'u1', { status: 200 });
+    const before = await ledger.get(MB, 'u1');
+    expect(await ledger.markQueued(MB, 'u1', { ...queued, replay: true })).toBe('delivered');
+    expect(await ledger.markDead(MB, 'u1', { code: 'WEBHOOK_HTTP_4XX', status: 410, reason: 'gone' })).toBe(
+      'delivered',
+    );
+    expect(await ledger.get(MB, 'u1')).toEqual(before);
+  });
+
+  it('markDelivered is idempotent and keeps the first deliveredAt', async () => {
+    const { ledger } = setup();
+    await ledger.markQueued(MB, 'u1', queued);
+    await ledger.markDelivered(MB, 'u1', { status: 200 });
+    const first = await ledger.get(MB, 'u1');
+    expect(await ledger.markDelivered(MB, 'u1', { status: 202 })).toBe('delivered');
+    expect(await ledger.get(MB, 'u1')).toEqual(first);
+  });
+
+  it('markDelivered from absent records the delivery so the next session DELEs', async () => {
+    const { ledger } = setup();
+    expect(await ledger.markDelivered(MB, 'gone', { status: 200 })).toBe('absent');
+    expect(await ledger.get(MB, 'gone')).toMatchObject({ state: 'delivered', status: 200 });
+  });
+
+  it('queued → dead keeps the raw without a TTL and stores the error, not the secret-free reason beyond its cap', async () => {
+    const { ledger, keys } = setup();
+    await ledger.markQueued(MB, 'u1', queued);
+    await fx.redis.set(keys.raw('u1'), 'bytes', 'PX', 60_000);
+    const reason = 'x'.repeat(1000);
+    expect(
+      await ledger.markDead(MB, 'u1', { code: 'WEBHOOK_HTTP_4XX', status: 422, reason, attempts: 1 }),
+    ).toBe('queued');
+    const entry = await ledger.get(MB, 'u1');
+    expect(entry).toMatchObject({
+      state: 'dead',
+      attempts: 1,
+      lastError: { code: 'WEBHOOK_HTTP_4XX', status: 422 },
+    });
+    expect(entry?.lastError?.reason).toHaveLength(160);
+    expect(await fx.redis.pttl(keys.raw('u1'))).toBe(-1);
+  });
+
+  it('dead stays dead without replay; replay → queued → delivered', async () => {
+    const { ledger, keys } = setup();
+    await ledger.markQueued(MB, 'u1', queued);
+    await fx.redis.set(keys.raw('u1'), 'bytes', 'PX', 60_000);
+    await ledger.markDead(MB, 'u1', { code: 'WEBHOOK_TIMEOUT', reason: 'timeout' });
+    expect(await ledger.markQueued(MB, 'u1', queued)).toBe('dead');
+    expect((await ledger.get(MB, 'u1'))?.state).toBe('dead');
+    expect(await ledger.markQueued(MB, 'u1', { ...queued, replay: true })).toBe('dead');
+    expect((await ledger.get(MB, 'u1'))?.state).toBe('queued');
+    expect(await fx.redis.get(keys.raw('u1'))).toBe('bytes');
+    expect(await ledger.markDelivered(MB, 'u1', { status: 200 })).toBe('queued');
+    expect(await ledger.get(MB, 'u1')).toMatchObject({ state: 'delivered' });
+    expect((await ledger.get(MB, 'u1'))?.lastError).toBeUndefined();
+    expect(await fx.redis.exists(keys.raw('u1'))).toBe(0);
+  });
+
+  it('markDead from absent records a dead letter (its raw, if any, is kept)', async () => {
+    const { ledger } = setup();
+    expect(await ledger.markDead(MB, 'u1', { code: 'RAW_MISSING', reason: 'flushed' })).toBe('absent');
+    expect((await ledger.get(MB, 'u1'))?.state).toBe('dead');
+  });
+});
+
+describe('removal', () => {
+  async function oneOfEach(ledger: Ledger) {
+    for (const uidl of ['q', 'd', 'x']) await ledger.markQueued(MB, uidl, queued);
+    await ledger.markDelivered(MB, 'd', { status: 200 });
+    await ledger.markDead(MB, 'x', { code: 'WEBHOOK_HTTP_4XX', status: 400, reason: 'bad' });
+  }
+
+  it('forgetDeleted removes only entries still delivered', async () => {
+    const { ledger } = setup();
+    await oneOfEach(ledger);
+    expect(await ledger.forgetDeleted(MB, ['q', 'd', 'x', 'never'])).toBe(1);
+    expect([...(await ledger.entries(MB)).keys()].sort()).toEqual(['q', 'x']);
+  });
+
+  it('prune removes unlisted delivered entries and keeps unlisted queued and dead ones with their raw', async () => {
+    const { ledger, keys } = setup();
+    await oneOfEach(ledger);
+    await ledger.markQueued(MB, 'listed-d', queued);
+    await ledger.markDelivered(MB, 'listed-d', { status: 200 });
+    await fx.redis.set(keys.raw('q'), 'bytes');
+    await fx.redis.set(keys.raw('x'), 'bytes');
+    expect(await ledger.prune(MB, new Set(['listed-d']))).toEqual(['d']);
+    expect([...(await ledger.entries(MB)).keys()].sort()).toEqual(['listed-d', 'q', 'x']);
+    expect(await fx.redis.exists(keys.raw('q'), keys.raw('x'))).toBe(2);
+  });
+
+  it('forgets thousands of UIDLs in batches', async () => {
+    const { ledger } = setup();
+    const uidls = Array.from({ length: 1200 }, (_, i) => `m${i}`);
+    await Promise.all(uidls.map((u) => ledger.markDelivered(MB, u, { status: 200 })));
+    expect(await ledger.forgetDeleted(MB, uidls)).toBe(1200);
+    expect(await ledger.counts(MB)).toEqual({ queued: 0, delivered: 0, dead: 0 });
+  });
+});
+
+describe('races', () => {
+  it('200 parallel markQueued and markDelivered on one uidl end in delivered', async () => {
+    const { ledger, prefix } = setup();
+    const other = new Ledger(fx.client(), prefix);
+    const calls = Array.from({ length: 200 }, (_, i) =>
+      i % 2 === 0 ? other.markQueued(MB, 'u', queued) : ledger.markDelivered(MB, 'u', { status: 200 }),
+    );
+    await Promise.all(calls);
+    expect((await ledger.get(MB, 'u'))?.state).toBe('delivered');
+    expect(await ledger.markQueued(MB, 'u', queued)).toBe('delivered');
+  });
+
+  it('prune racing markDelivered never loses a delivery nor keeps a stale one', async () => {
+    const { ledger, prefix } = setup();
+    const worker = new Ledger(fx.client(), prefix);
+    const uidls = Array.from({ length: 100 }, (_, i) => `r${i}`);
+    for (const u of uidls) await ledger.markQueued(MB, u, queued);
+    const listed = new Set(uidls.filter((_, i) => i % 2 === 0));
+    const [pruned] = await Promise.all([
+      ledger.prune(MB, listed),
+      Promise.all(uidls.map((u) => worker.markDelivered(MB, u, { status: 200 }))),
+    ]);
+    const after = await ledger.entries(MB);
+    for (const u of uidls) {
+      // Every delivery is on record unless a prune removed it after it became delivered and unlisted.
+      if (pruned.includes(u)) expect(listed.has(u)).toBe(false);
+      else expect(after.get(u)?.state).toBe('delivered');
+    }
+    await ledger.prune(MB, listed); // the next session's prune catches what turned delivered after the first
+    expect([...(await ledger.entries(MB)).keys()].every((u) => listed.has(u))).toBe(true);
+  });
+
+  it('200 parallel markDead and markDelivered on one uidl end in delivered', async () => {
+    const { ledger } = setup();
+    await ledger.markQueued(MB, 'u', queued);
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 2 === 0
+          ? ledger.markDead(MB, 'u', { code: 'WEBHOOK_TIMEOUT', reason: 't' })
+          : ledger.markDelivered(MB, 'u', { status: 200 }),
+      ),
+    );
+    expect((await ledger.get(MB, 'u'))?.state).toBe('delivered');
+  });
+});
+
+describe('reading', () => {
+  it('counts, lists dead letters, and reads big ledgers with HSCAN', async () => {
+    const { ledger } = setup({ scanThreshold: 10 });
+    for (let i = 0; i < 30; i += 1) await ledger.markQueued(MB, `m${i}`, queued);
+    await ledger.markDelivered(MB, 'm1', { status: 200 });
+    await ledger.markDead(MB, 'm2', { code: 'WEBHOOK_HTTP_4XX', status: 404, reason: 'nope' });
+    expect((await ledger.entries(MB)).size).toBe(30);
+    expect(await ledger.counts(MB)).toEqual({ queued: 28, delivered: 1, dead: 1 });
+    const dead = await ledger.listDead(MB);
+    expect(dead.map((d) => d.uidl)).toEqual(['m2']);
+    expect(dead[0]?.entry.lastError).toEqual({ code: 'WEBHOOK_HTTP_4XX', status: 404, reason: 'nope' });
+  });
+
+  it('keeps hostile UIDLs verbatim as fields', async () => {
+    const { ledger } = setup();
+    const uidls = ['a{b}c', 'x: y z', '{support}', '*', 'ü€'];
+    for (const u of uidls) await ledger.markQueued(MB, u, queued);
+    expect([...(await ledger.entries(MB)).keys()].sort()).toEqual([...uidls].sort());
+  });
+
+  it('refuses a corrupt entry with LEDGER_CORRUPT, in reads and in every transition', async () => {
+    const { ledger, keys } = setup();
+    await fx.redis.hset(keys.ledger, 'bad', 'not json', 'worse', '{"state":"deleted","since":1}');
+    expect(await codeOf(ledger.get(MB, 'bad'))).toBe('LEDGER_CORRUPT');
+    expect(await codeOf(ledger.entries(MB))).toBe('LEDGER_CORRUPT');
+    for (const uidl of ['bad', 'worse']) {
+      expect(await codeOf(ledger.markQueued(MB, uidl, queued))).toBe('LEDGER_CORRUPT');
+      expect(await codeOf(ledger.markDelivered(MB, uidl, { status: 200 }))).toBe('LEDGER_CORRUPT');
+      expect(await codeOf(ledger.markDead(MB, uidl, { code: 'X', reason: 'y' }))).toBe('LEDGER_CORRUPT');
+    }
+    expect(await ledger.forgetDeleted(MB, ['bad'])).toBe(0);
+  });
+
+  it('keeps a typical entry under 200 bytes of Redis memory', async () => {
+    const { ledger, keys } = setup();
+    const n = 1000;
+    for (let i = 0; i < n; i += 1) {
+      await ledger.markQueued(MB, `0000${i}5f3a9c1e`, { size: 48_213, webhookId: `msg_2ZBvXkq3m0b8T1${i}` });
+    }
+    const bytes = Number(await fx.redis.memory('USAGE', keys.ledger, 'SAMPLES', '0'));
+    console.info(`ledger: ${(bytes / n).toFixed(0)} bytes per queued entry (${n} entries)`);
+    expect(bytes / n).toBeLessThan(200);
+  });
+});
