@@ -1,0 +1,200 @@
+// The one strict zod schema of the YAML file: every key, its default and its description. It validates
+// the document as written (after interpolation); build.ts renames it into the Config type. Cross-field
+// rules run even when other fields of the same object failed, so a file reports all its problems at once.
+
+import { z } from 'zod';
+import {
+  boolean,
+  documented as doc,
+  duration,
+  filePath,
+  headerName,
+  headerValue,
+  httpUrl,
+  ID_PATTERN,
+  ID_RULE,
+  id,
+  integer,
+  line,
+  oneOf,
+  redisUrl,
+  size,
+  webhookSecret,
+} from './fields.ts';
+import { checkMailbox, checkRoot } from './rules.ts';
+import { AUTH_METHODS, LOG_LEVELS, TLS_MODES } from './types.ts';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const ALWAYS = { when: () => true };
+
+const redis = z.strictObject({
+  url: doc(
+    redisUrl(),
+    'url',
+    'Redis URL, redis:// or rediss:// (TLS), may carry user:password@; REDIS_URL wins',
+  ).prefault('redis://127.0.0.1:6379'),
+  prefix: doc(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1 to 64 letters, digits, _, . or -' }),
+    'string',
+    'prefix of every Redis key and queue of this deployment',
+  ).prefault('pophook'),
+});
+
+const log = z.strictObject({
+  level: doc(oneOf(LOG_LEVELS), LOG_LEVELS.join(' | '), 'log level; LOG_LEVEL wins').prefault('info'),
+});
+
+const webhook = z
+  .strictObject({
+    url: doc(httpUrl(), 'url', 'where to POST; http or https, no credentials in it'),
+    secret: doc(
+      webhookSecret,
+      'secret',
+      'Standard Webhooks signing secret: whsec_ + base64 of 24..64 bytes',
+    ).optional(),
+    secretFile: doc(
+      filePath(),
+      'path',
+      'file holding the secret (docker secrets); trailing newline trimmed',
+    ).optional(),
+    timeout: doc(duration(1, HOUR), 'duration', 'time allowed for one request').prefault('30s'),
+    retryFor: doc(duration(0, 365 * DAY), 'duration', 'how long retries go on before dead letter').prefault(
+      '24h',
+    ),
+    headers: doc(
+      z.record(headerName, headerValue),
+      'map of string',
+      'extra request headers; webhook-*, content-type and framing headers are reserved',
+    ).prefault({}),
+  })
+  .superRefine((value, ctx) => {
+    const given = [value.secret, value.secretFile].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [given === 0 ? 'secret' : 'secretFile'],
+        message: given === 0 ? 'required: secret or secretFile' : 'give secret or secretFile, not both',
+      });
+    }
+  }, ALWAYS);
+
+const http = z.strictObject({
+  port: doc(
+    integer(0, 65535),
+    'integer',
+    'port of /metrics, /healthz, /readyz and the dashboard (0: any free port)',
+  ).prefault(9464),
+  host: doc(line('a host'), 'string', 'address to listen on').prefault('0.0.0.0'),
+  // `token: ${POPHOOK_ADMIN_TOKEN:-}` in a shared file means "no dashboard here", not an error.
+  token: doc(
+    z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z
+        .string({ error: 'expected a string' })
+        .min(16, { error: 'expected at least 16 characters' })
+        .optional(),
+    ),
+    'secret',
+    'bearer token of the dashboard and its API (16+ characters); empty or absent: dashboard off',
+  ).optional(),
+});
+
+const delivery = z.strictObject({
+  concurrency: doc(integer(1, 256), 'integer', 'deliveries in parallel per worker process').prefault(4),
+  parseTimeout: doc(duration(100, HOUR), 'duration', 'time budget to parse one message').prefault('30s'),
+  maxParts: doc(integer(1, 100_000), 'integer', 'most MIME parts a message may have').prefault(1000),
+  maxDepth: doc(integer(1, 1000), 'integer', 'deepest MIME nesting a message may have').prefault(20),
+  maxHeaderSize: doc(size(1024), 'size', 'largest header block of a message').prefault('1MB'),
+  rawTtl: doc(duration(HOUR, 365 * DAY), 'duration', 'how long a raw message stays in Redis').prefault('14d'),
+  maxAttachmentsSize: doc(size(1), 'size', 'largest total of attachment bytes in one payload').optional(),
+});
+
+const mailbox = z
+  .strictObject({
+    host: doc(line('a host name'), 'string', 'POP3 server host name or address'),
+    port: doc(integer(1, 65535), 'integer', 'POP3 port; default 995 with tls: implicit, else 110').optional(),
+    tls: doc(
+      oneOf(TLS_MODES),
+      TLS_MODES.join(' | '),
+      'implicit TLS (RFC 8314), STLS (RFC 2595) or none',
+    ).prefault('implicit'),
+    ca: doc(filePath(), 'path', 'extra trusted CA certificates (PEM), read at start').optional(),
+    servername: doc(
+      line('a server name'),
+      'string',
+      'TLS server name (SNI and certificate check) if not host',
+    ).optional(),
+    username: doc(line('a user name'), 'string', 'POP3 user name'),
+    password: doc(line('a password'), 'secret', 'POP3 password').optional(),
+    passwordFile: doc(filePath(), 'path', 'file holding the password; trailing newline trimmed').optional(),
+    accessToken: doc(
+      line('an access token'),
+      'secret',
+      'OAuth 2.0 access token for xoauth2/oauthbearer',
+    ).optional(),
+    accessTokenFile: doc(
+      filePath(),
+      'path',
+      'file holding the access token; trailing newline trimmed',
+    ).optional(),
+    auth: doc(
+      oneOf(AUTH_METHODS),
+      AUTH_METHODS.join(' | '),
+      'authentication; auto picks the best offered',
+    ).prefault('auto'),
+    allowPlaintextAuth: doc(boolean(), 'boolean', 'allow credentials over tls: none').prefault(false),
+    pollInterval: doc(duration(1000, DAY), 'duration', 'time between poll sessions').prefault('60s'),
+    delete: doc(
+      boolean(),
+      'boolean',
+      'DELE delivered messages; false keeps them, never delivering twice',
+    ).prefault(true),
+    maxMessageSize: doc(size(1), 'size', 'larger messages are not fetched (and logged)').prefault('50MB'),
+    batchMessages: doc(integer(1, 100_000), 'integer', 'most messages RETR’d per poll session').prefault(500),
+    batchSize: doc(size(1), 'size', 'most bytes RETR’d per poll session').prefault('200MB'),
+    webhook: doc(id(), 'webhook id', 'the webhook this mailbox delivers to'),
+    connectTimeout: doc(duration(1, HOUR), 'duration', 'time allowed to connect, TLS and greeting').prefault(
+      '15s',
+    ),
+    commandTimeout: doc(duration(1, HOUR), 'duration', 'time allowed for one command reply').prefault('60s'),
+  })
+  .superRefine(checkMailbox, ALWAYS);
+
+/**
+ * A map of entries by id. Keys are checked here rather than by a zod key schema, which would skip the
+ * entry under a bad key and hide its own problems until the id is fixed.
+ */
+function byId<T extends z.ZodType>(entry: T, what: string) {
+  return z.record(z.string(), entry).superRefine((record, ctx) => {
+    const ids = Object.keys(record);
+    if (ids.length === 0) ctx.addIssue({ code: 'custom', message: `expected at least one ${what}` });
+    for (const key of ids.filter((key) => !ID_PATTERN.test(key))) {
+      ctx.addIssue({ code: 'custom', path: [key], message: ID_RULE });
+    }
+  }, ALWAYS);
+}
+
+export const configSchema = z
+  .strictObject({
+    redis: doc(redis, 'section', 'Redis connection').prefault({}),
+    log: doc(log, 'section', 'logging').prefault({}),
+    webhooks: doc(
+      byId(doc(webhook, 'section', 'one webhook'), 'webhook'),
+      'map of webhook',
+      'webhooks by id (1-64 letters, digits, _ or -)',
+    ),
+    http: doc(http, 'section', 'metrics, health and dashboard server; off when absent').optional(),
+    delivery: doc(delivery, 'section', 'parsing and delivery limits').prefault({}),
+    mailboxes: doc(
+      byId(doc(mailbox, 'section', 'one mailbox'), 'mailbox'),
+      'map of mailbox',
+      'mailboxes by id (1-64 letters, digits, _ or -)',
+    ),
+  })
+  .superRefine(checkRoot, ALWAYS);
+
+export type ConfigDocument = z.output<typeof configSchema>;
+export type MailboxDocument = z.output<typeof mailbox>;
+export type WebhookDocument = z.output<typeof webhook>;

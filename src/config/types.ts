@@ -1,0 +1,107 @@
+// The validated configuration as the rest of pophook sees it: deep-frozen, ids copied into each entry,
+// every duration in milliseconds and every size in bytes, with the unit in the field name.
+
+export const TLS_MODES = ['implicit', 'starttls', 'none'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
+export const AUTH_METHODS = [
+  'auto',
+  'user',
+  'apop',
+  'plain',
+  'login',
+  'cram-md5',
+  'scram-sha-1',
+  'scram-sha-256',
+  'xoauth2',
+  'oauthbearer',
+] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** SASL mechanisms that carry an OAuth 2.0 access token instead of a password (RFC 7628, Google/Microsoft). */
+export const TOKEN_AUTH_METHODS: readonly AuthMethod[] = ['xoauth2', 'oauthbearer'];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RedisConfig {
+  /** redis:// or rediss:// URL, possibly with user:password@ (REDIS_URL wins over the file). */
+  readonly url: string;
+  /** Prefix of every Redis key and BullMQ queue of this deployment. */
+  readonly prefix: string;
+}
+
+export interface LogConfig {
+  readonly level: LogLevel;
+}
+
+export interface WebhookConfig {
+  readonly id: string;
+  readonly url: string;
+  /** `whsec_<base64>` Standard Webhooks signing secret (from `secret` or `secretFile`). */
+  readonly secret: string;
+  readonly timeoutMs: number;
+  /** How long retries may go on before the message is dead-lettered. */
+  readonly retryForMs: number;
+  /** Extra request headers; never one of the Standard Webhooks headers or content-type. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface HttpConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Bearer token for the dashboard and its API; without it they are off. */
+  readonly token?: string;
+}
+
+export interface DeliveryConfig {
+  readonly concurrency: number;
+  readonly parseTimeoutMs: number;
+  readonly maxParts: number;
+  readonly maxDepth: number;
+  readonly maxHeaderBytes: number;
+  /** How long a raw message stays in Redis; at least every webhook's retryForMs. */
+  readonly rawTtlMs: number;
+  readonly maxAttachmentsBytes?: number;
+}
+
+export interface MailboxConfig {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: TlsMode;
+  /** Extra trusted CA certificates (PEM), read from the `ca` path at load. */
+  readonly caPem?: string;
+  readonly servername?: string;
+  readonly username: string;
+  readonly password?: string;
+  readonly accessToken?: string;
+  readonly auth: AuthMethod;
+  readonly allowPlaintextAuth: boolean;
+  readonly pollIntervalMs: number;
+  readonly delete: boolean;
+  readonly maxMessageBytes: number;
+  /** At most this many RETRs per poll session. */
+  readonly batchMessages: number;
+  /** At most this many bytes RETR'd per poll session. */
+  readonly batchBytes: number;
+  /** Id of the webhook this mailbox delivers to (always a key of Config.webhooks). */
+  readonly webhook: string;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+}
+
+export interface Config {
+  readonly redis: RedisConfig;
+  readonly log: LogConfig;
+  readonly webhooks: Readonly<Record<string, WebhookConfig>>;
+  readonly mailboxes: Readonly<Record<string, MailboxConfig>>;
+  readonly http?: HttpConfig;
+  readonly delivery: DeliveryConfig;
+}
+
+/** One problem found in a configuration file: `path: message`. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
