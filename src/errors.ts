@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   PAYLOAD_PARSE_TIMEOUT: 'parsing the message took longer than its time budget',
   PAYLOAD_PARSE_FAILED: 'the message could not be parsed, or its parser crashed',
   PAYLOAD_LIMIT: 'the message exceeds a parse limit (parts, nesting, header size)',
+  PAYLOAD_POOL_CLOSED: 'the parser pool closed before the parse finished (shutdown); retry elsewhere',
   RAW_MISSING: 'the raw message is gone from Redis (expired or flushed); the next poll fetches it again',
   LEDGER_CORRUPT: 'a ledger entry in Redis is not one pophook wrote; its state is not guessed',
   LOCK_LOST: 'the mailbox lock expired or was taken by another session',

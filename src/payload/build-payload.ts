@@ -1,0 +1,71 @@
+// Raw RFC 5322 message bytes to payload version 1, in the calling thread. The pre-scan enforces the
+// structure limits before mailparser runs; the time budget is the job of the thread that calls this
+// (ParserPool), since nothing inside one thread can interrupt a parser stuck in a loop.
+import { createHash } from 'node:crypto';
+import { parseMail } from './mail-parser.ts';
+import { scanMime } from './mime-scan.ts';
+import { readRootHeaders } from './root-headers.ts';
+import type { PayloadAttachment, PayloadMeta, PayloadV1, PayloadWarning, StructureLimits } from './types.ts';
+
+export async function buildPayload(
+  raw: Buffer | AsyncIterable<Buffer>,
+  meta: PayloadMeta,
+  limits: StructureLimits,
+): Promise<PayloadV1> {
+  const bytes = Buffer.isBuffer(raw) ? raw : await collect(raw);
+  const scan = scanMime(bytes, limits);
+  const root = readRootHeaders(scan.rootHeader);
+  const mail = await parseMail(bytes, limits);
+  const warnings = new Set<PayloadWarning>([...scan.warnings, ...root.warnings]);
+  if (mail.htmlToTextFailed) warnings.add('html-to-text-failed');
+  let text = mail.text;
+  if (scan.rootMissingBoundary && text === null && mail.html === null) {
+    // A multipart without a boundary has no parts for mailparser to find; mail clients show its body as
+    // plain text, and so does the payload rather than losing it.
+    text = bytes.toString('utf8', scan.bodyStart).replace(/\r\n/g, '\n');
+  }
+  return {
+    id: meta.id,
+    version: 1,
+    mailbox: meta.mailbox,
+    uidl: meta.uidl,
+    receivedAt: meta.receivedAt.toISOString(),
+    messageId: mail.messageId,
+    date: root.date,
+    subject: root.subject,
+    from: mail.from,
+    to: mail.to,
+    cc: mail.cc,
+    bcc: mail.bcc,
+    replyTo: mail.replyTo,
+    inReplyTo: mail.inReplyTo,
+    references: mail.references,
+    headers: root.headers,
+    text,
+    html: mail.html,
+    attachments: mail.attachments.map(
+      (attachment): PayloadAttachment => ({
+        filename: attachment.filename,
+        contentType: attachment.contentType,
+        size: attachment.content.length,
+        sha256: sha256(attachment.content),
+        contentId: attachment.contentId,
+        disposition: attachment.disposition,
+        content: attachment.content.toString('base64'),
+      }),
+    ),
+    size: bytes.length,
+    sha256: sha256(bytes),
+    warnings: [...warnings].sort(),
+  };
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const list: Buffer[] = [];
+  for await (const chunk of chunks) list.push(chunk);
+  return Buffer.concat(list);
+}

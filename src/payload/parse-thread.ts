@@ -1,0 +1,47 @@
+// The body of a ParserPool thread (loaded through thread-entry.mjs): builds one payload per request,
+// serializes it here so the main thread only receives bytes, and answers with the JSON body transferred
+// rather than copied. Errors travel as plain data; the pool rebuilds them as PophookErrors.
+import { parentPort, workerData } from 'node:worker_threads';
+import { isPophookError } from '../errors.ts';
+import { buildPayload } from './build-payload.ts';
+import {
+  type ParseRequest,
+  serializePayload,
+  summarize,
+  type ThreadData,
+  type ThreadMessage,
+} from './thread-protocol.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('parse-thread.ts runs only as a worker thread');
+const { limits } = workerData as ThreadData;
+
+port.on('message', (request: ParseRequest) => {
+  void answer(request).then(({ message, transfer }) => port.postMessage(message, transfer));
+});
+port.postMessage({ type: 'ready' } satisfies ThreadMessage);
+
+async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; transfer: ArrayBuffer[] }> {
+  const raw = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
+  try {
+    const payload = await buildPayload(raw, request.meta, limits);
+    const body = serializePayload(payload);
+    const message: ThreadMessage = { type: 'done', seq: request.seq, body, summary: summarize(payload) };
+    return { message, transfer: [body.buffer as ArrayBuffer] };
+  } catch (error) {
+    const known = isPophookError(error);
+    const cause = known ? error.cause : error;
+    const message: ThreadMessage = {
+      type: 'failed',
+      seq: request.seq,
+      code: known ? error.code : 'PAYLOAD_PARSE_FAILED',
+      message: known ? error.message : 'building the payload failed',
+      retryable: known ? error.retryable : false,
+      details: {
+        ...(known ? error.details : {}),
+        ...(cause instanceof Error ? { cause: `${cause.name}: ${cause.message}` } : {}),
+      },
+    };
+    return { message, transfer: [] };
+  }
+}

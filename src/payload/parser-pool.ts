@@ -1,0 +1,221 @@
+// A pool of worker threads that turn raw messages into payload JSON off the main event loop. mailparser can
+// spin for minutes on hostile input (DESIGN.md, Known traps), and nothing can interrupt a thread's own
+// loop, so the time budget lives here: a parse over budget terminates its thread and a fresh one takes
+// its place. resourceLimits bound a thread's heap, so a memory bomb kills that thread, not the process.
+import { Worker } from 'node:worker_threads';
+import { PophookError } from '../errors.ts';
+import type { ParseRequest, ThreadData, ThreadMessage } from './thread-protocol.ts';
+import type { ParseLimits, PayloadMeta, PayloadSummary } from './types.ts';
+
+export interface ParserPoolOptions {
+  /** Threads, at most; each starts on first need and is kept. */
+  size: number;
+  limits: ParseLimits;
+  resourceLimits?: { maxOldGenerationSizeMb?: number };
+}
+
+export interface ParseResult {
+  /** The payload v1 JSON, serialized in the thread and transferred. */
+  body: Buffer;
+  summary: PayloadSummary;
+}
+
+interface Job {
+  raw: Buffer;
+  meta: PayloadMeta;
+  resolve(result: ParseResult): void;
+  /** Settles once; later calls (a timeout racing a reply) are ignored. */
+  reject(error: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job: Job | null;
+  seq: number;
+  timer: NodeJS.Timeout | null;
+}
+
+// See thread-entry.mjs for why the thread starts from a plain module.
+const THREAD_ENTRY = new URL('./thread-entry.mjs', import.meta.url);
+
+export class ParserPool {
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Job[] = [];
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly options: ParserPoolOptions) {
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new RangeError('size must be an integer >= 1');
+  }
+
+  parse(raw: Buffer, meta: PayloadMeta, opts: { signal?: AbortSignal } = {}): Promise<ParseResult> {
+    const { signal } = opts;
+    if (this.closing !== null) return Promise.reject(closedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<ParseResult>((resolve, reject) => {
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const job: Job = {
+        raw,
+        meta,
+        resolve: (result) => settle(() => resolve(result)),
+        reject: (error) => settle(() => reject(error)),
+      };
+      const onAbort = () => this.abort(job, signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Idempotent: rejects every pending parse with PAYLOAD_POOL_CLOSED and terminates the threads. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const job of this.queue.splice(0)) job.reject(closedError());
+    const exits = [...this.slots].map((slot) => {
+      slot.job?.reject(closedError());
+      return this.discard(slot);
+    });
+    await Promise.all(exits);
+  }
+
+  /** Hands queued jobs to ready threads and starts threads, up to `size`, for what is still waiting. */
+  private pump(): void {
+    if (this.closing !== null) return;
+    for (const slot of this.slots) {
+      const job = slot.ready && slot.job === null ? this.queue.shift() : undefined;
+      if (job !== undefined) this.dispatch(slot, job);
+    }
+    const starting = [...this.slots].filter((slot) => !slot.ready).length;
+    const wanted = Math.min(this.queue.length - starting, this.options.size - this.slots.size);
+    for (let i = 0; i < wanted; i++) this.spawn();
+  }
+
+  private spawn(): void {
+    const data: ThreadData = { limits: this.options.limits };
+    const worker = new Worker(THREAD_ENTRY, {
+      workerData: data,
+      resourceLimits: { ...this.options.resourceLimits },
+    });
+    const slot: Slot = { worker, ready: false, job: null, seq: 0, timer: null };
+    this.slots.add(slot);
+    worker.unref(); // an idle pool must not keep the process alive; a busy thread is ref'd in dispatch
+    worker.on('message', (message: ThreadMessage) => this.onMessage(slot, message));
+    worker.on('error', (error) => this.onCrash(slot, error));
+    worker.on('exit', (exitCode) =>
+      this.onCrash(slot, new Error(`parse thread exited with code ${exitCode}`)),
+    );
+  }
+
+  private dispatch(slot: Slot, job: Job): void {
+    slot.job = job;
+    slot.seq++;
+    slot.worker.ref();
+    slot.timer = setTimeout(() => this.onTimeout(slot), this.options.limits.timeoutMs);
+    // A private copy is transferred: cloning a Buffer view would copy its whole (possibly pooled or larger)
+    // ArrayBuffer, and the caller's Buffer must stay usable.
+    const raw = new Uint8Array(job.raw.byteLength);
+    raw.set(job.raw);
+    const request: ParseRequest = { type: 'parse', seq: slot.seq, raw, meta: job.meta };
+    slot.worker.postMessage(request, [raw.buffer]);
+  }
+
+  private onMessage(slot: Slot, message: ThreadMessage): void {
+    if (message.type === 'ready') {
+      slot.ready = true;
+      this.pump();
+      return;
+    }
+    const job = slot.job;
+    if (job === null || message.seq !== slot.seq) return;
+    this.idle(slot);
+    if (message.type === 'done') {
+      const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+      job.resolve({ body, summary: message.summary });
+    } else {
+      const { code, retryable, details } = message;
+      job.reject(new PophookError(code, message.message, { retryable, details }));
+    }
+    this.pump();
+  }
+
+  private onTimeout(slot: Slot): void {
+    const { timeoutMs } = this.options.limits;
+    slot.job?.reject(
+      new PophookError('PAYLOAD_PARSE_TIMEOUT', `parsing took longer than ${timeoutMs} ms`, {
+        retryable: false,
+        details: { timeoutMs },
+      }),
+    );
+    this.replace(slot);
+  }
+
+  private abort(job: Job, reason: unknown): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    job.reject(reason);
+    // A thread cannot be told to stop a parse; the only way to free it is to end it.
+    for (const slot of this.slots) if (slot.job === job) this.replace(slot);
+  }
+
+  /** A thread that died: its job fails (an out-of-memory thread lands here), and the pool carries on. */
+  private onCrash(slot: Slot, error: Error): void {
+    if (!this.slots.has(slot)) return;
+    slot.job?.reject(
+      new PophookError('PAYLOAD_PARSE_FAILED', 'the parse thread crashed', {
+        retryable: false,
+        cause: error,
+        details: { cause: `${error.name}: ${error.message}` },
+      }),
+    );
+    if (slot.ready) {
+      this.replace(slot);
+      return;
+    }
+    // The thread could not even start (a broken install): failing the queue beats respawning forever.
+    void this.discard(slot);
+    for (const job of this.queue.splice(0)) {
+      job.reject(
+        new PophookError('PAYLOAD_PARSE_FAILED', 'no parse thread could start', {
+          retryable: true,
+          cause: error,
+        }),
+      );
+    }
+  }
+
+  /** Ends a thread that is stuck, crashed or aborted, and starts a fresh one in its place. */
+  private replace(slot: Slot): void {
+    void this.discard(slot);
+    if (this.closing !== null) return;
+    this.spawn();
+    this.pump();
+  }
+
+  private async discard(slot: Slot): Promise<void> {
+    this.idle(slot);
+    this.slots.delete(slot);
+    await slot.worker.terminate();
+  }
+
+  private idle(slot: Slot): void {
+    if (slot.timer !== null) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.job = null;
+    slot.worker.unref();
+  }
+}
+
+function closedError(): PophookError {
+  return new PophookError('PAYLOAD_POOL_CLOSED', 'the parser pool is closed', { retryable: true });
+}

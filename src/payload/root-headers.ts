@@ -1,0 +1,38 @@
+// The root header block as the payload shows it: every field in message order, unfolded and decoded
+// (RFC 6532 UTF-8 or Latin-1 bytes, then RFC 2047 encoded-words), plus the fields read from that list
+// rather than from mailparser: Subject (so it agrees with `headers`) and Date (mailparser substitutes
+// the current time for a date it cannot read; the payload says null).
+import { decodeEncodedWords, decodeHeaderBytes } from './encoded-words.ts';
+import { firstField, splitFields } from './header-fields.ts';
+import type { PayloadHeader, PayloadWarning } from './types.ts';
+
+export interface RootHeaders {
+  headers: PayloadHeader[];
+  subject: string | null;
+  date: string | null;
+  warnings: PayloadWarning[];
+}
+
+export function readRootHeaders(block: string): RootHeaders {
+  const warnings = new Set<PayloadWarning>();
+  const headers = splitFields(block).map(({ name, value }) => {
+    const decoded = decodeEncodedWords(decodeHeaderBytes(value));
+    if (decoded.invalidCharset) warnings.add('invalid-charset');
+    return { name: decodeHeaderBytes(name), value: decoded.text };
+  });
+  const date = readDate(firstField(headers, 'date'));
+  if (date === 'invalid') warnings.add('invalid-date');
+  return {
+    headers,
+    subject: firstField(headers, 'subject') ?? null,
+    date: date === 'invalid' ? null : date,
+    warnings: [...warnings],
+  };
+}
+
+/** RFC 5322 §3.3 date-time (obsolete forms included, as V8's Date parser reads them) to ISO 8601. */
+function readDate(value: string | undefined): string | 'invalid' | null {
+  if (value === undefined || value === '') return null;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? 'invalid' : new Date(time).toISOString();
+}

@@ -1,0 +1,49 @@
+// The messages between ParserPool (main thread) and a parse thread, and the one serializer both sides use
+// for the JSON body, so the shapes cannot drift apart.
+import type { ErrorCode } from '../errors.ts';
+import type { PayloadMeta, PayloadSummary, PayloadV1, StructureLimits } from './types.ts';
+
+/** Fixed for a thread's life: given as workerData. */
+export interface ThreadData {
+  limits: StructureLimits;
+}
+
+export interface ParseRequest {
+  type: 'parse';
+  seq: number;
+  /** A copy of the raw message, transferred (the caller keeps its own Buffer). */
+  raw: Uint8Array;
+  meta: PayloadMeta;
+}
+
+export type ThreadMessage =
+  | { type: 'ready' }
+  | { type: 'done'; seq: number; body: Uint8Array; summary: PayloadSummary }
+  | {
+      type: 'failed';
+      seq: number;
+      code: ErrorCode;
+      message: string;
+      retryable: boolean;
+      details: Record<string, unknown>;
+    };
+
+/**
+ * The payload as a JSON Buffer that owns its whole ArrayBuffer: a pooled Buffer shares one with others,
+ * and transferring it would detach bytes that are not ours.
+ */
+export function serializePayload(payload: PayloadV1): Buffer {
+  const json = JSON.stringify(payload);
+  const body = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
+  body.write(json, 'utf8');
+  return body;
+}
+
+export function summarize(payload: PayloadV1): PayloadSummary {
+  return {
+    messageId: payload.messageId,
+    subject: payload.subject,
+    attachments: payload.attachments.length,
+    size: payload.size,
+  };
+}

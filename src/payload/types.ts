@@ -1,0 +1,102 @@
+// The shapes of payload version 1 (the webhook body) and the inputs that build it. The JSON Schema in
+// schema/payload-v1.schema.json is the published form of PayloadV1; the two are kept in step by a test.
+
+export interface PayloadMeta {
+  /** Equals the webhook-id header: stable across retries and redeliveries of one message. */
+  id: string;
+  mailbox: string;
+  uidl: string;
+  /** When pophook retrieved the message from the POP3 server. */
+  receivedAt: Date;
+}
+
+export interface ParseLimits {
+  /** Budget of one parse in a ParserPool thread; the thread is terminated when it runs over. */
+  timeoutMs: number;
+  /** MIME parts in the whole message, the root part included. */
+  maxParts: number;
+  /** Nesting of multipart and message/rfc822 containers; the root part is depth 0. */
+  maxDepth: number;
+  /** Bytes of one header block (the root's or any part's), so also of any single header line. */
+  maxHeaderBytes: number;
+}
+
+/** What buildPayload needs; the time budget belongs to the thread that runs it. */
+export type StructureLimits = Pick<ParseLimits, 'maxParts' | 'maxDepth' | 'maxHeaderBytes'>;
+
+/**
+ * Generous for real mail, small enough that hostile mail fails fast. mailparser's own caps are 1000 parts
+ * and 1 MiB of header per part, and a thread's budget must stay well under a queue job's lock.
+ */
+export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
+  timeoutMs: 20_000,
+  maxParts: 1000,
+  maxDepth: 32,
+  maxHeaderBytes: 1024 * 1024,
+});
+
+export interface PayloadAddress {
+  /** The display name, RFC 2047 decoded; null when the header gave none. */
+  name: string | null;
+  /** The addr-spec; null when the header gave a name without an address. */
+  address: string | null;
+}
+
+export interface PayloadHeader {
+  name: string;
+  value: string;
+}
+
+export type Disposition = 'attachment' | 'inline';
+
+export interface PayloadAttachment {
+  filename: string | null;
+  contentType: string;
+  size: number;
+  sha256: string;
+  contentId: string | null;
+  disposition: Disposition | null;
+  content: string;
+}
+
+/** Anomalies the parse survived; each name is listed, with its meaning, in the JSON Schema. */
+export type PayloadWarning =
+  | 'missing-boundary'
+  | 'unterminated-multipart'
+  | 'invalid-charset'
+  | 'nul-bytes'
+  | 'invalid-date'
+  | 'html-to-text-failed';
+
+export interface PayloadV1 {
+  id: string;
+  version: 1;
+  mailbox: string;
+  uidl: string;
+  receivedAt: string;
+  messageId: string | null;
+  date: string | null;
+  subject: string | null;
+  from: PayloadAddress | null;
+  to: PayloadAddress[];
+  cc: PayloadAddress[];
+  bcc: PayloadAddress[];
+  replyTo: PayloadAddress[];
+  inReplyTo: string | null;
+  references: string[];
+  headers: PayloadHeader[];
+  text: string | null;
+  html: string | null;
+  attachments: PayloadAttachment[];
+  size: number;
+  sha256: string;
+  warnings: PayloadWarning[];
+}
+
+/** The few facts about a payload worth a log line, so logs never carry bodies. */
+export interface PayloadSummary {
+  messageId: string | null;
+  subject: string | null;
+  attachments: number;
+  size: number;
+}
