@@ -99,10 +99,14 @@ export async function runProbe(argv: string[], io: ProbeIo): Promise<number> {
   }
   const password = args.user ? await obtainPassword(args.user, io) : undefined;
   const report = await probe(args, ca, password);
-  const output = args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report);
   // Belt and braces: no code path puts the password in the report, and this makes sure of it.
-  const safe = password ? output.replaceAll(password, '****') : output;
-  (report.ok ? io.stdout : args.json ? io.stdout : io.stderr).write(safe);
+  const redact = (text: string): string => (password ? text.replaceAll(password, '****') : text);
+  if (args.json) {
+    io.stdout.write(redact(`${JSON.stringify(report, null, 2)}\n`));
+  } else {
+    io.stdout.write(redact(formatReport(report)));
+    if (report.error) io.stderr.write(redact(formatError(report.error)));
+  }
   return report.ok ? 0 : 1;
 }
 
@@ -277,7 +281,7 @@ async function probe(
   } catch (error) {
     report.error = describeError(error, phase);
   } finally {
-    await client?.close();
+    client?.close();
   }
   return report;
 }
@@ -337,6 +341,7 @@ function describeError(error: unknown, phase: string): NonNullable<ProbeReport['
 
 // --- human output -------------------------------------------------------------------------------------
 
+/** Everything but the error, which goes to stderr. */
 function formatReport(report: ProbeReport): string {
   const lines: string[] = [];
   const row = (label: string, value: string): void => {
@@ -366,12 +371,13 @@ function formatReport(report: ProbeReport): string {
   }
   if (report.mailbox) formatMailbox(report.mailbox, row);
   if (report.quit) row('quit', 'ok');
-  if (report.error) {
-    const e = report.error;
-    row('error', `${e.code} during ${e.phase}: ${e.message}`);
-    if (e.command) row('  command', e.command);
-    if (e.serverReply) row('  server said', e.serverReply);
-  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatError(e: NonNullable<ProbeReport['error']>): string {
+  const lines = [`error ${e.code} during ${e.phase}: ${e.message}`];
+  if (e.command) lines.push(`  command: ${e.command}`);
+  if (e.serverReply) lines.push(`  server said: ${e.serverReply}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -380,9 +386,13 @@ function formatMailbox(
   row: (l: string, v: string) => void,
 ): void {
   row('messages', `${mailbox.count} (${humanBytes(mailbox.size)})`);
-  if (mailbox.first.length === 0) return;
-  row(`first ${mailbox.first.length}`, 'msg  uidl  size');
-  for (const m of mailbox.first) row('', `${m.msg}  ${m.uid ?? '(no UIDL)'}  ${humanBytes(m.size ?? 0)}`);
+  const width = Math.max(...mailbox.first.map((m) => (m.uid ?? '').length), 9);
+  mailbox.first.forEach((m, i) => {
+    row(
+      i === 0 ? 'first uidls' : '',
+      `#${String(m.msg).padEnd(5)} ${(m.uid ?? '(no UIDL)').padEnd(width)}  ${humanBytes(m.size ?? 0)}`,
+    );
+  });
 }
 
 function humanBytes(bytes: number): string {
