@@ -237,27 +237,28 @@ function requestError(
   error: unknown,
   deadline: Deadline,
   outer: AbortSignal | undefined,
-  details: Details,
+  base: Details,
 ): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   const errorCode = typeof code === 'string' ? code : undefined;
+  const details = errorCode === undefined ? base : { ...base, errorCode };
   if (deadline.timedOut || (errorCode !== undefined && TIMEOUT_CODES.has(errorCode))) {
     return new PophookError('WEBHOOK_TIMEOUT', 'the webhook did not answer in time', {
       retryable: true,
-      details: { ...details, errorCode },
+      details,
     });
   }
   if (outer?.aborted) return outer.reason;
   if (errorCode === 'UND_ERR_INVALID_ARG') {
     // No cause: undici's message could name what was wrong with a header, and headers may hold tokens.
     return new PophookError('WEBHOOK_INVALID_REQUEST', 'the webhook request is malformed (URL or header)', {
-      details: { ...details, errorCode },
+      details,
     });
   }
   return new PophookError('WEBHOOK_NETWORK', 'the webhook could not be reached', {
     retryable: true,
     cause: error,
-    details: { ...details, errorCode },
+    details,
   });
 }
 

@@ -16,6 +16,7 @@
 // of the request (sync or async) returning any of those; or 'down'. A delivery is recorded once its
 // body is read and its answer decided, before any delay; `answered` turns true when the answer was sent
 // in full. Bodies above `maxBodyBytes` (200 MiB) are answered 413 and recorded with an empty body.
+// A policy function that throws gets that request's socket destroyed (the client sees a reset).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';

@@ -1,6 +1,8 @@
 // WebhookSender against a real local receiver: signing that standardwebhooks accepts, the status → error
 // code mapping, timeouts, network failures, bounded error bodies, aborts, and secrets kept out of errors.
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import type { Logger } from '../../../src/ops/logger.ts';
 import { type WebhookMessage, WebhookSender, type WebhookTarget } from '../../../src/webhook/send.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
+import { createTestCertificates } from '../../helpers/test-certs.ts';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const TOKEN = `tok-${randomBytes(8).toString('hex')}`;
@@ -242,6 +245,30 @@ describe('network failures', () => {
   it('gives WEBHOOK_NETWORK when the receiver drops the connection without answering', async () => {
     await rx.setRespond('drop');
     expectCode(await rejection(sender.send(target(), message())), 'WEBHOOK_NETWORK', true);
+  });
+
+  it('tls-verified: refuses a self-signed certificate with WEBHOOK_NETWORK, and never sends the body', async () => {
+    const certs = await createTestCertificates();
+    let requests = 0;
+    const server = createHttpsServer(
+      { cert: certs.selfSigned.certPem, key: certs.selfSigned.keyPem },
+      (_req, res) => {
+        requests++;
+        res.end();
+      },
+    );
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`;
+      const error = await rejection(sender.send(target({ url }), message()));
+      expectCode(error, 'WEBHOOK_NETWORK', true);
+      expect(error.details.errorCode).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(requests).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await certs.cleanup();
+    }
   });
 
   it('reuses connections after small error bodies', async () => {
