@@ -1,0 +1,88 @@
+// Every command of the client against the fake server, with and without PIPELINING: same answers.
+import type { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pop3Client } from '../../../src/pop3/index.ts';
+import {
+  type FakePop3Server,
+  type FakeServerOptions,
+  startFakePop3Server,
+} from '../../helpers/fake-pop3-server.ts';
+
+const MESSAGES = [
+  'Subject: one\r\n\r\nfirst body\r\n',
+  { uid: 'abc-2', body: 'Subject: two\r\n\r\n.starts with a dot\r\n..two dots\r\n.\r\nend\r\n' },
+  Buffer.from('Subject: three\r\n\r\nbare\nLF and \u00e9\r\nline 2\r\nline 3\r\n', 'utf8'),
+];
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+let server: FakePop3Server | undefined;
+let client: Pop3Client | undefined;
+
+afterEach(async () => {
+  client?.close();
+  await server?.stop();
+  server = undefined;
+  client = undefined;
+});
+
+async function session(options: FakeServerOptions = {}, pipelining = true): Promise<Pop3Client> {
+  server = await startFakePop3Server({ messages: MESSAGES, ...options });
+  client = await Pop3Client.connect({ host: server.host, port: server.port, tls: 'none', pipelining });
+  await client.login({ username: 'alice', password: 'secret', auth: 'user', allowPlaintextAuth: true });
+  return client;
+}
+
+async function everything(c: Pop3Client) {
+  const stat = await c.stat();
+  const list = await c.list();
+  const uidl = await c.uidl();
+  const listOne = await c.listOne(2);
+  const uidlOne = await c.uidlOne(2);
+  const bodies: string[] = [];
+  await c.retrEach([1, 2, 3], async (_msg, body) => {
+    bodies.push((await readAll(body)).toString('base64'));
+  });
+  const top = (await readAll(await c.top(1, 0))).toString();
+  await c.noop();
+  await c.deleMany([1, 3]);
+  const afterDele = await c.stat();
+  await c.rset();
+  const afterRset = await c.stat();
+  await c.dele(2);
+  await c.quit();
+  return { stat, list, uidl, listOne, uidlOne, bodies, top, afterDele, afterRset };
+}
+
+describe('Pop3Client commands against the fake server', () => {
+  for (const pipelining of [true, false]) {
+    it(`gives the same answers with pipelining ${pipelining ? 'on' : 'off'}`, async () => {
+      const c = await session({ pipelining }, pipelining);
+      expect(c.state).toBe('transaction');
+      const result = await everything(c);
+      expect(result.stat).toEqual({
+        count: 3,
+        size: server!.sessions[0]!.messages.reduce((s, m) => s + m.body.length, 0),
+      });
+      expect(result.list.map((e) => e.msg)).toEqual([1, 2, 3]);
+      expect(result.uidl).toEqual([
+        { msg: 1, uid: 'uid-1' },
+        { msg: 2, uid: 'abc-2' },
+        { msg: 3, uid: 'uid-3' },
+      ]);
+      expect(result.listOne).toEqual(result.list[1]);
+      expect(result.uidlOne).toEqual({ msg: 2, uid: 'abc-2' });
+      const expected = server!.sessions[0]!.messages.map((m) => m.body.toString('base64'));
+      expect(result.bodies).toEqual(expected);
+      expect(result.top).toBe('Subject: one\r\n\r\n');
+      expect(result.afterDele).toEqual({ count: 1, size: expect.any(Number) });
+      expect(result.afterRset.count).toBe(3);
+      expect(c.state).toBe('closed');
+      expect(server!.mailbox.map((m) => m.uid)).toEqual(['uid-1', 'uid-3']);
+    });
+  }
+});
