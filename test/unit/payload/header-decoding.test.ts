@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeEncodedWords, decodeHeaderBytes } from '../../../src/payload/encoded-words.ts';
+import { parseParameterized, splitFields } from '../../../src/payload/header-fields.ts';
+
+describe('decodeEncodedWords (RFC 2047)', () => {
+  it.each([
+    ['=?UTF-8?B?w6k=?=', 'é'],
+    ['=?iso-8859-1?q?caf=E9_cr=E8me?=', 'café crème'],
+    ['a =?utf-8?q?x?= b', 'a x b'],
+    ['=?utf-8?q?a?= =?utf-8?q?b?=', 'ab'], // §6.2: space between adjacent words is dropped
+    ['=?utf-8?q?a?=\t =?iso-8859-1?q?=E9?=', 'aé'], // also across charsets
+    ['=?utf-8?q?a?= x =?utf-8?q?b?=', 'a x b'],
+    ['=?UTF-8*en?Q?hi?=', 'hi'], // RFC 2231 §5 language
+    ['=?utf-8?B?8J+Y?= =?utf-8?B?gw==?=', '😃'], // a character split across two words
+    ['no words at all', 'no words at all'],
+    ['=?utf-8?x?bad?=', '=?utf-8?x?bad?='],
+  ])('%s → %s', (input, expected) => {
+    expect(decodeEncodedWords(input)).toEqual({ text: expected, invalidCharset: false });
+  });
+
+  it('leaves a word in an unknown or refused charset as written, and says so', () => {
+    expect(decodeEncodedWords('x =?utf-7?Q?+ADw-?= y')).toEqual({
+      text: 'x =?utf-7?Q?+ADw-?= y',
+      invalidCharset: true,
+    });
+  });
+
+  it('never throws and returns text unchanged when it holds no encoded-word', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const decoded = decodeEncodedWords(text);
+        if (!text.includes('=?')) expect(decoded.text).toBe(text);
+      }),
+    );
+  });
+
+  it('stays fast on hostile input', () => {
+    const started = performance.now();
+    decodeEncodedWords(`${'=?'.repeat(200_000)}${'=?a?b?'.repeat(50_000)}`);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('decodeHeaderBytes', () => {
+  it('reads UTF-8 (RFC 6532) and falls back to Latin-1 for bytes that are not UTF-8', () => {
+    expect(decodeHeaderBytes(Buffer.from('Grüße').toString('latin1'))).toBe('Grüße');
+    expect(decodeHeaderBytes('caf\xe9')).toBe('café');
+    expect(decodeHeaderBytes('ascii')).toBe('ascii');
+  });
+});
+
+describe('splitFields (RFC 5322 §2.2.3)', () => {
+  it('unfolds, keeps order, duplicates and name case, and skips lines without a colon', () => {
+    const block = 'From some mbox line\r\nX-A: 1\r\nReceived: a\r\n\tb\r\n  c\r\nx-a:2\nSubject : spaced ';
+    expect(splitFields(block)).toEqual([
+      { name: 'X-A', value: '1' },
+      { name: 'Received', value: 'a\tb  c' },
+      { name: 'x-a', value: '2' },
+      { name: 'Subject', value: 'spaced' },
+    ]);
+  });
+});
+
+describe('parseParameterized (RFC 2045 §5.1, RFC 2231)', () => {
+  it('reads quoted values with escapes, semicolons inside quotes, comments and continuations', () => {
+    const parsed = parseParameterized(
+      'Multipart/Mixed (comment); boundary="a;b\\"c"; name*0*=utf-8\'en\'%C3%A9; name*1="t\u00e9"; charset=UTF-8',
+    );
+    expect(parsed.value).toBe('multipart/mixed');
+    expect(Object.fromEntries(parsed.params)).toEqual({
+      boundary: 'a;b"c',
+      name: '\xc3\xa9t\u00e9',
+      charset: 'UTF-8',
+    });
+  });
+});
