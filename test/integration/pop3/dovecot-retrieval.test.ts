@@ -10,13 +10,14 @@ import { bigMessage, mixedCorpus, smallCorpus } from '../../helpers/mail-corpus.
 
 const USER = 'reader';
 const PASSWORD = 'reader-secret';
+const EDGE_USER = 'edges';
 
 let server: DovecotServer;
 let stored: Buffer[];
 let expected: Buffer[];
 
 beforeAll(async () => {
-  server = await startDovecot({ users: { [USER]: PASSWORD } });
+  server = await startDovecot({ users: { [USER]: PASSWORD, [EDGE_USER]: PASSWORD } });
   stored = [
     ...mixedCorpus(60, 21, { maxAttachmentBytes: 96 * 1024 }).map((m) => m.raw),
     // Dovecot turns LF-only files into CRLF on the wire; these check the harness's expectedBytes too.
@@ -32,7 +33,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function open(pipelining: boolean): Promise<Pop3Client> {
+async function open(pipelining: boolean, username = USER): Promise<Pop3Client> {
   const client = await Pop3Client.connect({
     host: server.host,
     port: server.pop3sPort,
@@ -40,7 +41,7 @@ async function open(pipelining: boolean): Promise<Pop3Client> {
     ca: server.caPem,
     pipelining,
   });
-  await client.login({ username: USER, password: PASSWORD });
+  await client.login({ username, password: PASSWORD });
   return client;
 }
 
@@ -137,6 +138,32 @@ describe('Dovecot: single RETR and TOP', () => {
         for (const lines of [0, 1, 3]) {
           expect(await collect(await client.top(msg, lines))).toEqual(topOf(expected[msg - 1]!, lines));
         }
+      }
+      await client.quit();
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('Dovecot: files the harness stores as they are', () => {
+  // What expectedBytes() promises: bare LF becomes CRLF, a lone CR stays, an unterminated last line gets
+  // CRLF, a line of just "." survives the byte-stuffing both ways.
+  const edgeCases = [
+    'Subject: no final newline\r\n\r\nlast line',
+    'Subject: bare CR\r\n\r\nbefore\rafter\r\n',
+    'Subject: LF only\n\nline one\n.\n..\nend\n',
+    'Subject: mixed\r\n\nCRLF\r\nLF\n.\r\n',
+  ].map((text) => Buffer.from(text));
+
+  it('RETR returns exactly expectedBytes(stored) for each', async () => {
+    await server.addMessages(EDGE_USER, edgeCases);
+    const client = await open(true, EDGE_USER);
+    try {
+      for (const [i, stored] of edgeCases.entries()) {
+        expect((await collect(await client.retr(i + 1))).toString('latin1')).toBe(
+          server.expectedBytes(stored).toString('latin1'),
+        );
       }
       await client.quit();
     } finally {
