@@ -45,7 +45,7 @@ export class RawStore {
   async write(
     mailbox: string,
     uidl: string,
-    body: AsyncIterable<Buffer> | Readable,
+    body: AsyncIterable<Buffer> | Iterable<Buffer> | Readable,
     options: { ttlMs: number; signal?: AbortSignal },
   ): Promise<RawWriteResult> {
     const keys = mailboxKeys(this.#prefix, mailbox);
@@ -117,14 +117,14 @@ export class RawStore {
 
 /** Regroups any stream of Buffers into `chunkBytes` pieces (the last one shorter), copying each byte once. */
 async function* rechunk(
-  body: AsyncIterable<Buffer> | Readable,
+  body: AsyncIterable<Buffer> | Iterable<Buffer> | Readable,
   chunkBytes: number,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Buffer> {
   signal?.throwIfAborted();
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  for await (const piece of body as AsyncIterable<Buffer>) {
+  for await (const piece of body) {
     signal?.throwIfAborted();
     pending.push(piece);
     pendingBytes += piece.length;

@@ -1,3 +1,5 @@
+// The ledger against a real Redis: every transition and refusal, removal rules, and the races that
+// could break the promise (redelivery after a lost ack, prune vs delivery, dead vs delivered).
 import { describe, expect, it } from 'vitest';
 import { isPophookError } from '../../../src/errors.ts';
 import { mailboxKeys } from '../../../src/ledger/keys.ts';
@@ -72,7 +74,7 @@ describe('transitions', () => {
     expect(await ledger.get(MB, 'gone')).toMatchObject({ state: 'delivered', status: 200 });
   });
 
-  it('queued → dead keeps the raw without a TTL and stores the error, not the secret-free reason beyond its cap', async () => {
+  it('queued → dead keeps the raw without a TTL and stores the error with a capped reason', async () => {
     const { ledger, keys } = setup();
     await ledger.markQueued(MB, 'u1', queued);
     await fx.redis.set(keys.raw('u1'), 'bytes', 'PX', 60_000);

@@ -1,3 +1,4 @@
+// The mailbox lock against a real Redis: exclusivity, renewal, expiry and takeover, theft, safe release.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { isPophookError } from '../../../src/errors.ts';

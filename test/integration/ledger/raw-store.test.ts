@@ -1,3 +1,5 @@
+// The raw store against a real Redis: exact binary round trips across chunk edges, TTL and persist,
+// RAW_MISSING, and no key left behind by a failed, aborted or disturbed write.
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Decoding ledger entries and script replies: anything pophook did not write is LEDGER_CORRUPT.
 import { describe, expect, it } from 'vitest';
 import { isPophookError } from '../../../src/errors.ts';
 import { mapScriptError, parseEntry, parsePrevious } from '../../../src/ledger/entry.ts';

@@ -1,3 +1,4 @@
+// Key layout: one cluster slot per mailbox whatever the UIDL, and the raw-or-digest form of UIDLs in keys.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isPophookError } from '../../../src/errors.ts';
