@@ -8,7 +8,8 @@
 // Any failure, abort included, deletes the temp key. Size and sha256 are computed on the way.
 // Read: STRLEN first, then GETRANGE per chunk with one chunk prefetched. A chunk shorter than expected
 // means the key vanished or changed under us (delivered and deleted, expired): RAW_MISSING, never a
-// silently truncated message.
+// silently truncated message. (A rewrite of the same UIDL during a read is not detected: the poll session
+// only rewrites a raw that is missing. Callers holding the sha256 from write() can verify.)
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isPophookError, PophookError } from '../errors.ts';

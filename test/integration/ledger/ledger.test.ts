@@ -113,6 +113,13 @@ describe('transitions', () => {
     expect(await ledger.markDead(MB, 'u1', { code: 'RAW_MISSING', reason: 'flushed' })).toBe('absent');
     expect((await ledger.get(MB, 'u1'))?.state).toBe('dead');
   });
+
+  it('still works after SCRIPT FLUSH (EVALSHA falls back to EVAL)', async () => {
+    const { ledger } = setup();
+    await ledger.markQueued(MB, 'u1', queued);
+    await fx.redis.script('FLUSH');
+    expect(await ledger.markDelivered(MB, 'u1', { status: 200 })).toBe('queued');
+  });
 });
 
 describe('removal', () => {
