@@ -27,7 +27,10 @@ import { AUTH_METHODS, LOG_LEVELS, TLS_MODES } from './types.ts';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const ALWAYS = { when: () => true };
+/** Cross-field checks run despite failed siblings, as long as there is an object to look at. */
+const ALWAYS = {
+  when: (payload: { value: unknown }) => payload.value !== null && typeof payload.value === 'object',
+};
 
 const redis = z.strictObject({
   url: doc(
