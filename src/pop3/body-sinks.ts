@@ -63,6 +63,9 @@ export class StreamSink implements BodySink {
     this.stream = new Readable({ read: () => options.onDrain() });
     // A consumer that destroys the stream will never read again: stop waiting for it.
     this.stream.once('close', () => options.onDrain());
+    // The body can fail in the same tick it is handed out, before the caller could listen: the error
+    // stays on the stream (`errored`), where for-await, pipeline() and finished() report it.
+    this.stream.on('error', () => {});
   }
 
   write(parts: Buffer[]): boolean {

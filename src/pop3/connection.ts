@@ -183,6 +183,9 @@ export class Pop3Connection {
   }
 
   #pump(): void {
+    // One write for a pipelined batch: with Nagle and delayed ACKs, separate small writes would trail
+    // the first one by an ACK delay (RFC 2449 §6.6 asks clients to send batches).
+    this.#socket.cork();
     while (!this.#closed && this.#queue.length > 0 && this.#canSendNow(this.#queue[0]!)) {
       const next = this.#queue.shift()!;
       const cmd = next.cmd!;
@@ -195,6 +198,7 @@ export class Pop3Connection {
       this.#inFlight.push(next);
       this.#socket.write(cmd.bytes);
     }
+    this.#socket.uncork();
     this.#armTimer();
   }
 

@@ -50,6 +50,7 @@ function settleSocket<T extends Socket>(
     };
     const onReady = () => {
       cleanup();
+      socket.setNoDelay(true); // commands are small and latency-bound
       resolve(socket);
     };
     const onError = (error: NodeJS.ErrnoException) => {

@@ -266,7 +266,7 @@ async function defaultReply(
   switch (verb) {
     case 'CAPA':
       return void session.write(
-        multiline('+OK capabilities follow', capabilities(session, options).join('\r\n') + '\r\n'),
+        multiline('+OK capabilities follow', `${capabilities(session, options).join('\r\n')}\r\n`),
       );
     case 'STLS':
       return startTls(session, options, context);

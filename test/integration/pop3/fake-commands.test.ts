@@ -86,3 +86,36 @@ describe('Pop3Client commands against the fake server', () => {
     });
   }
 });
+
+describe('pipelining on the wire', () => {
+  /** Index in the server transcript of the first line matching. */
+  const at = (pattern: RegExp) => server!.transcript.findIndex((line) => pattern.test(line));
+
+  it('sends RETRs ahead when PIPELINING is offered, and calls the handler in order', async () => {
+    const c = await session({ delayMs: 20 }, true);
+    const order: number[] = [];
+    await c.retrEach([3, 1, 2], async (msg, body) => {
+      await readAll(body);
+      order.push(msg);
+    });
+    expect(order).toEqual([3, 1, 2]);
+    expect(at(/C\[1\]: RETR 2/)).toBeLessThan(at(/S\[1\]: \+OK \d+ octets/));
+  });
+
+  it('sends one RETR at a time without PIPELINING', async () => {
+    const c = await session({ pipelining: false }, true);
+    await c.retrEach([1, 2], async (_msg, body) => void (await readAll(body)));
+    expect(at(/C\[1\]: RETR 2/)).toBeGreaterThan(at(/S\[1\]: \+OK \d+ octets/));
+  });
+
+  it('never pipelines QUIT behind DELE, even when called without waiting', async () => {
+    const c = await session({ delayMs: 20 }, true);
+    const deleted = c.deleMany([1, 2, 3]);
+    const quit = c.quit();
+    await Promise.all([deleted, quit]);
+    const lastDeleReply = server!.transcript.lastIndexOf('S[1]: +OK deleted');
+    expect(at(/C\[1\]: DELE 3/)).toBeLessThan(lastDeleReply);
+    expect(at(/C\[1\]: QUIT/)).toBeGreaterThan(lastDeleReply);
+    expect(server!.mailbox).toEqual([]);
+  });
+});
