@@ -1,7 +1,7 @@
 // The public face of src/payload: raw RFC 5322 bytes in, payload v1 JSON out. Knows nothing of POP3,
 // queues or webhooks.
 export { buildPayload } from './build-payload.ts';
-export { type ParseResult, ParserPool, type ParserPoolOptions } from './parser-pool.ts';
+export { type ParseResult, ParserPool, type ParserPoolOptions, type ParserPoolStats } from './parser-pool.ts';
 export { PAYLOAD_SCHEMA_PATH } from './schema.ts';
 export {
   DEFAULT_PARSE_LIMITS,

@@ -14,6 +14,15 @@ export interface ParserPoolOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number };
 }
 
+/** A snapshot for metrics and health checks. */
+export interface ParserPoolStats {
+  threads: number;
+  busy: number;
+  queued: number;
+  /** Threads ended for a timeout, a crash or an abort since the pool was made. */
+  replaced: number;
+}
+
 export interface ParseResult {
   /** The payload v1 JSON, serialized in the thread and transferred. */
   body: Buffer;
@@ -43,6 +52,7 @@ export class ParserPool {
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private closing: Promise<void> | null = null;
+  private replaced = 0;
 
   constructor(private readonly options: ParserPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1)
@@ -72,6 +82,11 @@ export class ParserPool {
       this.queue.push(job);
       this.pump();
     });
+  }
+
+  stats(): ParserPoolStats {
+    const busy = [...this.slots].filter((slot) => slot.job !== null).length;
+    return { threads: this.slots.size, busy, queued: this.queue.length, replaced: this.replaced };
   }
 
   /** Idempotent: rejects every pending parse with PAYLOAD_POOL_CLOSED and terminates the threads. */
@@ -175,7 +190,8 @@ export class ParserPool {
       new PophookError('PAYLOAD_PARSE_FAILED', 'the parse thread crashed', {
         retryable: false,
         cause: error,
-        details: { cause: `${error.name}: ${error.message}` },
+        // ERR_WORKER_OUT_OF_MEMORY when resourceLimits ended it
+        details: { cause: `${error.name}: ${error.message}`, errorCode: (error as { code?: unknown }).code },
       }),
     );
     if (slot.ready) {
@@ -196,6 +212,7 @@ export class ParserPool {
 
   /** Ends a thread that is stuck, crashed or aborted, and starts a fresh one in its place. */
   private replace(slot: Slot): void {
+    this.replaced++;
     void this.discard(slot);
     if (this.closing !== null) return;
     this.spawn();

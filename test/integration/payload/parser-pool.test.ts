@@ -1,0 +1,151 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isPophookError } from '../../../src/errors.ts';
+import {
+  buildPayload,
+  DEFAULT_PARSE_LIMITS,
+  type ParseLimits,
+  ParserPool,
+  type ParserPoolOptions,
+  type PayloadV1,
+} from '../../../src/payload/index.ts';
+import {
+  bigAttachment,
+  deepNesting,
+  fixture,
+  fixtureNames,
+  flowedText,
+  longHeaderLine,
+  manyParts,
+  meta,
+} from '../../fixtures/mime/corpus.ts';
+
+const pools: ParserPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.close()));
+});
+
+function makePool(limits: Partial<ParseLimits> = {}, extra: Partial<ParserPoolOptions> = {}): ParserPool {
+  const pool = new ParserPool({ size: 2, limits: { ...DEFAULT_PARSE_LIMITS, ...limits }, ...extra });
+  pools.push(pool);
+  return pool;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => 'resolved',
+    (error: unknown) => (isPophookError(error) ? error.code : error),
+  );
+}
+
+/** Runs `during` while sampling the main event loop; returns the longest delay seen, in ms. */
+async function maxLoopDelayMs(during: () => Promise<unknown>): Promise<number> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  try {
+    await during();
+  } finally {
+    histogram.disable();
+  }
+  return histogram.max / 1e6;
+}
+
+describe('ParserPool', () => {
+  it('parses the whole corpus in parallel, with the same JSON as an in-thread build', async () => {
+    const pool = makePool();
+    const names = fixtureNames();
+    const results = await Promise.all(names.map((name, i) => pool.parse(fixture(name), meta(`msg_${i}`))));
+    for (const [i, name] of names.entries()) {
+      const expected = await buildPayload(fixture(name), meta(`msg_${i}`), DEFAULT_PARSE_LIMITS);
+      const body = JSON.parse(results[i]?.body.toString('utf8') ?? 'null') as PayloadV1;
+      expect(body).toEqual(JSON.parse(JSON.stringify(expected)));
+      expect(results[i]?.summary).toEqual({
+        messageId: expected.messageId,
+        subject: expected.subject,
+        attachments: expected.attachments.length,
+        size: expected.size,
+      });
+    }
+  });
+
+  it('leaves the caller its raw Buffer', async () => {
+    const raw = fixture('attachments.eml');
+    const copy = Buffer.from(raw);
+    await makePool().parse(raw, meta());
+    expect(raw.equals(copy)).toBe(true);
+  });
+
+  it('times out a parse over budget, terminates the thread, replaces it, and the loop stays responsive', async () => {
+    const pool = makePool({ timeoutMs: 300 }, { size: 1 });
+    await pool.parse(fixture('plain.eml'), meta()); // the thread is up before the clock matters
+    const hostile = flowedText(40_000_000);
+    let code: unknown;
+    const delay = await maxLoopDelayMs(async () => {
+      code = await codeOf(pool.parse(hostile, meta()));
+    });
+    expect(code).toBe('PAYLOAD_PARSE_TIMEOUT');
+    expect(delay).toBeLessThan(200);
+    expect(pool.stats()).toMatchObject({ replaced: 1, threads: 1, busy: 0 });
+    const next = await pool.parse(fixture('plain.eml'), meta());
+    expect(next.summary.messageId).toBe('<plain-1@example.com>');
+  });
+
+  it.each([
+    ['10,000 parts', () => manyParts(10_000)],
+    ['100-deep nesting', () => deepNesting(100)],
+    ['a 2 MB header line', () => longHeaderLine(2 * 1024 * 1024)],
+  ])('refuses %s with PAYLOAD_LIMIT (permanent)', async (_name, make) => {
+    const error = await makePool()
+      .parse(make(), meta())
+      .catch((e: unknown) => e);
+    expect(isPophookError(error, 'PAYLOAD_LIMIT')).toBe(true);
+    expect((error as { retryable: boolean }).retryable).toBe(false);
+  });
+
+  it('parses NUL bytes and an unknown charset without crashing, with warnings', async () => {
+    const pool = makePool();
+    const [nul, charset] = await Promise.all([
+      pool.parse(fixture('nul-bytes.eml'), meta()),
+      pool.parse(fixture('invalid-charset.eml'), meta()),
+    ]);
+    expect((JSON.parse(nul.body.toString()) as PayloadV1).warnings).toEqual(['nul-bytes']);
+    expect((JSON.parse(charset.body.toString()) as PayloadV1).warnings).toEqual(['invalid-charset']);
+  });
+
+  it('kills a thread that runs out of heap (resourceLimits) with PAYLOAD_PARSE_FAILED, and carries on', async () => {
+    const pool = makePool({ timeoutMs: 20_000 }, { size: 1, resourceLimits: { maxOldGenerationSizeMb: 24 } });
+    const bomb = bigAttachment(40_000_000);
+    let error: unknown;
+    const delay = await maxLoopDelayMs(async () => {
+      error = await pool.parse(bomb, meta()).catch((e: unknown) => e);
+    });
+    expect(isPophookError(error, 'PAYLOAD_PARSE_FAILED')).toBe(true);
+    expect((error as { details: object }).details).toMatchObject({ errorCode: 'ERR_WORKER_OUT_OF_MEMORY' });
+    expect(delay).toBeLessThan(200);
+    expect(pool.stats().replaced).toBe(1);
+    expect((await pool.parse(fixture('plain.eml'), meta())).summary.subject).toBe('Printer on fire');
+  });
+
+  it('aborts a running parse through its signal, and the next parse still works', async () => {
+    const pool = makePool({ timeoutMs: 20_000 }, { size: 1 });
+    const controller = new AbortController();
+    const running = pool.parse(flowedText(40_000_000), meta(), { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('shutting down')), 100);
+    await expect(running).rejects.toThrow('shutting down');
+    await expect(pool.parse(fixture('plain.eml'), meta(), { signal: controller.signal })).rejects.toThrow(
+      'shutting down',
+    );
+    expect((await pool.parse(fixture('plain.eml'), meta())).summary.attachments).toBe(0);
+  });
+
+  it('close() rejects running and queued parses with PAYLOAD_POOL_CLOSED, and is idempotent', async () => {
+    const pool = makePool({ timeoutMs: 20_000 }, { size: 1 });
+    const hostile = flowedText(40_000_000);
+    const running = codeOf(pool.parse(hostile, meta()));
+    const queued = codeOf(pool.parse(fixture('plain.eml'), meta()));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await Promise.all([pool.close(), pool.close()]);
+    expect([await running, await queued]).toEqual(['PAYLOAD_POOL_CLOSED', 'PAYLOAD_POOL_CLOSED']);
+    expect(await codeOf(pool.parse(fixture('plain.eml'), meta()))).toBe('PAYLOAD_POOL_CLOSED');
+  });
+});
