@@ -125,6 +125,27 @@ describe('defaults and names', () => {
   });
 });
 
+describe('YAML conveniences', () => {
+  it('merges an anchored mailbox into another with <<', async () => {
+    const text = [
+      'webhooks: { tickets: { url: "https://t.example.com/", secret: "${SECRET}" } }',
+      'mailboxes:',
+      '  support: &pop3',
+      '    host: pop.example.com',
+      '    username: support@example.com',
+      '    password: one',
+      '    webhook: tickets',
+      '  sales:',
+      '    <<: *pop3',
+      '    username: sales@example.com',
+      '    password: two',
+    ].join('\n');
+    const config = await parse(text, { SECRET });
+    expect(config.mailboxes.sales).toMatchObject({ id: 'sales', host: 'pop.example.com', password: 'two' });
+    expect(config.mailboxes.support).toMatchObject({ username: 'support@example.com', password: 'one' });
+  });
+});
+
 describe('environment overrides', () => {
   it('REDIS_URL replaces redis.url, and an empty REDIS_URL does not', async () => {
     const text = configText((doc) => (doc.redis = { url: 'redis://file-host:6379' }));

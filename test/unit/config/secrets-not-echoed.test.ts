@@ -38,6 +38,8 @@ describe('secrets-not-echoed', () => {
       doc.mailboxes.support.pollInterval = PASSWORD;
       doc.webhooks.tickets.url = PASSWORD;
       doc.webhooks.tickets.headers = { 'Bad Header': PASSWORD, 'X-Ok': `${PASSWORD}\r\n` };
+      doc.delivery = PASSWORD;
+      doc.log = { level: PASSWORD };
     });
     expect(await rejection(text)).not.toContain(PASSWORD);
   });
