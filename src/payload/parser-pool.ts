@@ -120,6 +120,8 @@ export class ParserPool {
     const data: ThreadData = { limits: this.options.limits };
     const worker = new Worker(THREAD_ENTRY, {
       workerData: data,
+      // The parent's node flags are not the thread's business (an inherited --input-type even stops it).
+      execArgv: [],
       resourceLimits: { ...this.options.resourceLimits },
     });
     const slot: Slot = { worker, ready: false, job: null, seq: 0, timer: null };
