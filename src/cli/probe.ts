@@ -33,6 +33,7 @@ Options:
   --allow-plaintext-auth   with --tls none, allow the password to travel unencrypted
   --ca FILE                extra trusted CA certificates (PEM)
   --servername N           TLS server name (SNI and certificate check), default --host
+  --timeout SECONDS        for connecting, the greeting and each reply (default 15)
   --insecure               do not verify the certificate (DANGEROUS: for diagnosis only)
   --json                   one JSON object on stdout instead of text
   --help                   this text
@@ -52,6 +53,7 @@ const AUTH_METHODS: readonly AuthMethod[] = [
   'scram-sha-256',
 ];
 const FIRST_UIDLS = 10;
+const DEFAULT_TIMEOUT_SECONDS = 15;
 
 interface ProbeArgs {
   host: string;
@@ -64,6 +66,7 @@ interface ProbeArgs {
   servername?: string;
   insecure: boolean;
   json: boolean;
+  timeoutMs: number;
 }
 
 class UsageError extends Error {}
@@ -130,6 +133,10 @@ function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`--port must be a number between 1 and 65535 (got "${v.port}")`);
   }
+  const timeoutSeconds = Number(v.timeout ?? DEFAULT_TIMEOUT_SECONDS);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 3600) {
+    throw new UsageError(`--timeout must be a number of seconds between 0 and 3600 (got "${v.timeout}")`);
+  }
   if (v['allow-plaintext-auth'] && tls !== 'none') {
     throw new UsageError('--allow-plaintext-auth only makes sense with --tls none');
   }
@@ -141,6 +148,7 @@ function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
     allowPlaintextAuth: v['allow-plaintext-auth'] ?? false,
     insecure: v.insecure ?? false,
     json: v.json ?? false,
+    timeoutMs: Math.round(timeoutSeconds * 1000),
     ...(v.user ? { user: v.user } : {}),
     ...(v.ca ? { caFile: v.ca } : {}),
     ...(v.servername ? { servername: v.servername } : {}),
@@ -162,6 +170,7 @@ function parseOptions(argv: string[]) {
       ca: { type: 'string' },
       servername: { type: 'string' },
       insecure: { type: 'boolean' },
+      timeout: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -251,18 +260,10 @@ async function probe(
     ok: false,
     server: { host: args.host, port: args.port, tls: args.tls, insecure: args.insecure },
   };
-  const options: Pop3ClientOptions = {
-    host: args.host,
-    port: args.port,
-    tls: args.tls,
-    rejectUnauthorized: !args.insecure,
-    ...(ca ? { ca } : {}),
-    ...(args.servername ? { servername: args.servername } : {}),
-  };
   let phase = 'connect';
   let client: Pop3Client | undefined;
   try {
-    client = await Pop3Client.connect(options);
+    client = await Pop3Client.connect(clientOptions(args, ca));
     report.greeting = client.greeting;
     report.tls = client.tlsInfo;
     report.capabilities = summarizeCapabilities(client.capabilities);
@@ -280,10 +281,26 @@ async function probe(
     report.ok = true;
   } catch (error) {
     report.error = describeError(error, phase);
+    // Say goodbye where the session still stands (after a refused login, say); nothing was DELE'd.
+    await client?.quit({ signal: AbortSignal.timeout(args.timeoutMs) }).catch(() => {});
   } finally {
     client?.close();
   }
   return report;
+}
+
+function clientOptions(args: ProbeArgs, ca: string | undefined): Pop3ClientOptions {
+  return {
+    host: args.host,
+    port: args.port,
+    tls: args.tls,
+    rejectUnauthorized: !args.insecure,
+    connectTimeoutMs: args.timeoutMs,
+    greetingTimeoutMs: args.timeoutMs,
+    commandTimeoutMs: args.timeoutMs,
+    ...(ca ? { ca } : {}),
+    ...(args.servername ? { servername: args.servername } : {}),
+  };
 }
 
 function summarizeCapabilities(caps: Pop3Client['capabilities']): NonNullable<ProbeReport['capabilities']> {

@@ -2,6 +2,7 @@
 // STLS, with and without a login, the hidden password prompt, a wrong password (exit 1, code shown,
 // password never printed) and bad arguments (exit 2).
 import { writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,6 +194,20 @@ describe('pophook probe against Dovecot', () => {
     expect(refused.stderr).toContain('POP3_PLAINTEXT_REFUSED');
   });
 
+  it('a server that never greets: exit 1 with POP3_GREETING_TIMEOUT after --timeout', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const args = ['--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--timeout', '0.3'];
+      const { code, stderr } = await probe(args);
+      expect(code).toBe(1);
+      expect(stderr).toContain('POP3_GREETING_TIMEOUT');
+    } finally {
+      silent.close();
+    }
+  });
+
   it('a closed port: exit 1 with POP3_CONNECT_FAILED', async () => {
     const { code, stderr } = await probe(['--host', server.host, '--port', '1', '--tls', 'none']);
     expect(code).toBe(1);
@@ -209,6 +224,7 @@ describe('pophook probe arguments', () => {
     [['--host', '127.0.0.1', '--tls', 'implicit', '--port', '70000']],
     [['--host', '127.0.0.1', '--tls', 'implicit', '--auth', 'telepathy']],
     [['--host', '127.0.0.1', '--tls', 'implicit', '--allow-plaintext-auth']],
+    [['--host', '127.0.0.1', '--tls', 'implicit', '--timeout', '0']],
     [['--host', '127.0.0.1', '--tls', 'implicit', '--bogus']],
     [['--host', '127.0.0.1', '--tls', 'implicit', 'stray-positional']],
     [['--host', '127.0.0.1', '--tls', 'implicit', '--ca', '/nonexistent/ca.pem']],
