@@ -119,3 +119,59 @@ describe('pipelining on the wire', () => {
     expect(server!.mailbox).toEqual([]);
   });
 });
+
+describe('login details', () => {
+  it('sends UTF8 in the AUTHORIZATION state, before the credentials, when CAPA lists it (RFC 6856)', async () => {
+    const c = await session({ utf8: true });
+    expect(c.utf8).toBe(true);
+    const sent = server!.transcript.filter((line) => line.startsWith('C'));
+    expect(sent.slice(0, 4)).toEqual(['C[1]: CAPA', 'C[1]: UTF8', 'C[1]: USER alice', 'C[1]: PASS secret']);
+  });
+
+  it('does not send UTF8 when CAPA does not list it', async () => {
+    const c = await session({});
+    expect(c.utf8).toBe(false);
+    expect(server!.transcript.some((line) => line.includes('UTF8'))).toBe(false);
+  });
+
+  it('auto picks the strongest SASL mechanism offered', async () => {
+    server = await startFakePop3Server({ messages: MESSAGES, sasl: ['LOGIN', 'PLAIN'] });
+    client = await Pop3Client.connect({ host: server.host, port: server.port, tls: 'none' });
+    await client.login({ username: 'alice', password: 'secret', allowPlaintextAuth: true });
+    expect(client.transcript).toContain('C: AUTH PLAIN ****');
+  });
+
+  it('APOP uses the greeting timestamp, only when asked for', async () => {
+    server = await startFakePop3Server({ messages: MESSAGES });
+    client = await Pop3Client.connect({ host: server.host, port: server.port, tls: 'none' });
+    await client.login({ username: 'alice', password: 'secret', auth: 'apop', allowPlaintextAuth: true });
+    expect(client.state).toBe('transaction');
+    expect(client.transcript).toContain('C: APOP alice ****');
+  });
+
+  it('APOP without a timestamp in the greeting is POP3_AUTH_UNSUPPORTED', async () => {
+    server = await startFakePop3Server({ greeting: 'no timestamp here' });
+    client = await Pop3Client.connect({ host: server.host, port: server.port, tls: 'none' });
+    const error = await client
+      .login({ username: 'alice', password: 'secret', auth: 'apop', allowPlaintextAuth: true })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'POP3_AUTH_UNSUPPORTED' });
+  });
+
+  it('parses the capabilities and reports no TLS on a plain connection', async () => {
+    const c = await session({});
+    expect(c.tlsInfo).toBeNull();
+    expect(c.capabilities).toMatchObject({ pipelining: true, uidl: true, top: true, expire: 'NEVER' });
+    expect(c.greeting).toMatch(/^fake POP3 ready </);
+  });
+
+  it('refuses commands in the wrong state with POP3_STATE', async () => {
+    server = await startFakePop3Server({ messages: MESSAGES });
+    client = await Pop3Client.connect({ host: server.host, port: server.port, tls: 'none' });
+    await expect(client.stat()).rejects.toMatchObject({ code: 'POP3_STATE' });
+    await client.login({ username: 'alice', password: 'secret', auth: 'user', allowPlaintextAuth: true });
+    await expect(client.login({ username: 'alice', password: 'x' })).rejects.toMatchObject({
+      code: 'POP3_STATE',
+    });
+  });
+});
