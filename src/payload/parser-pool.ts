@@ -126,7 +126,6 @@ export class ParserPool {
     });
     const slot: Slot = { worker, ready: false, job: null, seq: 0, timer: null };
     this.slots.add(slot);
-    worker.unref(); // an idle pool must not keep the process alive; a busy thread is ref'd in dispatch
     worker.on('message', (message: ThreadMessage) => this.onMessage(slot, message));
     worker.on('error', (error) => this.onCrash(slot, error));
     worker.on('exit', (exitCode) =>
@@ -150,6 +149,9 @@ export class ParserPool {
   private onMessage(slot: Slot, message: ThreadMessage): void {
     if (message.type === 'ready') {
       slot.ready = true;
+      // An idle thread must not keep the process alive; a starting one may (a parse waits for it), and
+      // dispatch refs a busy one again.
+      slot.worker.unref();
       this.pump();
       return;
     }
@@ -182,7 +184,8 @@ export class ParserPool {
     if (queued >= 0) this.queue.splice(queued, 1);
     job.reject(reason);
     // A thread cannot be told to stop a parse; the only way to free it is to end it.
-    for (const slot of this.slots) if (slot.job === job) this.replace(slot);
+    const slot = [...this.slots].find((candidate) => candidate.job === job);
+    if (slot !== undefined) this.replace(slot);
   }
 
   /** A thread that died: its job fails (an out-of-memory thread lands here), and the pool carries on. */
