@@ -55,6 +55,7 @@ describe('ParserPool', () => {
     const pool = makePool();
     const names = fixtureNames();
     const results = await Promise.all(names.map((name, i) => pool.parse(fixture(name), meta(`msg_${i}`))));
+    expect(pool.stats()).toMatchObject({ threads: 2, busy: 0, queued: 0, replaced: 0 });
     for (const [i, name] of names.entries()) {
       const expected = await buildPayload(fixture(name), meta(`msg_${i}`), DEFAULT_PARSE_LIMITS);
       const body = JSON.parse(results[i]?.body.toString('utf8') ?? 'null') as PayloadV1;

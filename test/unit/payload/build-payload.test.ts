@@ -229,6 +229,15 @@ describe('buildPayload: bodies and anomalies', () => {
     expect(payload.warnings).toEqual(['unterminated-multipart']);
   });
 
+  it('skips html-to-text for HTML over 2 MiB characters, with html-to-text-failed, and keeps the HTML', async () => {
+    const html = `<p>${'word '.repeat(450_000)}</p>`;
+    const raw = Buffer.from(`Subject: big\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${html}\r\n`);
+    const payload = await buildPayload(raw, meta(), DEFAULT_PARSE_LIMITS);
+    expect(payload.text).toBe('');
+    expect(payload.html?.length).toBe(html.length + 1);
+    expect(payload.warnings).toEqual(['html-to-text-failed']);
+  });
+
   it('refuses a structure over the limits with PAYLOAD_LIMIT before mailparser runs', async () => {
     const error = await buildPayload(fixture('many-parts.eml'), meta(), {
       ...DEFAULT_PARSE_LIMITS,

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isPophookError } from '../../../src/errors.ts';
 import { scanMime } from '../../../src/payload/mime-scan.ts';
@@ -141,5 +142,29 @@ describe('scanMime', () => {
       rootHeader: 'Subject: only\r\n',
     });
     expect(scanMime(Buffer.alloc(0), limits)).toMatchObject({ parts: 1, bodyStart: 0 });
+  });
+
+  it('on any mix of MIME-like lines, returns or throws PAYLOAD_LIMIT, nothing else', () => {
+    const line = fc.oneof(
+      fc.constantFrom('', '--a', '--a--', '--b', '--b--', 'Content-Type: multipart/mixed; boundary=a'),
+      fc.constantFrom('Content-Type: multipart/alternative; boundary="b"', 'Content-Type: message/rfc822'),
+      fc.constantFrom('Content-Type: text/plain; charset=x-bad', ' folded', 'text\u0000', '\r'),
+      fc.string({ maxLength: 20 }),
+    );
+    const tight = { maxParts: 6, maxDepth: 3, maxHeaderBytes: 200 };
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 60 }), fc.constantFrom('\r\n', '\n'), (list, eol) => {
+        const raw = Buffer.from(list.join(eol));
+        try {
+          const scan = scanMime(raw, tight);
+          expect(scan.parts).toBeLessThanOrEqual(tight.maxParts);
+          expect(scan.maxDepth).toBeLessThanOrEqual(tight.maxDepth);
+          expect(scan.bodyStart).toBeLessThanOrEqual(raw.length);
+        } catch (error) {
+          expect(isPophookError(error, 'PAYLOAD_LIMIT')).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
