@@ -190,9 +190,10 @@ type RawCapable = Readable & { setRawMode?: (raw: boolean) => unknown };
 
 /** Reads one line with terminal echo off (raw mode); Ctrl-C or Ctrl-D gives up. */
 async function promptHidden(prompt: string, io: ProbeIo): Promise<string | undefined> {
-  io.stderr.write(prompt);
   const stdin = io.stdin as RawCapable;
+  // Echo off before the prompt shows, or a quick typist's first characters are echoed.
   stdin.setRawMode?.(true);
+  io.stderr.write(prompt);
   try {
     return await new Promise<string | undefined>((resolve) => {
       let chars: string[] = [];

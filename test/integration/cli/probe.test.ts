@@ -1,10 +1,13 @@
 // `pophook probe` against a private Dovecot, run in-process with captured streams: implicit TLS and
 // STLS, with and without a login, the hidden password prompt, a wrong password (exit 1, code shown,
 // password never printed) and bad arguments (exit 2).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProbe } from '../../../src/cli/probe.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
@@ -57,6 +60,41 @@ async function probe(
   const env = password === undefined ? {} : { POPHOOK_PASSWORD: password };
   const code = await runProbe(args, { stdout, stderr, env, stdin, isTTY: tty });
   return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Runs the probe in a child on a pseudo-terminal and types `typed` once the prompt shows. */
+async function probeOnTerminal(
+  args: string[],
+  typed: string,
+): Promise<{ code: number | null; output: string }> {
+  const driver = join(server.dir, 'probe-on-tty.mts');
+  const probeModule = join(REPO, 'src/cli/probe.ts');
+  await writeFile(
+    driver,
+    `import { runProbe } from ${JSON.stringify(probeModule)};\n` +
+      'const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: {}, isTTY: true };\n' +
+      'process.exitCode = await runProbe(process.argv.slice(2), io);\n',
+  );
+  const command = ['node', '--import', 'tsx', driver, ...args].map((word) => `'${word}'`).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: REPO, stdio: 'pipe' });
+  let output = '';
+  let typedYet = false;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    if (!typedYet && output.includes('Password for')) {
+      typedYet = true;
+      child.stdin.write(`${typed}\r`);
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  try {
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, output };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const implicit = (): string[] => [
@@ -131,6 +169,14 @@ describe('pophook probe against Dovecot', () => {
     expect(stderr).toContain(`Password for ${USER}:`);
     expect(stdout).toMatch(new RegExp(`login\\s+${USER}: ok`));
     expect(`${stdout}${stderr}`).not.toContain(PASSWORD);
+  });
+
+  it('password-not-echoed: on a real terminal (a pty from script(1)) the prompt turns echo off', async () => {
+    const { code, output } = await probeOnTerminal([...implicit(), '--user', USER], PASSWORD);
+    expect(output).toContain(`Password for ${USER}:`);
+    expect(output).toMatch(new RegExp(`login\\s+${USER}: ok`));
+    expect(output).not.toContain(PASSWORD);
+    expect(code).toBe(0);
   });
 
   it('without a terminal or POPHOOK_PASSWORD, skips the login with a note', async () => {
