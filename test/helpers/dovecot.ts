@@ -138,6 +138,10 @@ ${p.extraConfig}
 }
 
 export async function startDovecot(options: DovecotOptions = {}): Promise<DovecotServer> {
+  if (process.getuid?.() !== 0) {
+    // Dovecot's privilege separation (dovenull, dovecot, the mail uid) and our chown need root.
+    throw new Error('the Dovecot harness must run as root (in the dev container or CI image)');
+  }
   const users = { ...(options.users ?? DEFAULT_USERS) };
   const dir = await mkdtemp(join(tmpdir(), 'pophook-dovecot-'));
   let certs: TestCertificates | undefined;
