@@ -66,10 +66,15 @@ export function startDeliverWorker(rt: Runtime, concurrency: number): DeliverWor
     // again ends as a failed job, which the next poll of its mailbox turns into a dead letter.
     maxStalledCount: 5,
     settings: {
-      backoffStrategy: (attemptsMade, type, error) => {
-        if (type !== WEBHOOK_BACKOFF) return 5_000;
+      backoffStrategy: (attemptsMade, type, error, job) => {
+        const webhook = rt.config.webhooks[(job?.data as DeliverJobData | undefined)?.webhook ?? ''];
         const retryAfterMs = error instanceof PophookError ? error.details.retryAfterMs : undefined;
-        return retryDelayMs(attemptsMade, typeof retryAfterMs === 'number' ? { retryAfterMs } : {});
+        return retryDelayMs(attemptsMade, {
+          ...(type === WEBHOOK_BACKOFF && webhook
+            ? { baseMs: webhook.retryDelayMs, maxMs: webhook.retryMaxDelayMs }
+            : {}),
+          ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+        });
       },
     },
   });

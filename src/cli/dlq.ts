@@ -97,7 +97,7 @@ async function replayDeadLetter(rt: ReplayRuntime, letter: DeadLetter): Promise<
   const mailbox = rt.config.mailboxes[letter.mailbox]!;
   const size = await raw.size(letter.mailbox, letter.uidl);
   if (letter.entry.lastError?.code === 'MESSAGE_TOO_LARGE' || size === null) {
-    await ledger.forgetDead(letter.mailbox, letter.uidl);
+    await ledger.forgetIf(letter.mailbox, letter.uidl, 'dead');
     return 'forgotten: the next poll retrieves it again';
   }
   const previous = await rt.queues.deliver.getJob(letter.webhookId);

@@ -20,6 +20,8 @@ function buildWebhook(id: string, doc: WebhookDocument, files: Files): WebhookCo
     secret: doc.secret ?? files.get(formatPath(['webhooks', id, 'secretFile']))!,
     timeoutMs: doc.timeout,
     retryForMs: doc.retryFor,
+    retryDelayMs: doc.retryDelay,
+    retryMaxDelayMs: doc.retryMaxDelay,
     headers: { ...doc.headers },
   };
 }

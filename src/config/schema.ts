@@ -66,6 +66,12 @@ const webhook = z
     retryFor: doc(duration(0, 365 * DAY), 'duration', 'how long retries go on before dead letter').prefault(
       '24h',
     ),
+    retryDelay: doc(
+      duration(1, HOUR),
+      'duration',
+      'ceiling of the first retry delay (full jitter); doubles each attempt',
+    ).prefault('5s'),
+    retryMaxDelay: doc(duration(1, DAY), 'duration', 'the retry delay never grows past this').prefault('30m'),
     headers: doc(
       z.record(headerName, headerValue),
       'map of string',

@@ -43,6 +43,10 @@ export interface WebhookConfig {
   readonly timeoutMs: number;
   /** How long retries may go on before the message is dead-lettered. */
   readonly retryForMs: number;
+  /** Ceiling of the first retry delay; it doubles with every attempt (full jitter). */
+  readonly retryDelayMs: number;
+  /** The retry delay's ceiling never grows past this (a Retry-After may still ask for more). */
+  readonly retryMaxDelayMs: number;
   /** Extra request headers; never one of the Standard Webhooks headers or content-type. */
   readonly headers: Readonly<Record<string, string>>;
 }

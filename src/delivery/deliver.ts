@@ -55,7 +55,7 @@ export async function deliverMessage(
   } catch (error) {
     if (isPophookError(error, 'RAW_MISSING')) {
       // The bytes expired or Redis lost them: forget the entry so the next poll retrieves the message again.
-      await deps.ledger.forgetQueued(job.mailbox, job.uidl);
+      await deps.ledger.forgetIf(job.mailbox, job.uidl, 'queued');
       deps.logger.warn({ uidl: job.uidl }, 'raw message missing: it will be retrieved again');
       return { outcome: 'raw-missing' };
     }

@@ -5,7 +5,8 @@
 // - `delivered` is written only by markDelivered, which callers invoke only after a 2xx;
 // - nothing turns `delivered` back into `queued` or `dead` (a redelivery after a lost ack, a late retry);
 // - entries are removed only while `delivered` (forgetDeleted after QUIT +OK, prune once the server stops
-//   listing them). A `queued` or `dead` entry whose UIDL the server no longer lists is KEPT with its raw:
+//   listing them), or by forgetIf to have the next poll retrieve the message afresh from the server (a
+//   queued entry whose raw expired, a dead letter replayed). A `queued` or `dead` entry whose UIDL the server no longer lists is KEPT with its raw:
 //   Gmail hides a message once retrieved in a session that ends with QUIT, and another client may delete
 //   one, so "not listed" never proves "delivered", and dropping the raw would lose the only copy.
 //
@@ -125,7 +126,16 @@ export class Ledger {
 
   /** After QUIT +OK: removes the entries of these UIDLs that are still delivered. Returns how many. */
   async forgetDeleted(mailbox: string, uidls: readonly string[]): Promise<number> {
-    return (await this.#forget(mailbox, uidls)).length;
+    return (await this.#forget(mailbox, 'delivered', uidls)).length;
+  }
+
+  /**
+   * Removes one entry (and its raw) if it is still in `state`, so the next poll retrieves the message
+   * afresh: a queued entry whose raw bytes expired, or a dead letter being replayed from the server.
+   * Returns whether it was removed.
+   */
+  async forgetIf(mailbox: string, uidl: string, state: 'queued' | 'dead'): Promise<boolean> {
+    return (await this.#forget(mailbox, state, [uidl])).length === 1;
   }
 
   /**
@@ -137,7 +147,7 @@ export class Ledger {
     for (const [uidl, entry] of await this.entries(mailbox)) {
       if (entry.state === 'delivered' && !listed.has(uidl)) candidates.push(uidl);
     }
-    return this.#forget(mailbox, candidates);
+    return this.#forget(mailbox, 'delivered', candidates);
   }
 
   async counts(mailbox: string): Promise<Record<LedgerState, number>> {
@@ -154,12 +164,12 @@ export class Ledger {
     return dead;
   }
 
-  async #forget(mailbox: string, uidls: readonly string[]): Promise<string[]> {
+  async #forget(mailbox: string, state: LedgerState, uidls: readonly string[]): Promise<string[]> {
     const keys = mailboxKeys(this.#prefix, mailbox);
     const removed: string[] = [];
     for (let i = 0; i < uidls.length; i += FORGET_BATCH) {
       const batch = uidls.slice(i, i + FORGET_BATCH);
-      const reply = await this.#run('ledgerForget', [keys.ledger, ...batch.map(keys.raw)], batch);
+      const reply = await this.#run('ledgerForget', [keys.ledger, ...batch.map(keys.raw)], [state, ...batch]);
       removed.push(...(reply as string[]));
     }
     return removed;

@@ -74,16 +74,17 @@ redis.call('PERSIST', KEYS[2])
 save_entry(KEYS[1], ARGV[1], entry, 'dead', tonumber(ARGV[2]))
 return prev`,
 
-  // KEYS: ledger, then the raw key of each ARGV[i] at KEYS[i + 1]. ARGV: uidls.
-  // Removes the entries (and raws) that are still delivered at this instant, skips every other state.
+  // KEYS: ledger, then the raw key of each uidl ARGV[i + 1] at KEYS[i + 1]. ARGV: state, uidls.
+  // Removes the entries (and raws) that are in `state` at this instant, skips every other state.
   // Replies the removed uidls.
   ledgerForget: `${ENTRY_HELPERS}
 local removed = {}
-for i, uidl in ipairs(ARGV) do
+for i = 2, #ARGV do
+  local uidl = ARGV[i]
   local _, state = load_entry(KEYS[1], uidl)
-  if state == 'delivered' then
+  if state == ARGV[1] then
     redis.call('HDEL', KEYS[1], uidl)
-    redis.call('DEL', KEYS[i + 1])
+    redis.call('DEL', KEYS[i])
     removed[#removed + 1] = uidl
   end
 end

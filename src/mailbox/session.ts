@@ -109,7 +109,6 @@ async function deadLetterTooLarge(
   await deps.ledger.markDead(mailbox.id, message.uidl, {
     code: 'MESSAGE_TOO_LARGE',
     reason: `message is ${message.size} bytes, over maxMessageSize (${mailbox.maxMessageBytes})`,
-    size: message.size,
   });
   deps.logger.warn({ uidl: message.uidl, size: message.size }, 'message over maxMessageSize: dead letter');
 }

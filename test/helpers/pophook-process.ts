@@ -1,0 +1,133 @@
+// Runs the real `pophook` command (bin/pophook.js) as a child process, the way a user or a compose
+// service does, and collects its JSON log lines; writes config files for it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+export const BIN = fileURLToPath(new URL('../../bin/pophook.js', import.meta.url));
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface PophookProcess {
+  readonly child: ChildProcess;
+  readonly logs: LogLine[];
+  /** Everything the process wrote that was not a JSON log line (stderr included). */
+  readonly text: string[];
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** SIGTERM (or the given signal) and the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export function startPophook(args: string[], env: NodeJS.ProcessEnv = {}): PophookProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const text: string[] = [];
+  const waiters = new Set<() => void>();
+  const collect = (chunk: Buffer, carry: { rest: string }) => {
+    const lines = (carry.rest + chunk.toString('utf8')).split('\n');
+    carry.rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('{')) {
+        try {
+          logs.push(JSON.parse(line) as LogLine);
+          continue;
+        } catch {
+          // not a log line after all
+        }
+      }
+      if (line.trim()) text.push(line);
+    }
+    for (const wake of waiters) wake();
+  };
+  const out = { rest: '' };
+  const err = { rest: '' };
+  child.stdout?.on('data', (chunk: Buffer) => collect(chunk, out));
+  child.stderr?.on('data', (chunk: Buffer) => collect(chunk, err));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  return {
+    child,
+    logs,
+    text,
+    exited,
+    waitForLog(predicate, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = logs.find(predicate);
+          if (!found) return;
+          cleanup();
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no matching log line within ${timeoutMs} ms; last lines: ${tail(logs, text)}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+function tail(logs: LogLine[], text: string[]): string {
+  return JSON.stringify([...logs.slice(-5).map((l) => l.msg), ...text.slice(-5)]);
+}
+
+export interface TestConfigInput {
+  dir: string;
+  redisUrl: string;
+  prefix: string;
+  webhookUrl: string;
+  secret: string;
+  pop3: { port: number; caPem: string; username: string; password: string; tls?: 'starttls' | 'implicit' };
+  mailbox?: Record<string, unknown>;
+  webhook?: Record<string, unknown>;
+  delivery?: Record<string, unknown>;
+}
+
+/** Writes a pophook.yml for one mailbox and one webhook (overrides merged in) and returns its path. */
+export async function writeTestConfig(input: TestConfigInput): Promise<string> {
+  const caPath = join(input.dir, 'ca.pem');
+  await writeFile(caPath, input.pop3.caPem);
+  const config = {
+    redis: { url: input.redisUrl, prefix: input.prefix },
+    webhooks: {
+      receiver: { url: input.webhookUrl, secret: input.secret, timeout: '5s', ...input.webhook },
+    },
+    delivery: { concurrency: 2, ...input.delivery },
+    mailboxes: {
+      inbox: {
+        host: '127.0.0.1',
+        port: input.pop3.port,
+        tls: input.pop3.tls ?? 'starttls',
+        ca: caPath,
+        username: input.pop3.username,
+        password: input.pop3.password,
+        pollInterval: '1s',
+        webhook: 'receiver',
+        ...input.mailbox,
+      },
+    },
+  };
+  const path = join(input.dir, 'pophook.yml');
+  await writeFile(path, stringify(config));
+  return path;
+}
