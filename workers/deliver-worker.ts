@@ -1,7 +1,7 @@
 // The deliver worker: takes deliver jobs and runs one delivery attempt each, with our backoff between
 // attempts (Retry-After honoured) and a parser thread pool sized to the worker's concurrency.
-import { type Job, Worker } from 'bullmq';
-import { type DeliverDeps, deliverMessage } from '../src/delivery/deliver.ts';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type DeliverDeps, deliverMessage, describeFailure } from '../src/delivery/deliver.ts';
 import { PophookError } from '../src/errors.ts';
 import { ParserPool } from '../src/payload/index.ts';
 import { bullPrefix, DELIVER_QUEUE, type DeliverJobData, WEBHOOK_BACKOFF } from '../src/queue/jobs.ts';
@@ -48,10 +48,15 @@ export function startDeliverWorker(rt: Runtime, concurrency: number): DeliverWor
       logger.info({ uidl: job.data.uidl, ...result, attempt, durationMs: Date.now() - started }, 'delivery');
       return result;
     } catch (error) {
-      const code = error instanceof PophookError ? error.code : (error as { code?: string }).code;
-      const status = error instanceof PophookError ? error.details.status : undefined;
+      const outcome = error instanceof UnrecoverableError ? 'dead-letter' : 'retry';
       logger.warn(
-        { uidl: job.data.uidl, outcome: 'failed', code, status, attempt, durationMs: Date.now() - started },
+        {
+          uidl: job.data.uidl,
+          outcome,
+          ...describeFailure(error),
+          attempt,
+          durationMs: Date.now() - started,
+        },
         'delivery',
       );
       throw error;

@@ -67,9 +67,19 @@ export async function deliverMessage(
   }
 }
 
+/** The stable code and HTTP status behind a failed attempt, for logs and the ledger. */
+export function describeFailure(error: unknown): { code: string; status?: number } {
+  const root = error instanceof UnrecoverableError && error.cause !== undefined ? error.cause : error;
+  if (root instanceof PophookError) {
+    const status = root.details.status;
+    return { code: root.code, ...(typeof status === 'number' ? { status } : {}) };
+  }
+  const code = (root as { code?: unknown }).code;
+  return { code: typeof code === 'string' ? code : 'DELIVERY_FAILED' };
+}
+
 async function deadLetter(deps: DeliverDeps, job: DeliverJobData, error: unknown): Promise<never> {
-  const code = error instanceof PophookError ? error.code : 'DELIVERY_FAILED';
-  const status = error instanceof PophookError ? (error.details.status as number | undefined) : undefined;
+  const { code, status } = describeFailure(error);
   const reason = error instanceof Error ? error.message : String(error);
   await deps.ledger.markDead(job.mailbox, job.uidl, {
     code,
@@ -77,5 +87,7 @@ async function deadLetter(deps: DeliverDeps, job: DeliverJobData, error: unknown
     ...(status === undefined ? {} : { status }),
   });
   deps.logger.warn({ uidl: job.uidl, code, status }, 'dead letter: the message stays on the server');
-  throw new UnrecoverableError(`${code}: ${reason}`);
+  const final = new UnrecoverableError(`${code}: ${reason}`);
+  final.cause = error;
+  throw final;
 }
