@@ -16,6 +16,8 @@ describe('defaults and names', () => {
           secret: SECRET,
           timeoutMs: 30_000,
           retryForMs: 86_400_000,
+          retryDelayMs: 5_000,
+          retryMaxDelayMs: 1_800_000,
           headers: {},
         },
       },
