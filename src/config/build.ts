@@ -71,7 +71,6 @@ export function buildConfig(doc: ConfigDocument, files: Files): Config {
       maxDepth: delivery.maxDepth,
       maxHeaderBytes: delivery.maxHeaderSize,
       rawTtlMs: delivery.rawTtl,
-      maxAttachmentsBytes: delivery.maxAttachmentsSize,
     }),
   });
 }

@@ -117,7 +117,6 @@ const delivery = z.strictObject({
   maxDepth: doc(integer(1, 1000), 'integer', 'deepest MIME nesting a message may have').prefault(20),
   maxHeaderSize: doc(size(1024), 'size', 'largest header block of a message').prefault('1MB'),
   rawTtl: doc(duration(HOUR, 365 * DAY), 'duration', 'how long a raw message stays in Redis').prefault('14d'),
-  maxAttachmentsSize: doc(size(1), 'size', 'largest total of attachment bytes in one payload').optional(),
 });
 
 const mailbox = z
@@ -160,7 +159,11 @@ const mailbox = z
       'boolean',
       'DELE delivered messages; false keeps them, never delivering twice',
     ).prefault(true),
-    maxMessageSize: doc(size(1), 'size', 'larger messages are not fetched (and logged)').prefault('50MB'),
+    maxMessageSize: doc(
+      size(1),
+      'size',
+      'larger messages are not fetched: dead letter with their headers, left on the server',
+    ).prefault('50MB'),
     batchMessages: doc(integer(1, 100_000), 'integer', 'most messages RETR’d per poll session').prefault(500),
     batchSize: doc(size(1), 'size', 'most bytes RETR’d per poll session').prefault('200MB'),
     webhook: doc(id(), 'webhook id', 'the webhook this mailbox delivers to'),

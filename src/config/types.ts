@@ -66,7 +66,6 @@ export interface DeliveryConfig {
   readonly maxHeaderBytes: number;
   /** How long a raw message stays in Redis; at least every webhook's retryForMs. */
   readonly rawTtlMs: number;
-  readonly maxAttachmentsBytes?: number;
 }
 
 export interface MailboxConfig {

@@ -73,7 +73,7 @@ describe('describeConfigSchema', () => {
     expect(byPath.get('mailboxes.<id>.delete')).toMatchObject({ default: true });
     expect(byPath.get('redis.url')).toMatchObject({ default: 'redis://127.0.0.1:6379' });
     expect(byPath.get('mailboxes.<id>.password')).not.toHaveProperty('default');
-    expect(byPath.has('delivery.maxAttachmentsSize')).toBe(true);
+    expect(byPath.has('delivery.maxParts')).toBe(true);
     expect(byPath.has('webhooks.<id>.secretFile')).toBe(true);
   });
 });

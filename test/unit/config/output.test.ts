@@ -70,7 +70,6 @@ describe('defaults and names', () => {
           parseTimeout: '1m',
           maxHeaderSize: '64KiB',
           rawTtl: '30d',
-          maxAttachmentsSize: '100MB',
         };
         doc.http = { port: '9000', host: '127.0.0.1' };
       }),
@@ -89,7 +88,6 @@ describe('defaults and names', () => {
       parseTimeoutMs: 60_000,
       maxHeaderBytes: 65_536,
       rawTtlMs: 2_592_000_000,
-      maxAttachmentsBytes: 100_000_000,
     });
     expect(config.http).toEqual({ port: 9000, host: '127.0.0.1' });
   });
