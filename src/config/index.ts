@@ -2,10 +2,10 @@
 // frozen Config down. Everything else in this folder is internal.
 
 export { type ConfigKeyDescription, describeConfigSchema } from './describe.ts';
-export { renderConfigReference } from './reference.ts';
 export { duration as durationSchema, size as sizeSchema } from './fields.ts';
 export { loadConfig, type ParseConfigOptions, parseConfig } from './load.ts';
 export { redactConfig } from './redact.ts';
+export { renderConfigReference } from './reference.ts';
 export type {
   AuthMethod,
   Config,
