@@ -1,10 +1,13 @@
 // The deliver worker: takes deliver jobs and runs one delivery attempt each, with our backoff between
-// attempts (Retry-After honoured) and a parser thread pool sized to the worker's concurrency.
+// attempts (Retry-After honoured) and a parser thread pool sized to the worker's concurrency. With
+// `delivery.shards` > 1 it runs one BullMQ Worker per deliver queue and splits the process's concurrency
+// between them (see shardConcurrency), so a process never runs more deliveries than configured.
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type DeliverDeps, deliverMessage, describeFailure } from '../src/delivery/deliver.ts';
 import { PophookError } from '../src/errors.ts';
 import { ParserPool } from '../src/payload/index.ts';
-import { bullPrefix, DELIVER_QUEUE, type DeliverJobData, WEBHOOK_BACKOFF } from '../src/queue/jobs.ts';
+import { type DeliverJobData, WEBHOOK_BACKOFF } from '../src/queue/jobs.ts';
+import { bullPrefix } from '../src/queue/layout.ts';
 import { retryDelayMs, WebhookSender } from '../src/webhook/index.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -12,14 +15,28 @@ import type { Runtime } from './runtime.ts';
 const EARLY_POLL_DELAY_MS = 2_000;
 
 export interface DeliverWorker {
-  worker: Worker<DeliverJobData>;
+  /** One BullMQ Worker per deliver queue (shard), in shard order. */
+  workers: readonly Worker<DeliverJobData>[];
   close(): Promise<void>;
+}
+
+/**
+ * Each shard's share of the process's concurrency: an even split, the remainder to the first shards, at
+ * least one each. The split (rather than the full concurrency per shard) keeps memory, parser threads and
+ * webhook load what `delivery.concurrency` says; more throughput comes from more processes.
+ */
+export function shardConcurrency(concurrency: number, shards: number): number[] {
+  return Array.from({ length: shards }, (_, i) =>
+    Math.max(1, Math.floor(concurrency / shards) + (i < concurrency % shards ? 1 : 0)),
+  );
 }
 
 export function startDeliverWorker(rt: Runtime, concurrency: number): DeliverWorker {
   const { delivery } = rt.config;
+  const queues = rt.queues.deliverShards;
+  const perShard = shardConcurrency(concurrency, queues.length);
   const parser = new ParserPool({
-    size: concurrency,
+    size: perShard.reduce((sum, n) => sum + n, 0),
     limits: {
       timeoutMs: delivery.parseTimeoutMs,
       maxParts: delivery.maxParts,
@@ -40,7 +57,7 @@ export function startDeliverWorker(rt: Runtime, concurrency: number): DeliverWor
   };
 
   const process = async (job: Job<DeliverJobData>, _token?: string, signal?: AbortSignal) => {
-    const logger = rt.logger.child({ queue: DELIVER_QUEUE, jobId: job.id, mailbox: job.data.mailbox });
+    const logger = rt.logger.child({ queue: job.queueName, jobId: job.id, mailbox: job.data.mailbox });
     const started = Date.now();
     const attempt = job.attemptsMade + 1;
     try {
@@ -63,31 +80,35 @@ export function startDeliverWorker(rt: Runtime, concurrency: number): DeliverWor
     }
   };
 
-  const worker = new Worker<DeliverJobData>(DELIVER_QUEUE, process, {
-    connection: rt.worker,
-    prefix: bullPrefix(rt.config.redis.prefix),
-    concurrency,
-    // A crash mid-delivery is retried (a repeat, never a loss); a message that kills the worker again and
-    // again ends as a failed job, which the next poll of its mailbox turns into a dead letter.
-    maxStalledCount: 5,
-    settings: {
-      backoffStrategy: (attemptsMade, type, error, job) => {
-        const webhook = rt.config.webhooks[(job?.data as DeliverJobData | undefined)?.webhook ?? ''];
-        const retryAfterMs = error instanceof PophookError ? error.details.retryAfterMs : undefined;
-        return retryDelayMs(attemptsMade, {
-          ...(type === WEBHOOK_BACKOFF && webhook
-            ? { baseMs: webhook.retryDelayMs, maxMs: webhook.retryMaxDelayMs }
-            : {}),
-          ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
-        });
+  const startOne = (name: string, slots: number) => {
+    const worker = new Worker<DeliverJobData>(name, process, {
+      connection: rt.worker,
+      prefix: bullPrefix(rt.config.redis.prefix, name),
+      concurrency: slots,
+      // A crash mid-delivery is retried (a repeat, never a loss); a message that kills the worker again and
+      // again ends as a failed job, which the next poll of its mailbox turns into a dead letter.
+      maxStalledCount: 5,
+      settings: {
+        backoffStrategy: (attemptsMade, type, error, job) => {
+          const webhook = rt.config.webhooks[(job?.data as DeliverJobData | undefined)?.webhook ?? ''];
+          const retryAfterMs = error instanceof PophookError ? error.details.retryAfterMs : undefined;
+          return retryDelayMs(attemptsMade, {
+            ...(type === WEBHOOK_BACKOFF && webhook
+              ? { baseMs: webhook.retryDelayMs, maxMs: webhook.retryMaxDelayMs }
+              : {}),
+            ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+          });
+        },
       },
-    },
-  });
-  worker.on('error', (error) => rt.logger.warn({ err: error.message, queue: DELIVER_QUEUE }, 'worker error'));
+    });
+    worker.on('error', (error) => rt.logger.warn({ err: error.message, queue: name }, 'worker error'));
+    return worker;
+  };
+  const workers = queues.map((queue, i) => startOne(queue.name, perShard[i]!));
   return {
-    worker,
+    workers,
     async close() {
-      await worker.close();
+      await Promise.allSettled(workers.map((worker) => worker.close()));
       await Promise.allSettled([parser.close(), sender.close()]);
     },
   };

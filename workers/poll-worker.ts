@@ -6,7 +6,8 @@ import { MailboxMetaStore } from '../src/mailbox/meta.ts';
 import { connectMailbox, type PollReport, pollMailbox } from '../src/mailbox/poll.ts';
 import type { MailboxSettings } from '../src/mailbox/types.ts';
 import { webhookIdFor } from '../src/queue/ids.ts';
-import { bullPrefix, POLL_QUEUE, type PollJobData } from '../src/queue/jobs.ts';
+import type { PollJobData } from '../src/queue/jobs.ts';
+import { bullPrefix, POLL_QUEUE } from '../src/queue/layout.ts';
 import type { Runtime } from './runtime.ts';
 
 /** After a session left messages for later, the next one comes this soon (unless LOGIN-DELAY says more). */
@@ -81,7 +82,7 @@ export function startPollWorker(rt: Runtime, concurrency: number): Worker<PollJo
   };
   const worker = new Worker<PollJobData>(POLL_QUEUE, process, {
     connection: rt.worker,
-    prefix: bullPrefix(rt.config.redis.prefix),
+    prefix: bullPrefix(rt.config.redis.prefix, POLL_QUEUE),
     concurrency,
     // A session holds its own mailbox lock; a stalled poll job is simply run again.
     maxStalledCount: 10,

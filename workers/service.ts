@@ -29,7 +29,7 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
   if (roles.has('deliver')) {
     const deliver = startDeliverWorker(rt, config.delivery.concurrency);
     closers.push(async (force) => {
-      if (force) await deliver.worker.close(true);
+      if (force) await Promise.allSettled(deliver.workers.map((worker) => worker.close(true)));
       await deliver.close();
     });
   }

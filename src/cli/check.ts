@@ -6,6 +6,7 @@ import type { Config } from '../config/index.ts';
 import { connectMailbox } from '../mailbox/poll.ts';
 import { readRedisPolicy } from '../ops/redis-check.ts';
 import { createRedis, waitReady } from '../queue/connections.ts';
+import { findOrphanedQueues } from '../queue/orphans.ts';
 import { reachWebhook } from '../webhook/index.ts';
 import type { CliIo } from './io.ts';
 import { loadConfigFor } from './shared.ts';
@@ -35,7 +36,7 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function checkRedis(config: Config): Promise<CheckResult[]> {
-  const redis = createRedis(config.redis.url, 'producer', { retryStrategy: () => null });
+  const redis = createRedis(config.redis, 'producer', { noReconnect: true });
   redis.on('error', () => {});
   try {
     await waitReady(redis, 5_000);
@@ -43,8 +44,13 @@ async function checkRedis(config: Config): Promise<CheckResult[]> {
     await redis.set(key, '1', 'PX', 10_000);
     await redis.del(key);
     const policy = await readRedisPolicy(redis);
+    const orphans = await findOrphanedQueues(redis, config.redis.prefix, config.delivery.shards);
     return [
-      { check: 'redis', ok: true, detail: 'reachable and writable' },
+      {
+        check: 'redis',
+        ok: true,
+        detail: `reachable and writable${config.redis.cluster ? ' (cluster)' : ''}`,
+      },
       {
         check: 'redis maxmemory-policy',
         ok: policy.maxmemoryPolicy === 'noeviction',
@@ -54,6 +60,14 @@ async function checkRedis(config: Config): Promise<CheckResult[]> {
         check: 'redis appendonly',
         ok: policy.appendonly === 'yes',
         detail: `${policy.appendonly ?? 'unknown'} (AOF keeps queued work across restarts)`,
+      },
+      {
+        check: 'redis queues',
+        ok: orphans.length === 0,
+        detail:
+          orphans.length === 0
+            ? 'no jobs in queues this configuration no longer consumes'
+            : `jobs left in ${orphans.map((o) => `${o.queue} (${o.jobs})`).join(', ')}: old key prefix or another delivery.shards; drain or delete them`,
       },
     ];
   } catch (error) {

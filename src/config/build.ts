@@ -55,7 +55,7 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
 export function buildConfig(doc: ConfigDocument, files: Files): Config {
   const { delivery } = doc;
   return defined({
-    redis: { url: doc.redis.url, prefix: doc.redis.prefix },
+    redis: { url: doc.redis.url, prefix: doc.redis.prefix, cluster: doc.redis.cluster },
     log: { level: doc.log.level },
     webhooks: Object.fromEntries(
       Object.entries(doc.webhooks).map(([id, w]) => [id, buildWebhook(id, w, files)]),
@@ -66,6 +66,7 @@ export function buildConfig(doc: ConfigDocument, files: Files): Config {
     http: doc.http && defined({ port: doc.http.port, host: doc.http.host, token: doc.http.token }),
     delivery: defined({
       concurrency: delivery.concurrency,
+      shards: delivery.shards,
       parseTimeoutMs: delivery.parseTimeout,
       maxParts: delivery.maxParts,
       maxDepth: delivery.maxDepth,

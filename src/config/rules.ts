@@ -64,6 +64,13 @@ export function checkMailbox(mailbox: Loose, ctx: Ctx): void {
   }
 }
 
+/** A Redis Cluster has only database 0 (cluster spec, "Overview"): a `/db` in the seed URL is a mistake. */
+export function checkRedis(redis: Loose, ctx: Ctx): void {
+  if (redis.cluster !== true || typeof redis.url !== 'string' || !URL.canParse(redis.url)) return;
+  const db = new URL(redis.url).pathname.replace(/^\//, '');
+  if (db !== '' && db !== '0') issue(ctx, ['url'], `a Redis Cluster has only database 0, not ${db}`);
+}
+
 function checkWebhookReferences(config: Loose, ctx: Ctx): void {
   if (!isObject(config.webhooks) || !isObject(config.mailboxes)) return;
   const known = Object.keys(config.webhooks);

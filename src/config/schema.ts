@@ -21,8 +21,8 @@ import {
   size,
   webhookSecret,
 } from './fields.ts';
-import { checkMailbox, checkRoot } from './rules.ts';
-import { AUTH_METHODS, LOG_LEVELS, TLS_MODES } from './types.ts';
+import { checkMailbox, checkRedis, checkRoot } from './rules.ts';
+import { AUTH_METHODS, LOG_LEVELS, MAX_DELIVER_SHARDS, TLS_MODES } from './types.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -32,18 +32,25 @@ const ALWAYS = {
   when: (payload: { value: unknown }) => payload.value !== null && typeof payload.value === 'object',
 };
 
-const redis = z.strictObject({
-  url: doc(
-    redisUrl(),
-    'url',
-    'Redis URL, redis:// or rediss:// (TLS), may carry user:password@; REDIS_URL wins',
-  ).prefault('redis://127.0.0.1:6379'),
-  prefix: doc(
-    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1 to 64 letters, digits, _, . or -' }),
-    'string',
-    'prefix of every Redis key and queue of this deployment',
-  ).prefault('pophook'),
-});
+const redis = z
+  .strictObject({
+    url: doc(
+      redisUrl(),
+      'url',
+      'Redis URL, redis:// or rediss:// (TLS), may carry user:password@; REDIS_URL wins',
+    ).prefault('redis://127.0.0.1:6379'),
+    prefix: doc(
+      z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected 1 to 64 letters, digits, _, . or -' }),
+      'string',
+      'prefix of every Redis key and queue of this deployment',
+    ).prefault('pophook'),
+    cluster: doc(
+      boolean(),
+      'boolean',
+      'url is a seed node of a Redis Cluster; the other nodes are discovered (database 0 only)',
+    ).prefault(false),
+  })
+  .superRefine(checkRedis, ALWAYS);
 
 const log = z.strictObject({
   level: doc(oneOf(LOG_LEVELS), LOG_LEVELS.join(' | '), 'log level; LOG_LEVEL wins').prefault('info'),
@@ -112,6 +119,11 @@ const http = z.strictObject({
 
 const delivery = z.strictObject({
   concurrency: doc(integer(1, 256), 'integer', 'deliveries in parallel per worker process').prefault(4),
+  shards: doc(
+    integer(1, MAX_DELIVER_SHARDS),
+    'integer',
+    'deliver queues; each mailbox keeps to one, so a Redis Cluster spreads them over its masters',
+  ).prefault(1),
   parseTimeout: doc(duration(100, HOUR), 'duration', 'time budget to parse one message').prefault('30s'),
   maxParts: doc(integer(1, 100_000), 'integer', 'most MIME parts a message may have').prefault(1000),
   maxDepth: doc(integer(1, 1000), 'integer', 'deepest MIME nesting a message may have').prefault(20),

@@ -29,6 +29,8 @@ export interface RedisConfig {
   readonly url: string;
   /** Prefix of every Redis key and BullMQ queue of this deployment. */
   readonly prefix: string;
+  /** `url` is a seed node of a Redis Cluster (ioredis `Cluster`), not a single Redis. */
+  readonly cluster: boolean;
 }
 
 export interface LogConfig {
@@ -58,8 +60,13 @@ export interface HttpConfig {
   readonly token?: string;
 }
 
+/** Upper bound of `delivery.shards` (src/queue/layout.ts checks the same bound). */
+export const MAX_DELIVER_SHARDS = 64;
+
 export interface DeliveryConfig {
   readonly concurrency: number;
+  /** Deliver queues (1: the single `deliver` queue); a mailbox always uses the same one. */
+  readonly shards: number;
   readonly parseTimeoutMs: number;
   readonly maxParts: number;
   readonly maxDepth: number;

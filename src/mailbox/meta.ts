@@ -1,8 +1,8 @@
 // Per-mailbox facts that outlive a session, in the mailbox's meta hash: when it was last polled and how it
 // went, and the earliest time the server allows the next login (RFC 2449 LOGIN-DELAY). Read by the poll
 // worker, `pophook status`, the watchdog and the metrics.
-import type { Redis } from 'ioredis';
 import { mailboxKeys } from '../ledger/index.ts';
+import type { RedisClient } from '../queue/connections.ts';
 
 export interface MailboxMeta {
   lastPollAt?: number;
@@ -17,7 +17,7 @@ const NUMBERS = ['lastPollAt', 'lastOkAt', 'notBefore', 'listed'] as const;
 
 export class MailboxMetaStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -23,7 +23,7 @@ export async function reconcileQueued(
   });
   if (stale.length === 0) return [];
   const ids = new Map(stale.map((m) => [m.uidl, deps.webhookIdFor(mailbox.id, m.uidl)]));
-  const states = await deps.queue.deliveryStates([...ids.values()]);
+  const states = await deps.queue.deliveryStates(mailbox.id, [...ids.values()]);
   const refetch: ListedMessage[] = [];
   for (const message of stale) {
     const webhookId = ids.get(message.uidl)!;

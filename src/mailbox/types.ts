@@ -17,7 +17,8 @@ export interface MailboxSettings {
 
 export interface DeliveryQueuePort {
   enqueueDelivery(data: DeliverJobData): Promise<void>;
-  deliveryStates(jobIds: readonly string[]): Promise<Map<string, string>>;
+  /** States of one mailbox's deliver jobs by id (the mailbox picks the deliver queue shard). */
+  deliveryStates(mailbox: string, jobIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface SessionDeps {

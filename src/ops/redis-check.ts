@@ -1,6 +1,7 @@
 // Start-up check of the Redis settings the promise leans on (DESIGN.md "Known traps"): eviction would
-// silently drop ledger entries, raw messages and jobs; without persistence a restart forgets them.
-import type { Redis } from 'ioredis';
+// silently drop ledger entries, raw messages and jobs; without persistence a restart forgets them. On a
+// Redis Cluster every master holds part of the data, so every master is asked.
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from './logger.ts';
 
 export interface RedisPolicy {
@@ -8,7 +9,21 @@ export interface RedisPolicy {
   appendonly: string | undefined;
 }
 
-export async function readRedisPolicy(redis: Redis): Promise<RedisPolicy> {
+/** One node's settings, or for a cluster each setting over all masters (`a/b` when they differ). */
+export async function readRedisPolicy(redis: Redis | Cluster): Promise<RedisPolicy> {
+  if (!redis.isCluster) return readNodePolicy(redis as Redis);
+  const masters = await Promise.all((redis as Cluster).nodes('master').map(readNodePolicy));
+  const merge = (values: Array<string | undefined>) => {
+    const distinct = [...new Set(values)];
+    return distinct.length === 1 ? distinct[0] : distinct.map((v) => v ?? 'unknown').join('/');
+  };
+  return {
+    maxmemoryPolicy: merge(masters.map((m) => m.maxmemoryPolicy)),
+    appendonly: merge(masters.map((m) => m.appendonly)),
+  };
+}
+
+async function readNodePolicy(redis: Redis): Promise<RedisPolicy> {
   const get = async (name: string): Promise<string | undefined> => {
     try {
       const reply = (await redis.config('GET', name)) as string[];
@@ -22,7 +37,7 @@ export async function readRedisPolicy(redis: Redis): Promise<RedisPolicy> {
 }
 
 /** Logs loudly what is unsafe; returns the problems found (empty when all is well). */
-export async function checkRedisPolicy(redis: Redis, logger: Logger): Promise<string[]> {
+export async function checkRedisPolicy(redis: Redis | Cluster, logger: Logger): Promise<string[]> {
   const policy = await readRedisPolicy(redis);
   const problems: string[] = [];
   if (policy.maxmemoryPolicy !== 'noeviction') {

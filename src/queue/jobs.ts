@@ -1,15 +1,12 @@
-// Queue names, job shapes and the options that carry the promise: deliver jobs are never removed when they
+// The queues, job shapes and the options that carry the promise: deliver jobs are never removed when they
 // fail (a failed job is an undelivered message), retry by our own backoff until the webhook's retry period
 // ends, and have ids derived from (mailbox, UIDL) so a message is enqueued once however often it is seen.
+// With `delivery.shards` > 1 the deliver queue is split in shards, each mailbox always in the same one, so
+// a Redis Cluster spreads delivery work over its masters (layout.ts).
 import { type ConnectionOptions, type JobState, type JobsOptions, Queue } from 'bullmq';
+import { bullPrefix, DELIVER_QUEUE, deliverQueueNames, deliverShardOf, POLL_QUEUE } from './layout.ts';
 
-export const POLL_QUEUE = 'poll';
-export const DELIVER_QUEUE = 'deliver';
-
-/** BullMQ key prefix under the configured one; the hash tag keeps each queue's keys on one cluster slot. */
-export function bullPrefix(prefix: string): string {
-  return `${prefix}:bull`;
-}
+export { DELIVER_QUEUE, POLL_QUEUE };
 
 export interface PollJobData {
   mailbox: string;
@@ -42,24 +39,40 @@ const deliverJobOptions = (jobId: string): JobsOptions => ({
 
 export const pollSchedulerId = (mailbox: string): string => `poll-${mailbox}`;
 
+export interface PophookQueuesOptions {
+  /** Number of deliver queues (`delivery.shards`); 1 keeps the single `deliver` queue. */
+  deliverShards?: number;
+}
+
 export class PophookQueues {
   readonly poll: Queue<PollJobData>;
-  readonly deliver: Queue<DeliverJobData>;
+  /** Every deliver queue, by shard number (one queue, `deliver`, unless sharded). */
+  readonly deliverShards: readonly Queue<DeliverJobData>[];
 
-  constructor(connection: ConnectionOptions, prefix: string) {
-    const options = { connection, prefix: bullPrefix(prefix) };
-    this.poll = new Queue<PollJobData>(POLL_QUEUE, options);
-    this.deliver = new Queue<DeliverJobData>(DELIVER_QUEUE, options);
+  constructor(connection: ConnectionOptions, prefix: string, options: PophookQueuesOptions = {}) {
+    this.poll = new Queue<PollJobData>(POLL_QUEUE, { connection, prefix: bullPrefix(prefix, POLL_QUEUE) });
+    this.deliverShards = deliverQueueNames(options.deliverShards ?? 1).map(
+      (name) => new Queue<DeliverJobData>(name, { connection, prefix: bullPrefix(prefix, name) }),
+    );
+  }
+
+  /** The deliver queue a mailbox's messages go to (and where its jobs are looked up). */
+  deliverQueueFor(mailbox: string): Queue<DeliverJobData> {
+    return this.deliverShards[deliverShardOf(mailbox, this.deliverShards.length)]!;
   }
 
   /** Adds the deliver job; a job with the same id that still exists makes this a no-op (BullMQ semantics). */
   async enqueueDelivery(data: DeliverJobData): Promise<void> {
-    await this.deliver.add('deliver', data, deliverJobOptions(data.webhookId));
+    await this.deliverQueueFor(data.mailbox).add('deliver', data, deliverJobOptions(data.webhookId));
   }
 
-  /** States of deliver jobs by id ('unknown' when the job does not exist), in one round of Lua calls. */
-  async deliveryStates(jobIds: readonly string[]): Promise<Map<string, JobState | 'unknown'>> {
-    const states = await Promise.all(jobIds.map((id) => this.deliver.getJobState(id)));
+  /** States of one mailbox's deliver jobs by id ('unknown' when the job does not exist). */
+  async deliveryStates(
+    mailbox: string,
+    jobIds: readonly string[],
+  ): Promise<Map<string, JobState | 'unknown'>> {
+    const queue = this.deliverQueueFor(mailbox);
+    const states = await Promise.all(jobIds.map((id) => queue.getJobState(id)));
     return new Map(jobIds.map((id, i) => [id, states[i] ?? 'unknown']));
   }
 
@@ -101,6 +114,6 @@ export class PophookQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.poll.close(), this.deliver.close()]);
+    await Promise.allSettled([this.poll, ...this.deliverShards].map((queue) => queue.close()));
   }
 }

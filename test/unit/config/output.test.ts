@@ -7,7 +7,7 @@ describe('defaults and names', () => {
   it('fills every default, copies ids and puts units in names', async () => {
     const config = await parse(configText());
     expect(config).toEqual({
-      redis: { url: 'redis://127.0.0.1:6379', prefix: 'pophook' },
+      redis: { url: 'redis://127.0.0.1:6379', prefix: 'pophook', cluster: false },
       log: { level: 'info' },
       webhooks: {
         tickets: {
@@ -43,6 +43,7 @@ describe('defaults and names', () => {
       },
       delivery: {
         concurrency: 4,
+        shards: 1,
         parseTimeoutMs: 30_000,
         maxParts: 1000,
         maxDepth: 20,
