@@ -78,7 +78,10 @@ async function sasl(context: AuthContext, credentials: Pop3Credentials, mechanis
     host: context.host,
     port: context.port,
   };
-  let session = createSaslSession(mechanism, saslCredentials);
+  // XOAUTH2 always takes the two-line form (AUTH XOAUTH2, then the payload after the empty challenge):
+  // Microsoft 365 requires it and Gmail accepts it (DESIGN.md "Known traps").
+  const options = { xoauth2TwoLine: mechanism === 'XOAUTH2' };
+  let session = createSaslSession(mechanism, saslCredentials, options);
   const initial = session.initialResponse();
   let args: string[] = [mechanism];
   if (initial !== null) {
@@ -88,7 +91,7 @@ async function sasl(context: AuthContext, credentials: Pop3Credentials, mechanis
       args = [mechanism, encoded];
     } else {
       // Too long for the AUTH line: start afresh and send the same bytes after the empty challenge.
-      session = createSaslSession(mechanism, saslCredentials);
+      session = createSaslSession(mechanism, saslCredentials, options);
     }
   }
   let failure: Pop3Error | undefined;
