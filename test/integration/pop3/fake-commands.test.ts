@@ -141,6 +141,20 @@ describe('login details', () => {
     expect(client.transcript).toContain('C: AUTH PLAIN ****');
   });
 
+  it('XOAUTH2 uses the two-line form Microsoft 365 requires, the token masked', async () => {
+    server = await startFakePop3Server({ messages: MESSAGES, tokens: { alice: 'ya29.token' } });
+    client = await Pop3Client.connect({ host: server.host, port: server.port, tls: 'none' });
+    await client.login({
+      username: 'alice',
+      accessToken: 'ya29.token',
+      auth: 'xoauth2',
+      allowPlaintextAuth: true,
+    });
+    expect(client.state).toBe('transaction');
+    expect(client.transcript).toContain('C: AUTH XOAUTH2');
+    expect(server.transcript.find((line) => line.startsWith('C[1]: AUTH'))).toBe('C[1]: AUTH XOAUTH2');
+  });
+
   it('APOP uses the greeting timestamp, only when asked for', async () => {
     server = await startFakePop3Server({ messages: MESSAGES });
     client = await Pop3Client.connect({ host: server.host, port: server.port, tls: 'none' });
