@@ -29,6 +29,8 @@ export const DEFAULTS = {
   maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   maxListingBytes: 64 * 1024 * 1024,
   maxInFlight: 32,
+  /** A server that trickles bytes keeps every idle timer alive; this bounds the whole session. */
+  sessionTimeoutMs: 30 * 60_000,
 } as const;
 
 export class Pop3Client {
@@ -76,9 +78,7 @@ export class Pop3Client {
       maxInFlight: Math.max(1, options.maxInFlight ?? DEFAULTS.maxInFlight),
       logger: options.logger,
     });
-    const removeSessionAbort = onAbort(options.signal, () =>
-      connection.close(new Pop3Error('POP3_ABORTED', 'the POP3 session was aborted')),
-    );
+    const removeSessionAbort = guardSession(connection, options);
     try {
       const greeting = await connection.greeting(options.greetingTimeoutMs ?? DEFAULTS.greetingTimeoutMs);
       const client = new Pop3Client(connection, options, port, greeting.text, removeSessionAbort);
@@ -282,7 +282,9 @@ export class Pop3Client {
   }
 
   #checkState(name: Parameters<typeof assertAllowed>[1]): void {
-    if (this.#connection.closed) throw new Pop3Error('POP3_CONNECTION_CLOSED', 'the connection is closed');
+    if (this.#connection.closed) {
+      throw this.#connection.failure ?? new Pop3Error('POP3_CONNECTION_CLOSED', 'the connection is closed');
+    }
     assertAllowed(this.state, name);
   }
 
@@ -333,6 +335,24 @@ function sameMessage<T extends { msg: number }>(entry: T, msg: number): T {
     throw new Pop3Error('POP3_PROTOCOL', `asked about message ${msg}, the server answered for ${entry.msg}`);
   }
   return entry;
+}
+
+/** The session-wide deadline and AbortSignal; returns what stops watching them. */
+function guardSession(connection: Pop3Connection, options: Pop3ClientOptions): () => void {
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs;
+  const timer = setTimeout(() => {
+    connection.close(
+      new Pop3Error('POP3_SESSION_TIMEOUT', `the session took longer than ${sessionTimeoutMs} ms`),
+    );
+  }, sessionTimeoutMs);
+  timer.unref();
+  const removeAbort = onAbort(options.signal, () =>
+    connection.close(new Pop3Error('POP3_ABORTED', 'the POP3 session was aborted')),
+  );
+  return () => {
+    clearTimeout(timer);
+    removeAbort();
+  };
 }
 
 function onAbort(signal: AbortSignal | undefined, action: () => void): () => void {

@@ -63,6 +63,8 @@ export class Pop3Connection {
   #paused = false;
   #closed = false;
   #socketError: Error | undefined;
+  /** Why the connection ended: later calls fail with it, so the first cause is never masked. */
+  #failure: Error | undefined;
   readonly #transcript: string[] = [];
 
   constructor(socket: Socket, options: ConnectionOptions) {
@@ -73,6 +75,11 @@ export class Pop3Connection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The error that ended the connection (POP3_PROTOCOL, a timeout, the server's close…), once closed. */
+  get failure(): Error | undefined {
+    return this.#failure;
   }
 
   get socket(): Socket {
@@ -129,7 +136,7 @@ export class Pop3Connection {
 
   #enqueue<T>(cmd: EncodedCommand, kind: Kind, options: SendOptions): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.#closed) return reject(closedError());
+      if (this.#closed) return reject(this.#failure ?? closedError());
       if (options.signal?.aborted) return reject(abortError(cmd.masked));
       const effectiveKind = cmd.multiline ? kind : 'line';
       const pending = this.#pending(
@@ -342,6 +349,7 @@ export class Pop3Connection {
   #fail(error: Error): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#failure = error;
     this.state = 'closed';
     clearTimeout(this.#timer);
     this.#timer = undefined;

@@ -41,6 +41,11 @@ export interface Pop3ClientOptions {
   greetingTimeoutMs?: number;
   /** Idle time allowed waiting for a reply line or the next chunk of a multi-line reply, default 60 000. */
   commandTimeoutMs?: number;
+  /**
+   * Bound on the whole session from the greeting on, default 30 minutes: a server that trickles bytes
+   * resets the idle timer forever (POP3_SESSION_TIMEOUT).
+   */
+  sessionTimeoutMs?: number;
   /** Bound on one status line, default 8 KiB. */
   maxLineBytes?: number;
   /** Bound on a multi-line listing (CAPA, LIST, UIDL), default 64 MiB. */

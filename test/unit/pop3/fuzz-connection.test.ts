@@ -200,9 +200,10 @@ describe('Pop3Connection fed hostile bytes', () => {
           socket.emit('data', Buffer.concat([Buffer.from('+OK 1 10\r\n'), extra]));
           expect(await stat).toEqual({ ok: true, value: expect.objectContaining({ kind: 'ok' }) });
           expect(connection.closed).toBe(true);
+          // Later calls fail with the first cause, not a retryable "connection closed".
           expect(await settle(connection.sendLine(encodeCommand('NOOP')))).toEqual({
             ok: false,
-            code: 'POP3_CONNECTION_CLOSED',
+            code: 'POP3_PROTOCOL',
           });
         },
       ),
