@@ -53,8 +53,10 @@ async function tryUidl(
   try {
     return await client.uidl({ signal });
   } catch (error) {
-    // -ERR to UIDL means "not supported" (RFC 1939 lists UIDL as optional); anything else is a real failure.
-    if (isPop3Error(error, 'POP3_ERR')) return null;
+    // -ERR to UIDL means "not supported" (RFC 1939 lists UIDL as optional) only from a server that did not
+    // announce UIDL in CAPA. One that did is failing for now: falling back would give its messages new
+    // identities (new webhook-ids, a second delivery), so the session fails and the next one tries again.
+    if (isPop3Error(error, 'POP3_ERR') && !client.capabilities.uidl) return null;
     throw error;
   }
 }
