@@ -1,0 +1,194 @@
+// One scenario's world: Dovecot with N mailboxes, a private redis-server with AOF, the verifying receiver,
+// the POP3 proxy with its journal, a pophook config and the fleet. Mail goes in through addMail (seeded
+// corpus, unique Message-IDs); settle() waits for the fleet to recover by itself; verify() checks the
+// promise and returns the scenario's figures (see invariants.ts).
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
+import { type CorpusMessage, seededRandom, smallCorpus } from '../../helpers/mail-corpus.ts';
+import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
+import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { type Fleet, type FleetRole, startFleet } from './fleet.ts';
+import { checkPromise, type Figures } from './invariants.ts';
+import { createPop3Tap, type LineVerdict, type Pop3Event, type Pop3Journal } from './pop3-tap.ts';
+import { figuresDir, scenarioSeed } from './seed.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+
+export interface WorldOptions {
+  name: string;
+  mailboxes: number;
+  fleet?: Partial<Record<FleetRole, number>>;
+  webhook?: Record<string, unknown>;
+  delivery?: Record<string, unknown>;
+  mailbox?: Record<string, unknown>;
+}
+
+export interface World {
+  readonly name: string;
+  readonly seed: number;
+  readonly random: () => number;
+  readonly dovecot: DovecotServer;
+  readonly redis: RedisServer;
+  readonly receiver: Receiver;
+  readonly proxy: TcpProxy;
+  readonly journal: Pop3Journal;
+  readonly fleet: Fleet;
+  readonly users: string[];
+  readonly configPath: string;
+  /** Every message handed to Dovecot, with its user. */
+  readonly added: Array<{ user: string; message: CorpusMessage }>;
+  kills: number;
+  /** Replaces the proxy's line policy (default: pass everything). */
+  onPop3(decide: (event: Pop3Event) => LineVerdict): void;
+  /** Adds `count` messages spread at random over the mailboxes. */
+  addMail(count: number): Promise<void>;
+  /** Waits until every message was answered 2xx and every mailbox is empty. */
+  settle(timeoutMs: number): Promise<void>;
+  /** Checks the promise and records the figures. */
+  verify(): Promise<Figures>;
+  stop(): Promise<void>;
+}
+
+const PASSWORD = 'fault-suite-pw';
+
+export async function startWorld(options: WorldOptions): Promise<World> {
+  const seed = scenarioSeed(options.name);
+  const random = seededRandom(seed);
+  const users = Array.from({ length: options.mailboxes }, (_, i) => `u${i}`);
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  const [dovecot, redis, receiver] = await Promise.all([
+    startDovecot({ users: Object.fromEntries(users.map((u) => [u, PASSWORD])) }),
+    startRedisServer({ appendonly: true }),
+    startReceiver({ secret }),
+  ]);
+  const journal: Pop3Journal = { deles: [], commits: [], sessions: 0 };
+  let decide: (event: Pop3Event) => LineVerdict = () => 'pass';
+  const proxy = await startTcpProxy({
+    upstreamPort: dovecot.pop3Port,
+    tap: createPop3Tap(journal, (event) => decide(event)),
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'pophook-fault-'));
+  const configPath = join(dir, 'pophook.yml');
+  await writeFile(configPath, stringify(fleetConfig(options, users, redis.url, receiver.url, secret, proxy)));
+  const fleet = startFleet(configPath, { scheduler: 1, poll: 1, deliver: 1, ...options.fleet });
+  await fleet.ready();
+
+  const added: World['added'] = [];
+  let batch = 0;
+  const started = Date.now();
+  const world: World = {
+    name: options.name,
+    seed,
+    random,
+    dovecot,
+    redis,
+    receiver,
+    proxy,
+    journal,
+    fleet,
+    users,
+    configPath,
+    added,
+    kills: 0,
+    onPop3(next) {
+      decide = next;
+    },
+    async addMail(count) {
+      const corpus = smallCorpus(count, seed * 1000 + ++batch);
+      const byUser = new Map<string, Buffer[]>();
+      for (const message of corpus) {
+        const user = users[Math.floor(random() * users.length)]!;
+        added.push({ user, message });
+        byUser.set(user, [...(byUser.get(user) ?? []), message.raw]);
+      }
+      for (const [user, raws] of byUser) await dovecot.addMessages(user, raws);
+    },
+    async settle(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const figures = checkPromise(world, 0);
+        const left = await onServer(dovecot, users);
+        if (figures.lost === 0 && left === 0) return;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `${options.name}: not settled after ${timeoutMs} ms: ${figures.lost} undelivered, ${left} on the server`,
+          );
+        }
+        await sleep(250);
+      }
+    },
+    async verify() {
+      const figures = checkPromise(world, Date.now() - started);
+      figures.leftOnServer = await onServer(dovecot, users);
+      await recordFigures(figures);
+      return figures;
+    },
+    async stop() {
+      await fleet.stop();
+      await proxy.stop();
+      await Promise.all([dovecot.stop(), redis.stop(), receiver.stop()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+async function onServer(dovecot: DovecotServer, users: string[]): Promise<number> {
+  const counts = await Promise.all(users.map((u) => dovecot.countMessages(u)));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+function fleetConfig(
+  options: WorldOptions,
+  users: string[],
+  redisUrl: string,
+  webhookUrl: string,
+  secret: string,
+  proxy: TcpProxy,
+) {
+  return {
+    redis: { url: redisUrl, prefix: 'fault' },
+    log: { level: 'info' },
+    webhooks: {
+      receiver: {
+        url: webhookUrl,
+        secret,
+        timeout: '2s',
+        retryDelay: '200ms',
+        retryMaxDelay: '2s',
+        ...options.webhook,
+      },
+    },
+    delivery: { concurrency: 4, ...options.delivery },
+    mailboxes: Object.fromEntries(
+      users.map((user) => [
+        `m${user.slice(1)}`,
+        {
+          host: '127.0.0.1',
+          port: proxy.port,
+          // Plain text on loopback so the proxy can read the conversation; USER/PASS keeps every client
+          // line a command (no SASL continuation lines).
+          tls: 'none',
+          allowPlaintextAuth: true,
+          auth: 'user',
+          username: user,
+          password: PASSWORD,
+          pollInterval: '1s',
+          connectTimeout: '3s',
+          commandTimeout: '5s',
+          webhook: 'receiver',
+          ...options.mailbox,
+        },
+      ]),
+    ),
+  };
+}
+
+async function recordFigures(figures: Figures): Promise<void> {
+  const dir = figuresDir();
+  if (dir) await writeFile(join(dir, `${figures.scenario}.json`), JSON.stringify(figures));
+}
