@@ -8,6 +8,7 @@ import type { CliIo } from './cli/io.ts';
 import { runPoll } from './cli/poll.ts';
 import { runProbe } from './cli/probe.ts';
 import { loadConfigFor, reportError, UsageError } from './cli/shared.ts';
+import { runStatus } from './cli/status.ts';
 
 type Role = 'scheduler' | 'poll' | 'deliver';
 
@@ -46,6 +47,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await runPoll(rest, io);
       case 'dlq':
         return await runDlq(rest, io);
+      case 'status':
+        return await runStatus(rest, io);
       default:
         break;
     }

@@ -5,6 +5,7 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type DeliverDeps, deliverMessage, describeFailure } from '../src/delivery/deliver.ts';
 import { PophookError } from '../src/errors.ts';
+import { noObserver, type OpsObserver } from '../src/ops/observations.ts';
 import { ParserPool } from '../src/payload/index.ts';
 import { type DeliverJobData, WEBHOOK_BACKOFF } from '../src/queue/jobs.ts';
 import { bullPrefix } from '../src/queue/layout.ts';
@@ -31,7 +32,11 @@ export function shardConcurrency(concurrency: number, shards: number): number[] 
   );
 }
 
-export function startDeliverWorker(rt: Runtime, concurrency: number): DeliverWorker {
+export function startDeliverWorker(
+  rt: Runtime,
+  concurrency: number,
+  observer: OpsObserver = noObserver,
+): DeliverWorker {
   const { delivery } = rt.config;
   const queues = rt.queues.deliverShards;
   const perShard = shardConcurrency(concurrency, queues.length);
@@ -60,12 +65,21 @@ export function startDeliverWorker(rt: Runtime, concurrency: number): DeliverWor
     const logger = rt.logger.child({ queue: job.queueName, jobId: job.id, mailbox: job.data.mailbox });
     const started = Date.now();
     const attempt = job.attemptsMade + 1;
+    const { mailbox, webhook } = job.data;
     try {
       const result = await deliverMessage({ ...deps, logger }, job.data, signal ? { signal } : {});
       logger.info({ uidl: job.data.uidl, ...result, attempt, durationMs: Date.now() - started }, 'delivery');
+      observer.delivery({ mailbox, webhook, ...result, durationMs: Date.now() - started });
       return result;
     } catch (error) {
       const outcome = error instanceof UnrecoverableError ? 'dead-letter' : 'retry';
+      observer.delivery({
+        mailbox,
+        webhook,
+        outcome,
+        ...describeFailure(error),
+        durationMs: Date.now() - started,
+      });
       logger.warn(
         {
           uidl: job.data.uidl,

@@ -5,6 +5,7 @@ import type { MailboxConfig } from '../src/config/index.ts';
 import { MailboxMetaStore } from '../src/mailbox/meta.ts';
 import { connectMailbox, type PollReport, pollMailbox } from '../src/mailbox/poll.ts';
 import type { MailboxSettings } from '../src/mailbox/types.ts';
+import { noObserver, type OpsObserver } from '../src/ops/observations.ts';
 import { webhookIdFor } from '../src/queue/ids.ts';
 import type { PollJobData } from '../src/queue/jobs.ts';
 import { bullPrefix, POLL_QUEUE } from '../src/queue/layout.ts';
@@ -62,7 +63,11 @@ export async function pollOnce(
   }
 }
 
-export function startPollWorker(rt: Runtime, concurrency: number): Worker<PollJobData> {
+export function startPollWorker(
+  rt: Runtime,
+  concurrency: number,
+  observer: OpsObserver = noObserver,
+): Worker<PollJobData> {
   const meta = new MailboxMetaStore(rt.producer, rt.config.redis.prefix);
   const process = async (job: Job<PollJobData>, _token?: string, signal?: AbortSignal) => {
     const mailbox = rt.config.mailboxes[job.data.mailbox];
@@ -71,9 +76,20 @@ export function startPollWorker(rt: Runtime, concurrency: number): Worker<PollJo
     if (notBefore !== undefined && notBefore > Date.now()) {
       // LOGIN-DELAY: scheduled polls just skip; an early poll is moved to when the server allows it.
       if (job.data.reason !== 'schedule') await rt.queues.requestPoll(mailbox.id, notBefore - Date.now());
+      observer.poll({ mailbox: mailbox.id, outcome: 'deferred', durationMs: 0 });
       return { outcome: 'deferred' };
     }
-    const report = await pollOnce(rt, mailbox, signal);
+    const started = Date.now();
+    const report = await pollOnce(rt, mailbox, signal).catch((error: unknown) => {
+      observer.poll({ mailbox: mailbox.id, outcome: 'error', durationMs: Date.now() - started });
+      throw error;
+    });
+    observer.poll({
+      mailbox: mailbox.id,
+      outcome: report.outcome,
+      durationMs: report.durationMs,
+      ...report.result,
+    });
     if ((report.result?.remaining ?? 0) > 0) {
       const wait = Math.max(FOLLOW_UP_DELAY_MS, (report.notBefore ?? 0) - Date.now());
       await rt.queues.requestPoll(mailbox.id, wait, 'early');

@@ -1,20 +1,19 @@
-// `pophook dlq list|replay`: dead letters are ledger entries in state `dead`; their messages are still on
-// the POP3 server and their raw bytes in Redis. Replay queues a fresh deliver job with a fresh retry
-// period; a message dead for being over maxMessageSize is instead forgotten, so the next poll looks at it
-// again under the current maxMessageSize.
+// `pophook dlq list|replay`: the command-line face of src/delivery/dead-letters.ts (listing and replay,
+// shared with the dashboard).
 import { parseArgs } from 'node:util';
-import type { Config } from '../config/index.ts';
-import type { LedgerEntry } from '../ledger/index.ts';
-import { webhookIdFor } from '../queue/ids.ts';
+import {
+  type DeadLetter,
+  listDeadLetters,
+  replayDeadLetter,
+  selectDeadLetters,
+} from '../delivery/dead-letters.ts';
 import type { CliIo } from './io.ts';
 import { loadConfigFor, UsageError } from './shared.ts';
 
-interface DeadLetter {
-  mailbox: string;
-  uidl: string;
-  webhookId: string;
-  entry: LedgerEntry;
-}
+const REPLAY_TEXT = {
+  queued: 'queued for delivery',
+  forgotten: 'forgotten: the next poll retrieves it again',
+} as const;
 
 export async function runDlq(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -31,48 +30,24 @@ export async function runDlq(argv: string[], io: CliIo): Promise<number> {
   const { createRuntime } = await import('../../workers/runtime.ts');
   const rt = await createRuntime(config, logger);
   try {
-    const dead = await listDeadLetters(rt.deliverState.ledger, config);
+    const dead = await listDeadLetters(rt.deliverState.ledger, config.mailboxes);
     if (action === 'list') {
       printList(dead, io, Boolean(values.json));
       return 0;
     }
-    const wanted = values.all ? dead : selectDeadLetters(dead, ids, io);
-    if (!wanted) return 1;
-    for (const letter of wanted) {
-      const how = await replayDeadLetter(rt, letter);
-      io.stdout.write(`${letter.webhookId} ${letter.mailbox}/${letter.uidl}: ${how}\n`);
+    const { found, missing } = values.all ? { found: dead, missing: [] } : selectDeadLetters(dead, ids);
+    for (const id of missing) io.stderr.write(`pophook: no dead letter "${id}" (see 'pophook dlq list')\n`);
+    if (missing.length > 0) return 1;
+    const deps = { ...rt.deliverState, queues: rt.queues, mailboxes: config.mailboxes };
+    for (const letter of found) {
+      const how = await replayDeadLetter(deps, letter);
+      io.stdout.write(`${letter.webhookId} ${letter.mailbox}/${letter.uidl}: ${REPLAY_TEXT[how]}\n`);
     }
-    io.stdout.write(`replayed ${wanted.length} dead letter(s)\n`);
+    io.stdout.write(`replayed ${found.length} dead letter(s)\n`);
     return 0;
   } finally {
     await rt.close();
   }
-}
-
-async function listDeadLetters(
-  ledger: { listDead(mailbox: string): Promise<Array<{ uidl: string; entry: LedgerEntry }>> },
-  config: Config,
-): Promise<DeadLetter[]> {
-  const all: DeadLetter[] = [];
-  for (const mailbox of Object.keys(config.mailboxes)) {
-    for (const { uidl, entry } of await ledger.listDead(mailbox)) {
-      all.push({ mailbox, uidl, entry, webhookId: webhookIdFor(mailbox, uidl) });
-    }
-  }
-  return all;
-}
-
-function selectDeadLetters(dead: DeadLetter[], ids: string[], io: CliIo): DeadLetter[] | undefined {
-  const picked: DeadLetter[] = [];
-  for (const id of ids) {
-    const found = dead.find((d) => d.webhookId === id || `${d.mailbox}/${d.uidl}` === id);
-    if (!found) {
-      io.stderr.write(`pophook: no dead letter "${id}" (see 'pophook dlq list')\n`);
-      return undefined;
-    }
-    picked.push(found);
-  }
-  return picked;
 }
 
 function printList(dead: DeadLetter[], io: CliIo, json: boolean): void {
@@ -88,30 +63,4 @@ function printList(dead: DeadLetter[], io: CliIo, json: boolean): void {
     );
   }
   io.stdout.write(`${dead.length} dead letter(s)\n`);
-}
-
-type ReplayRuntime = Awaited<ReturnType<typeof import('../../workers/runtime.ts').createRuntime>>;
-
-async function replayDeadLetter(rt: ReplayRuntime, letter: DeadLetter): Promise<string> {
-  const { ledger, raw } = rt.deliverState;
-  const mailbox = rt.config.mailboxes[letter.mailbox]!;
-  const size = await raw.size(letter.mailbox, letter.uidl);
-  if (letter.entry.lastError?.code === 'MESSAGE_TOO_LARGE' || size === null) {
-    await ledger.forgetIf(letter.mailbox, letter.uidl, 'dead');
-    return 'forgotten: the next poll retrieves it again';
-  }
-  const previous = await rt.queues.deliver.getJob(letter.webhookId);
-  if (previous) await previous.remove();
-  await ledger.markQueued(letter.mailbox, letter.uidl, { size, webhookId: letter.webhookId, replay: true });
-  const now = new Date();
-  await rt.queues.enqueueDelivery({
-    mailbox: letter.mailbox,
-    uidl: letter.uidl,
-    webhookId: letter.webhookId,
-    webhook: mailbox.webhook,
-    size,
-    queuedAt: now.getTime(),
-    receivedAt: now.toISOString(),
-  });
-  return 'queued for delivery';
 }

@@ -13,6 +13,7 @@ Commands:
   poll MAILBOX --config FILE --once one poll session now, in the foreground
   dlq list|replay [ID…|--all] --config FILE
                                     list or replay dead letters
+  status --config FILE [--json]     mailboxes, webhooks and queues at a glance
 
 The config path may also come from POPHOOK_CONFIG. Run 'pophook <command> --help' for details.
 `;
@@ -52,6 +53,14 @@ Dead letters are messages whose delivery failed for good (a 4xx answer, the retr
 message over maxMessageSize); they stay on the POP3 server. ID is the webhook id (msg_…) or
 MAILBOX/UIDL. Replay queues them again (a message over maxMessageSize is looked at afresh by the
 next poll, with the current maxMessageSize).
+`,
+  status: `Usage: pophook status --config FILE [--json]
+
+One screen on the deployment, read from Redis: per mailbox the last poll (and its outcome), messages
+listed on the server, backlog (queued, not yet delivered), age of the oldest undelivered message, dead
+letters, the lock holder while a session runs, and the next scheduled poll; per webhook the success
+rate of the last hour's attempts (up to 100) and the last error; queue depths; Redis memory.
+--json prints the same data for machines.
 `,
 };
 

@@ -1,7 +1,10 @@
 // The one home of pino: the root logger that entry points make (workers/, the CLI) and pass down; library
 // code only sees the Logger interface. JSON lines, secrets redacted by path on top of the masking done where
-// commands and errors are built (STYLE.md "Logging").
+// commands and errors are built (STYLE.md "Logging"). On a terminal the lines are pretty-printed
+// (pino-pretty, in-process and synchronous); pipes and files get JSON, which is what log shippers want.
+import { isatty } from 'node:tty';
 import { pino } from 'pino';
+import pretty from 'pino-pretty';
 import type { Logger } from './logger.ts';
 
 const REDACT = [
@@ -17,8 +20,14 @@ const REDACT = [
   '*.headers.authorization',
 ];
 
-/** `fd` 1 for services (stdout is their log), 2 for one-shot commands whose stdout is their report. */
-export function createRootLogger(level: string, fd: 1 | 2 = 1): Logger {
+/**
+ * `fd` 1 for services (stdout is their log), 2 for one-shot commands whose stdout is their report.
+ * `usePretty` defaults to whether `fd` is a terminal.
+ */
+export function createRootLogger(level: string, fd: 1 | 2 = 1, usePretty: boolean = isatty(fd)): Logger {
+  const destination = usePretty
+    ? pretty({ destination: fd, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    : pino.destination({ fd, sync: true });
   return pino(
     {
       level,
@@ -26,6 +35,6 @@ export function createRootLogger(level: string, fd: 1 | 2 = 1): Logger {
       redact: { paths: REDACT, censor: '****' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    pino.destination({ fd, sync: true }),
+    destination,
   );
 }

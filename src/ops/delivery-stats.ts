@@ -1,0 +1,103 @@
+// Recent delivery outcomes per webhook, kept in Redis so `pophook status` and the dashboard can show a
+// success rate and the last error for the whole fleet: a hash of counters and last times, and a list of
+// the last RECENT_MAX attempts. Both keys share the hash tag `{webhook:<id>}` so one MULTI covers them
+// on Redis Cluster. Written by the deliver worker, best effort: a failed write never fails a delivery.
+import type { RedisClient } from '../queue/connections.ts';
+import type { StatusClass } from './observations.ts';
+
+export const RECENT_MAX = 100;
+/** The success rate counts the recent attempts of this last stretch of time. */
+export const RATE_WINDOW_MS = 60 * 60_000;
+
+export interface DeliveryAttempt {
+  at: number;
+  ok: boolean;
+  class: StatusClass;
+  status?: number;
+  code?: string;
+}
+
+export interface WebhookStatus {
+  id: string;
+  /** Attempts in the window (at most RECENT_MAX), how many succeeded, and ok/total (null when none). */
+  window: { attempts: number; ok: number; rate: number | null; windowMs: number };
+  totalOk: number;
+  totalFailed: number;
+  lastOkAt?: number;
+  lastError?: { at: number; code: string; status?: number };
+}
+
+export function webhookStatsKeys(prefix: string, webhook: string): { stats: string; recent: string } {
+  const base = `${prefix}:{webhook:${webhook}}`;
+  return { stats: `${base}:stats`, recent: `${base}:recent` };
+}
+
+export class DeliveryStats {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+  ) {}
+
+  async record(webhook: string, attempt: DeliveryAttempt): Promise<void> {
+    const keys = webhookStatsKeys(this.prefix, webhook);
+    const tx = this.redis.multi();
+    if (attempt.ok) {
+      tx.hincrby(keys.stats, 'ok', 1).hset(keys.stats, 'lastOkAt', attempt.at);
+    } else {
+      tx.hincrby(keys.stats, 'failed', 1).hset(keys.stats, {
+        lastErrorAt: attempt.at,
+        lastErrorCode: attempt.code ?? attempt.class,
+        lastErrorStatus: attempt.status ?? '',
+      });
+    }
+    tx.lpush(keys.recent, JSON.stringify(attempt)).ltrim(keys.recent, 0, RECENT_MAX - 1);
+    await tx.exec();
+  }
+
+  async read(webhook: string, now: number): Promise<WebhookStatus> {
+    const keys = webhookStatsKeys(this.prefix, webhook);
+    const [stats, recent] = await Promise.all([
+      this.redis.hgetall(keys.stats),
+      this.redis.lrange(keys.recent, 0, RECENT_MAX - 1),
+    ]);
+    return summarize(webhook, stats, recent, now);
+  }
+}
+
+/** Pure: the stored hash and list as a WebhookStatus (unreadable list items are skipped). */
+export function summarize(
+  webhook: string,
+  stats: Record<string, string>,
+  recent: readonly string[],
+  now: number,
+): WebhookStatus {
+  let attempts = 0;
+  let ok = 0;
+  for (const item of recent) {
+    const attempt = parseAttempt(item);
+    if (!attempt || now - attempt.at > RATE_WINDOW_MS) continue;
+    attempts += 1;
+    if (attempt.ok) ok += 1;
+  }
+  const status: WebhookStatus = {
+    id: webhook,
+    window: { attempts, ok, rate: attempts === 0 ? null : ok / attempts, windowMs: RATE_WINDOW_MS },
+    totalOk: Number(stats.ok ?? 0),
+    totalFailed: Number(stats.failed ?? 0),
+  };
+  if (stats.lastOkAt) status.lastOkAt = Number(stats.lastOkAt);
+  if (stats.lastErrorAt && stats.lastErrorCode) {
+    status.lastError = { at: Number(stats.lastErrorAt), code: stats.lastErrorCode };
+    if (stats.lastErrorStatus) status.lastError.status = Number(stats.lastErrorStatus);
+  }
+  return status;
+}
+
+function parseAttempt(item: string): DeliveryAttempt | undefined {
+  try {
+    const value = JSON.parse(item) as DeliveryAttempt;
+    return typeof value.at === 'number' && typeof value.ok === 'boolean' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,49 @@
+// What the workers tell the ops layer about each poll and each delivery attempt: one small shape per event,
+// so metrics, the per-webhook stats in Redis and the watchdog all learn from the same call.
+
+export interface PollObservation {
+  mailbox: string;
+  /** PollOutcome ('ok', 'locked', 'in-use', 'login-delay'), or 'deferred' / 'error'. */
+  outcome: string;
+  durationMs: number;
+  fetched?: number;
+  fetchedBytes?: number;
+  deleted?: number;
+}
+
+export type DeliveryAttemptOutcome =
+  | 'delivered'
+  | 'already-delivered'
+  | 'raw-missing'
+  | 'retry'
+  | 'dead-letter';
+
+export interface DeliveryObservation {
+  mailbox: string;
+  webhook: string;
+  outcome: DeliveryAttemptOutcome;
+  durationMs: number;
+  status?: number;
+  code?: string;
+}
+
+export interface OpsObserver {
+  poll(observation: PollObservation): void;
+  delivery(observation: DeliveryObservation): void;
+}
+
+export const noObserver: OpsObserver = { poll: () => {}, delivery: () => {} };
+
+/** Class of an attempt that reached for the webhook: `2xx`…`5xx`, `timeout`, `network`, or `error`. */
+export type StatusClass = `${1 | 2 | 3 | 4 | 5}xx` | 'timeout' | 'network' | 'error';
+
+/** undefined for outcomes that never called the webhook (a duplicate job, a raw message gone). */
+export function statusClass(o: DeliveryObservation): StatusClass | undefined {
+  if (o.outcome === 'already-delivered' || o.outcome === 'raw-missing') return undefined;
+  if (typeof o.status === 'number' && o.status >= 100 && o.status < 600) {
+    return `${Math.floor(o.status / 100) as 1 | 2 | 3 | 4 | 5}xx`;
+  }
+  if (o.code === 'WEBHOOK_TIMEOUT') return 'timeout';
+  if (o.code === 'WEBHOOK_NETWORK') return 'network';
+  return 'error';
+}

@@ -1,0 +1,150 @@
+// One read of the whole picture from Redis, shared by /metrics, /readyz, the dashboard and `pophook
+// status`: per mailbox its meta hash, ledger counts, oldest undelivered message, lock holder and next
+// scheduled poll; per webhook its recent delivery stats; the queue depths; Redis memory. Scrapes read it
+// through a short cache so a busy Prometheus never hammers Redis.
+import type { Config } from '../config/index.ts';
+import type { Ledger, LedgerState, MailboxLock } from '../ledger/index.ts';
+import { type MailboxMeta, MailboxMetaStore } from '../mailbox/meta.ts';
+import type { RedisClient } from '../queue/connections.ts';
+import { type PophookQueues, pollSchedulerId } from '../queue/jobs.ts';
+import { DeliveryStats, type WebhookStatus } from './delivery-stats.ts';
+
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+export type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
+
+export interface MailboxStatus extends MailboxMeta {
+  id: string;
+  webhook: string;
+  pollIntervalMs: number;
+  ledger: Record<LedgerState, number>;
+  /** Epoch ms of the oldest `queued` entry: how long the oldest undelivered message has waited. */
+  oldestQueuedAt?: number;
+  lock?: { owner: string; ttlMs: number };
+  /** Epoch ms of the next poll the job scheduler will produce. */
+  nextPollAt?: number;
+}
+
+export interface Snapshot {
+  at: number;
+  mailboxes: MailboxStatus[];
+  webhooks: WebhookStatus[];
+  /** By queue name: `poll`, then `deliver` (or its shards `deliver-0`…). */
+  queues: Record<string, QueueCounts>;
+  redis: { usedBytes?: number; maxBytes?: number };
+}
+
+export interface SnapshotSources {
+  config: Config;
+  redis: RedisClient;
+  queues: PophookQueues;
+  ledger: Ledger;
+  lock: MailboxLock;
+  meta: MailboxMetaStore;
+  stats: DeliveryStats;
+}
+
+/** The sources from a runtime's parts (workers/runtime.ts): reads go over the fail-fast connection. */
+export function snapshotSources(rt: {
+  config: Config;
+  producer: RedisClient;
+  queues: PophookQueues;
+  pollState: { ledger: Ledger; lock: MailboxLock };
+}): SnapshotSources {
+  const prefix = rt.config.redis.prefix;
+  return {
+    config: rt.config,
+    redis: rt.producer,
+    queues: rt.queues,
+    ledger: rt.pollState.ledger,
+    lock: rt.pollState.lock,
+    meta: new MailboxMetaStore(rt.producer, prefix),
+    stats: new DeliveryStats(rt.producer, prefix),
+  };
+}
+
+export async function readSnapshot(src: SnapshotSources, now: number = Date.now()): Promise<Snapshot> {
+  const all = [src.queues.poll, ...src.queues.deliverShards];
+  const [mailboxes, webhooks, counts, redis] = await Promise.all([
+    Promise.all(Object.values(src.config.mailboxes).map((m) => readMailbox(src, m))),
+    Promise.all(Object.keys(src.config.webhooks).map((id) => src.stats.read(id, now))),
+    Promise.all(all.map(queueCounts)),
+    readRedisMemory(src.redis),
+  ]);
+  const queues = Object.fromEntries(all.map((q, i) => [q.name, counts[i]!]));
+  return { at: now, mailboxes, webhooks, queues, redis };
+}
+
+async function readMailbox(
+  src: SnapshotSources,
+  mailbox: { id: string; webhook: string; pollIntervalMs: number },
+): Promise<MailboxStatus> {
+  const [meta, entries, lock, scheduler] = await Promise.all([
+    src.meta.read(mailbox.id),
+    src.ledger.entries(mailbox.id),
+    src.lock.holder(mailbox.id),
+    src.queues.poll.getJobScheduler(pollSchedulerId(mailbox.id)),
+  ]);
+  const ledger: Record<LedgerState, number> = { queued: 0, delivered: 0, dead: 0 };
+  let oldestQueuedAt: number | undefined;
+  for (const entry of entries.values()) {
+    ledger[entry.state] += 1;
+    if (entry.state === 'queued') oldestQueuedAt = Math.min(oldestQueuedAt ?? entry.since, entry.since);
+  }
+  return {
+    id: mailbox.id,
+    webhook: mailbox.webhook,
+    pollIntervalMs: mailbox.pollIntervalMs,
+    ...meta,
+    ledger,
+    ...(oldestQueuedAt === undefined ? {} : { oldestQueuedAt }),
+    ...(lock ? { lock } : {}),
+    ...(typeof scheduler?.next === 'number' ? { nextPollAt: scheduler.next } : {}),
+  };
+}
+
+/** `waiting` counts prioritized jobs too: both are ready for a worker to take. */
+export async function queueCounts(queue: {
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+}): Promise<QueueCounts> {
+  const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+  return {
+    waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+    active: c.active ?? 0,
+    delayed: c.delayed ?? 0,
+    failed: c.failed ?? 0,
+  };
+}
+
+/** used_memory and maxmemory from INFO memory (maxBytes 0: no limit configured). */
+export async function readRedisMemory(redis: RedisClient): Promise<Snapshot['redis']> {
+  const info = await redis.info('memory');
+  const field = (name: string): number | undefined => {
+    const match = new RegExp(`^${name}:(\\d+)`, 'm').exec(info);
+    return match ? Number(match[1]) : undefined;
+  };
+  const used = field('used_memory');
+  const max = field('maxmemory');
+  return {
+    ...(used === undefined ? {} : { usedBytes: used }),
+    ...(max === undefined ? {} : { maxBytes: max }),
+  };
+}
+
+/** The same snapshot for everyone asking within `ttlMs`; a failed read is not kept. */
+export function cachedSnapshot(
+  read: () => Promise<Snapshot>,
+  ttlMs = 5_000,
+  clock: () => number = Date.now,
+): () => Promise<Snapshot> {
+  let current: { at: number; value: Promise<Snapshot> } | undefined;
+  return () => {
+    if (current && clock() - current.at < ttlMs) return current.value;
+    const value = read();
+    const entry = { at: clock(), value };
+    current = entry;
+    value.catch(() => {
+      if (current === entry) current = undefined;
+    });
+    return value;
+  };
+}

@@ -1,0 +1,89 @@
+// The snapshot as one screen for a person (`pophook status`): mailboxes, webhooks, queues, Redis memory.
+// Pure: every time is shown relative to the snapshot's own `at`, so the text is testable to the character.
+import { QUEUE_STATES, type Snapshot } from './snapshot.ts';
+
+/** `12 s`, `5 min`, `3 h`, `2 d` (rounded; an age, no sign). */
+export function duration(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 120) return `${s} s`;
+  if (s < 7_200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3_600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
+/** `3 s ago` for a past time, `in 4 s` for a future one, `—` when unknown. */
+export function relative(at: number | undefined, now: number): string {
+  if (at === undefined) return '—';
+  return at <= now ? `${duration(now - at)} ago` : `in ${duration(at - now)}`;
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Left-aligned columns, two spaces apart; numbers right-aligned. */
+export function table(header: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return `${cells.map(line).join('\n')}\n`;
+}
+
+export function formatStatus(s: Snapshot): string {
+  const now = s.at;
+  const mailboxes = table(
+    ['MAILBOX', 'LAST POLL', 'OUTCOME', 'LISTED', 'BACKLOG', 'OLDEST', 'DEAD', 'LOCK', 'NEXT POLL'],
+    s.mailboxes.map((m) => [
+      m.id,
+      relative(m.lastPollAt, now),
+      (m.lastOutcome ?? '—') + (m.lastOutcome === 'error' && m.lastError ? ` ${m.lastError}` : ''),
+      m.listed ?? '—',
+      m.ledger.queued,
+      m.oldestQueuedAt === undefined ? '—' : duration(now - m.oldestQueuedAt),
+      m.ledger.dead,
+      m.lock ? m.lock.owner : '—',
+      relative(m.nextPollAt, now),
+    ]),
+  );
+  const webhooks = table(
+    ['WEBHOOK', 'SUCCESS (1 h)', 'LAST OK', 'LAST ERROR'],
+    s.webhooks.map((w) => [
+      w.id,
+      w.window.rate === null ? 'no attempts' : `${Math.round(w.window.rate * 100)}% of ${w.window.attempts}`,
+      relative(w.lastOkAt, now),
+      w.lastError
+        ? `${w.lastError.code}${w.lastError.status ? ` ${w.lastError.status}` : ''}, ${relative(w.lastError.at, now)}`
+        : '—',
+    ]),
+  );
+  const queues = table(
+    ['QUEUE', ...QUEUE_STATES.map((q) => q.toUpperCase())],
+    Object.entries(s.queues).map(([name, c]) => [name, ...QUEUE_STATES.map((state) => c[state])]),
+  );
+  return [
+    `pophook status at ${new Date(now).toISOString()}  ${redisLine(s.redis)}`,
+    mailboxes,
+    webhooks,
+    queues,
+  ].join('\n');
+}
+
+function redisLine(r: Snapshot['redis']): string {
+  if (r.usedBytes === undefined) return 'redis memory: unknown';
+  if (!r.maxBytes) return `redis memory: ${bytes(r.usedBytes)} used (no maxmemory)`;
+  const pct = Math.round((r.usedBytes / r.maxBytes) * 100);
+  return `redis memory: ${bytes(r.usedBytes)} of ${bytes(r.maxBytes)} (${pct}%)`;
+}

@@ -1,0 +1,92 @@
+// A BullMQ worker (or a small set of them) that the watchdog can restart: BullMQ workers have been seen
+// to stop consuming after a Redis reconnect while isRunning() stays true (DESIGN.md "Known traps"), and a
+// closed Worker cannot be started again, so recovery means closing it and making a fresh one from the
+// same factory. Tracks the last time a worker of this process took or finished a job ("progress").
+import type { Worker } from 'bullmq';
+import { type Logger, silentLogger } from './logger.ts';
+
+export interface WorkerHandle {
+  readonly workers: readonly Worker[];
+  close(force: boolean): Promise<void>;
+}
+
+/** A wedged worker may never finish closing: give up waiting after this long and start a fresh one. */
+const CLOSE_WAIT_MS = 10_000;
+
+export class SupervisedWorker {
+  #handle: WorkerHandle;
+  #lastProgressAt: number;
+  #restarts = 0;
+  #closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly create: () => WorkerHandle,
+    private readonly options: { now?: () => number; logger?: Logger } = {},
+  ) {
+    this.#lastProgressAt = this.#now();
+    this.#handle = this.#start();
+  }
+
+  get lastProgressAt(): number {
+    return this.#lastProgressAt;
+  }
+
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  get workers(): readonly Worker[] {
+    return this.#handle.workers;
+  }
+
+  isRunning(): boolean {
+    return !this.#closed && this.#handle.workers.every((w) => w.isRunning());
+  }
+
+  /** Force-closes the current workers (their active jobs stall and are retried) and starts fresh ones. */
+  async restart(): Promise<void> {
+    if (this.#closed) return;
+    const old = this.#handle;
+    this.#restarts += 1;
+    const logger = this.options.logger ?? silentLogger;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), CLOSE_WAIT_MS);
+    });
+    const closing = old.close(true).then(
+      () => 'closed' as const,
+      (error: unknown) => {
+        logger.warn({ worker: this.name, err: (error as Error).message }, 'closing a stuck worker failed');
+        return 'failed' as const;
+      },
+    );
+    const how = await Promise.race([closing, gaveUp]).finally(() => clearTimeout(timer));
+    if (how === 'timeout')
+      logger.warn({ worker: this.name }, 'stuck worker did not close; starting anew anyway');
+    if (this.#closed) return;
+    this.#handle = this.#start();
+  }
+
+  async close(force: boolean): Promise<void> {
+    this.#closed = true;
+    await this.#handle.close(force);
+  }
+
+  #start(): WorkerHandle {
+    const handle = this.create();
+    const progress = () => {
+      this.#lastProgressAt = this.#now();
+    };
+    for (const worker of handle.workers) {
+      worker.on('active', progress);
+      worker.on('completed', progress);
+      worker.on('failed', progress);
+    }
+    return handle;
+  }
+
+  #now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}

@@ -1,0 +1,179 @@
+// The watchdog (DESIGN.md "Known traps": workers that stop consuming while isRunning() stays true, job
+// schedulers that stop producing). Every period it asks each target whether it is wedged. The first time
+// it is, it logs an error and recovers (restart the worker, re-sync the schedules); if the target is still
+// wedged a full period after that, recovery did not help and it calls onFatal() so the entry point exits
+// non-zero and a supervisor restarts the process. The decisions are pure functions, tested with fake time.
+import { type Logger, silentLogger } from './logger.ts';
+
+export interface WatchdogTarget {
+  readonly check: string;
+  /** What is wrong, or undefined when healthy. Throws when it can't tell (Redis down): no decision then. */
+  inspect(now: number): Promise<string | undefined>;
+  recover(): Promise<void>;
+}
+
+export interface CheckState {
+  problem?: string;
+  wedgedSince?: number;
+  recoveredAt?: number;
+}
+
+export type WatchdogAction = 'none' | 'recover' | 'fatal' | 'healed';
+
+/** Pure: the next state of one check and what to do, given what inspect() found. */
+export function decide(
+  state: CheckState,
+  problem: string | undefined,
+  now: number,
+  periodMs: number,
+): { state: CheckState; action: WatchdogAction } {
+  if (problem === undefined) {
+    return { state: {}, action: state.wedgedSince === undefined ? 'none' : 'healed' };
+  }
+  const wedgedSince = state.wedgedSince ?? now;
+  if (state.recoveredAt === undefined) {
+    return { state: { problem, wedgedSince, recoveredAt: now }, action: 'recover' };
+  }
+  const action = now - state.recoveredAt >= periodMs ? 'fatal' : 'none';
+  return { state: { problem, wedgedSince, recoveredAt: state.recoveredAt }, action };
+}
+
+export interface WorkerProgress {
+  running: boolean;
+  /** Jobs ready for a worker right now, fleet-wide. */
+  waiting: number;
+  /** Last time a worker of this process took or finished a job. */
+  lastProgressAt: number;
+  /** Last time the queue was seen with nothing waiting: an idle queue is never a stall. */
+  lastIdleAt: number;
+}
+
+/** Pure: a worker is wedged when it stopped, or when jobs have waited `stallAfterMs` and it took none. */
+export function workerProblem(p: WorkerProgress, now: number, stallAfterMs: number): string | undefined {
+  if (!p.running) return 'worker is not running';
+  if (p.waiting === 0) return undefined;
+  const quietMs = now - Math.max(p.lastProgressAt, p.lastIdleAt);
+  if (quietMs < stallAfterMs) return undefined;
+  return `${p.waiting} job(s) waiting, none taken for ${Math.round(quietMs / 1000)} s`;
+}
+
+export interface ScheduleView {
+  id: string;
+  pollIntervalMs: number;
+  /** Last poll that completed with any outcome, fleet-wide (meta hash). */
+  lastPollAt?: number;
+  /** LOGIN-DELAY: no poll is due before this. */
+  notBefore?: number;
+  hasScheduler: boolean;
+}
+
+/**
+ * Pure: mailboxes whose schedule stopped producing: the job scheduler is gone, or no poll completed for
+ * `intervals` poll intervals (counted from start at the earliest) while no poll job waits for a worker
+ * (waiting jobs mean the schedule produces and the workers are the problem).
+ */
+export function staleSchedules(
+  mailboxes: readonly ScheduleView[],
+  pollWaiting: number,
+  now: number,
+  startedAt: number,
+  intervals: number,
+): string[] {
+  const stale: string[] = [];
+  for (const m of mailboxes) {
+    const since = Math.max(m.lastPollAt ?? 0, m.notBefore ?? 0, startedAt);
+    if (!m.hasScheduler || (pollWaiting === 0 && now - since > intervals * m.pollIntervalMs))
+      stale.push(m.id);
+  }
+  return stale;
+}
+
+export interface WatchdogOptions {
+  periodMs: number;
+  logger?: Logger;
+  onFatal(reason: string): void;
+  onRecover?(check: string): void;
+  now?: () => number;
+}
+
+export class Watchdog {
+  readonly #states = new Map<string, CheckState>();
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+
+  constructor(
+    private readonly targets: readonly WatchdogTarget[],
+    private readonly options: WatchdogOptions,
+  ) {
+    this.#logger = options.logger ?? silentLogger;
+    this.#now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.tick(), this.options.periodMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Current problems by check (empty when all is well), for /readyz and the dashboard. */
+  problems(): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const [check, state] of this.#states) if (state.problem) found.set(check, state.problem);
+    return found;
+  }
+
+  /** One round over every target; overlapping rounds are not started. */
+  tick(): Promise<void> {
+    this.#ticking ??= this.#round().finally(() => {
+      this.#ticking = undefined;
+    });
+    return this.#ticking;
+  }
+
+  async #round(): Promise<void> {
+    for (const target of this.targets) {
+      let problem: string | undefined;
+      try {
+        problem = await target.inspect(this.#now());
+      } catch (error) {
+        this.#logger.debug({ check: target.check, err: (error as Error).message }, 'watchdog cannot tell');
+        continue;
+      }
+      const now = this.#now();
+      const { state, action } = decide(
+        this.#states.get(target.check) ?? {},
+        problem,
+        now,
+        this.options.periodMs,
+      );
+      this.#states.set(target.check, state);
+      await this.#act(target, action, state);
+    }
+  }
+
+  async #act(target: WatchdogTarget, action: WatchdogAction, state: CheckState): Promise<void> {
+    const { check } = target;
+    if (action === 'healed') this.#logger.info({ check }, 'watchdog: healthy again');
+    if (action === 'recover') {
+      this.#logger.error({ check, problem: state.problem }, 'watchdog: wedged, recovering');
+      this.options.onRecover?.(check);
+      await target.recover().catch((error: unknown) => {
+        this.#logger.error({ check, err: (error as Error).message }, 'watchdog: recovery failed');
+      });
+    }
+    if (action === 'fatal') {
+      this.#logger.error(
+        { check, problem: state.problem },
+        'watchdog: still wedged after recovery, giving up',
+      );
+      this.stop();
+      this.options.onFatal(`${check}: ${state.problem}`);
+    }
+  }
+}
