@@ -1,0 +1,73 @@
+// `pophook status` text: one screen, times relative to the snapshot, numbers right-aligned.
+import { describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../../src/ops/snapshot.ts';
+import { bytes, duration, formatStatus, relative } from '../../../src/ops/status-text.ts';
+
+const AT = Date.UTC(2025, 0, 2, 3, 4, 5);
+
+describe('status text', () => {
+  it('formats durations and relative times', () => {
+    expect(duration(12_400)).toBe('12 s');
+    expect(duration(5 * 60_000)).toBe('5 min');
+    expect(duration(3 * 3_600_000)).toBe('3 h');
+    expect(duration(3 * 86_400_000)).toBe('3 d');
+    expect(relative(AT - 3_000, AT)).toBe('3 s ago');
+    expect(relative(AT + 4_000, AT)).toBe('in 4 s');
+    expect(relative(undefined, AT)).toBe('—');
+    expect(bytes(512)).toBe('512 B');
+    expect(bytes(1_572_864)).toBe('1.5 MiB');
+  });
+
+  it('renders mailboxes, webhooks and queues', () => {
+    const snapshot: Snapshot = {
+      at: AT,
+      mailboxes: [
+        {
+          id: 'support',
+          webhook: 'tickets',
+          pollIntervalMs: 60_000,
+          lastPollAt: AT - 12_000,
+          lastOutcome: 'ok',
+          listed: 14,
+          ledger: { queued: 3, delivered: 10, dead: 1 },
+          oldestQueuedAt: AT - 90_000,
+          lock: { owner: 'host-a:4242', ttlMs: 50_000 },
+          nextPollAt: AT + 48_000,
+        },
+        {
+          id: 'invoices',
+          webhook: 'tickets',
+          pollIntervalMs: 60_000,
+          lastPollAt: AT - 5_000,
+          lastOutcome: 'error',
+          lastError: 'POP3_AUTH_FAILED',
+          ledger: { queued: 0, delivered: 0, dead: 0 },
+        },
+      ],
+      webhooks: [
+        {
+          id: 'tickets',
+          window: { attempts: 20, ok: 19, rate: 0.95, windowMs: 3_600_000 },
+          totalOk: 19,
+          totalFailed: 1,
+          lastOkAt: AT - 2_000,
+          lastError: { at: AT - 600_000, code: 'WEBHOOK_HTTP_4XX', status: 400 },
+        },
+      ],
+      queues: {
+        poll: { waiting: 0, active: 1, delayed: 2, failed: 0 },
+        deliver: { waiting: 3, active: 2, delayed: 0, failed: 1 },
+      },
+      redis: { usedBytes: 2_097_152, maxBytes: 0 },
+    };
+    const text = formatStatus(snapshot);
+    expect(text).toContain(
+      'pophook status at 2025-01-02T03:04:05.000Z  redis memory: 2.0 MiB used (no maxmemory)',
+    );
+    expect(text).toMatch(/support\s+12 s ago\s+ok\s+14\s+3\s+90 s\s+1\s+host-a:4242\s+in 48 s/);
+    expect(text).toMatch(/invoices\s+5 s ago\s+error POP3_AUTH_FAILED\s+—\s+0\s+—\s+0\s+—\s+—/);
+    expect(text).toMatch(/tickets\s+95% of 20\s+2 s ago\s+WEBHOOK_HTTP_4XX 400, 10 min ago/);
+    expect(text).toMatch(/deliver\s+3\s+2\s+0\s+1/);
+    expect(text.split('\n').every((line) => line.length <= 120)).toBe(true);
+  });
+});
