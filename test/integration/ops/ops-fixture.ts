@@ -39,7 +39,12 @@ export async function waitUntil(
 ) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await Promise.resolve().then(predicate).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(predicate)
+        .catch(() => false)
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for: ${what}`);
