@@ -184,3 +184,13 @@ function substituteConfig(arg: string, target: string, path: string): string {
   if (arg === `--config=${target}`) return `--config=${path}`;
   return arg;
 }
+
+/** The last log lines of each named process, for a failure message. */
+export function describeProcesses(entries: Array<[string, PophookProcess]>, lines = 4): string {
+  return entries
+    .map(([name, process]) => {
+      const tail = [...process.logs.slice(-lines).map((l) => JSON.stringify(l)), ...process.text.slice(-2)];
+      return `${name} (exit ${process.child.exitCode}):\n  ${tail.join('\n  ')}`;
+    })
+    .join('\n');
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  describeProcesses,
   type MirroredProcess,
   type PophookService,
   pophookServices,
@@ -18,6 +19,7 @@ import {
 } from '../../helpers/compose-mirror.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
+import type { PophookProcess } from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
 
@@ -27,6 +29,8 @@ const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const USER = 'demo';
 const PASSWORD = `mirror-${randomBytes(8).toString('hex')}`;
 const MESSAGES = 100;
+// About 11 s on an idle 2-core machine; the margin is for a machine busy with other suites.
+const WAIT_MS = 45_000;
 
 let dovecot: DovecotServer;
 let redis: RedisServer;
@@ -57,7 +61,8 @@ async function waitUntil(what: string, predicate: () => Promise<boolean> | boole
     if (await predicate()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`timed out waiting for: ${what}`);
+  const processes = fleet.map((p): [string, PophookProcess] => [`${p.service}#${p.replica}`, p.process]);
+  throw new Error(`timed out waiting for: ${what}\n${describeProcesses(processes)}`);
 }
 
 describe('the compose fleet as native processes', () => {
@@ -95,7 +100,7 @@ describe('the compose fleet as native processes', () => {
       async () =>
         receiver.deliveries.filter((d) => d.status === 200).length >= MESSAGES &&
         (await dovecot.countMessages(USER)) === 0,
-      25_000,
+      WAIT_MS,
     );
 
     expect(receiver.deliveries.every((d) => d.verified && d.status === 200)).toBe(true);
@@ -108,5 +113,5 @@ describe('the compose fleet as native processes', () => {
     }
     const codes = await Promise.all(fleet.map((p) => p.process.stop('SIGTERM')));
     expect(codes).toEqual(fleet.map(() => 0));
-  });
+  }, 60_000);
 });
