@@ -6,6 +6,7 @@ import { isPophookError } from '../errors.ts';
 import type { Logger } from '../ops/logger.ts';
 import { createRootLogger } from '../ops/root-logger.ts';
 import { isPop3Error } from '../pop3/index.ts';
+import { USAGE } from './help.ts';
 import type { CliIo } from './io.ts';
 
 export class UsageError extends Error {}
@@ -32,10 +33,13 @@ export async function loadConfigFor(
   return { config, logger };
 }
 
-/** Prints a failure for a person: the stable code, the message, and every config issue with its path. */
+/**
+ * Prints a failure for a person: the stable code, the message, and every config issue with its path. A
+ * wrong command line also gets the usage, on stderr, so scripts that read stdout see nothing.
+ */
 export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
-    io.stderr.write(`pophook: ${error.message}\n`);
+    io.stderr.write(`pophook: ${error.message}\n\n${USAGE}`);
     return 2;
   }
   if (isPophookError(error)) {
