@@ -1,0 +1,125 @@
+// What the end-to-end and memory sections share: a pophook.yml for the bench mailbox (plain TCP to the
+// private Dovecot, no batch limit in the way), the real `pophook` command as a child, and an enqueue that
+// does what a poll session does for one message (raw bytes into Redis, ledger `queued`, deliver job).
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Ledger, RawStore } from '../../src/ledger/index.ts';
+import { createRedis, type Redis, waitReady } from '../../src/queue/connections.ts';
+import { webhookIdFor } from '../../src/queue/ids.ts';
+import { PophookQueues } from '../../src/queue/jobs.ts';
+import type { DovecotServer } from '../../test/helpers/dovecot.ts';
+import { type PophookProcess, startPophook, writeTestConfig } from '../../test/helpers/pophook-process.ts';
+import { BENCH_PASSWORD, BENCH_USER } from '../retrieval.ts';
+
+export const MAILBOX = 'inbox';
+export const WEBHOOK = 'receiver';
+export const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+export interface BenchConfig {
+  dir: string;
+  redisUrl: string;
+  prefix: string;
+  webhookUrl: string;
+  dovecot: DovecotServer;
+  concurrency: number;
+}
+
+export function newPrefix(): string {
+  return `bench${randomBytes(4).toString('hex')}`;
+}
+
+export function writeBenchConfig(c: BenchConfig): Promise<string> {
+  return writeTestConfig({
+    dir: c.dir,
+    redisUrl: c.redisUrl,
+    prefix: c.prefix,
+    webhookUrl: c.webhookUrl,
+    secret: SECRET,
+    pop3: {
+      port: c.dovecot.pop3Port,
+      caPem: c.dovecot.caPem,
+      username: BENCH_USER,
+      password: BENCH_PASSWORD,
+    },
+    mailbox: {
+      tls: 'none',
+      allowPlaintextAuth: true,
+      batchMessages: 100_000,
+      batchSize: '2GB',
+      maxMessageSize: '200MB',
+    },
+    webhook: { timeout: '60s', retryDelay: '200ms', retryMaxDelay: '1s' },
+    delivery: { concurrency: c.concurrency },
+  });
+}
+
+/** `pophook <args>` (logs at info, as users run it), resolved once it logged that it started. */
+export async function startService(args: string[], level = 'info'): Promise<PophookProcess> {
+  const child = startPophook(args, { LOG_LEVEL: level });
+  try {
+    await child.waitForLog((line) => line.msg === 'pophook started', 30_000);
+  } catch (error) {
+    await child.stop('SIGKILL');
+    throw error;
+  }
+  return child;
+}
+
+export class Enqueuer {
+  readonly redis: Redis;
+  readonly raw: RawStore;
+  readonly ledger: Ledger;
+  readonly queues: PophookQueues;
+
+  private constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.raw = new RawStore(redis, prefix);
+    this.ledger = new Ledger(redis, prefix);
+    this.queues = new PophookQueues(redis, prefix);
+  }
+
+  static async open(url: string, prefix: string): Promise<Enqueuer> {
+    const redis = createRedis(url, 'worker');
+    await waitReady(redis);
+    return new Enqueuer(redis, prefix);
+  }
+
+  /** Stores `raw` as message `uidl` of the bench mailbox and enqueues its delivery; returns the webhook-id. */
+  async enqueue(uidl: string, raw: Buffer): Promise<string> {
+    const stored = await this.raw.write(MAILBOX, uidl, [raw], { ttlMs: 3_600_000 });
+    const webhookId = webhookIdFor(MAILBOX, uidl);
+    await this.ledger.markQueued(MAILBOX, uidl, { size: stored.size, webhookId });
+    const now = new Date();
+    await this.queues.enqueueDelivery({
+      mailbox: MAILBOX,
+      uidl,
+      webhookId,
+      webhook: WEBHOOK,
+      size: stored.size,
+      queuedAt: now.getTime(),
+      receivedAt: now.toISOString(),
+    });
+    return webhookId;
+  }
+
+  async close(): Promise<void> {
+    await this.queues.close();
+    await this.redis.quit();
+  }
+}
+
+/** One field of /proc/<pid>/status in bytes (VmRSS, VmHWM). */
+export async function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** Resets VmHWM to the current RSS (proc(5), clear_refs value 5; needs root or the same user). */
+export async function resetPeakRss(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5');
+}
+
+export const configPath = (dir: string): string => join(dir, 'pophook.yml');

@@ -1,0 +1,197 @@
+// The bench's output: tables with a line saying what each figure means, the targets from the "Fast and
+// lean" issue judged, the JSON written to bench/results/latest.json (the previous one kept as
+// previous.json) and the deltas against it.
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EndToEndRow } from '../end-to-end.ts';
+import type { MemoryRow, RedisMemoryRow } from '../memory.ts';
+import type { RetrievalRow } from '../retrieval.ts';
+
+export interface BenchResults {
+  date: string;
+  command: string;
+  machine: { cpus: number; cpuModel?: string; node: string };
+  notes: string[];
+  retrieval: RetrievalRow[];
+  endToEnd: EndToEndRow[];
+  memory: MemoryRow[];
+  redis?: RedisMemoryRow;
+  targets: Target[];
+}
+
+export interface Target {
+  name: string;
+  met: boolean | null;
+  detail: string;
+}
+
+const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const n = (value: number | undefined, digits = 0) => (value === undefined ? '-' : value.toFixed(digits));
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+export function printRetrieval(rows: RetrievalRow[]): void {
+  out('\nPOP3 retrieval (keep mode, plain TCP, one file written per message; medians)');
+  out('  msg/s, MB/s: messages and served bytes per wall second; cpu s: CPU seconds of the client');
+  out('  (user+system; peers via time(1), children included); x best peer: msg/s over the fastest peer');
+  out(
+    `  ${'workload'.padEnd(16)}${'client'.padEnd(26)}${'msg/s'.padStart(9)}${'MB/s'.padStart(8)}${'seconds'.padStart(9)}${'cpu s'.padStart(8)}${'x best peer'.padStart(13)}`,
+  );
+  for (const r of rows) {
+    out(
+      `  ${r.workload.padEnd(16)}${r.client.padEnd(26)}${n(r.messagesPerSecond).padStart(9)}${n(r.megabytesPerSecond, 1).padStart(8)}` +
+        `${n(r.seconds, 3).padStart(9)}${n(r.cpuSeconds, 2).padStart(8)}${n(r.ratioToBestPeer, 2).padStart(13)}`,
+    );
+  }
+}
+
+export function printEndToEnd(rows: EndToEndRow[]): void {
+  out('\nEnd to end: POP3 → Redis → parse → signed POST → 2xx (→ DELE), medians');
+  out(
+    '  msg/s: messages per second to the last 2xx; to-empty s: until the mailbox is empty (DELE committed);',
+  );
+  out('  x parser: over mailparser alone on one core; x fc+curl: over fetchmail with a curl MDA');
+  out(
+    `  ${'pipeline'.padEnd(28)}${'conc'.padStart(5)}${'msg/s'.padStart(9)}${'to-2xx s'.padStart(10)}${'to-empty s'.padStart(12)}${'x parser'.padStart(10)}${'x fc+curl'.padStart(11)}`,
+  );
+  for (const r of rows) {
+    out(
+      `  ${r.pipeline.padEnd(28)}${(r.concurrency === undefined ? '-' : String(r.concurrency)).padStart(5)}${n(r.messagesPerSecond).padStart(9)}` +
+        `${n(r.secondsTo2xx, 2).padStart(10)}${n(r.secondsToEmpty, 2).padStart(12)}${n(r.ratioToMailparser, 2).padStart(10)}${n(r.ratioToFetchmailCurl, 2).padStart(11)}`,
+    );
+  }
+}
+
+export function printMemory(rows: MemoryRow[], redis: RedisMemoryRow | undefined): void {
+  if (rows.length > 0) {
+    out('\nDeliver worker memory: one message through a dedicated `pophook worker --role deliver`');
+    out(
+      '  growth = peak RSS (VmHWM) during the delivery - RSS when idle and warm; x size = growth / message bytes',
+    );
+    out(
+      `  ${'message MB'.padEnd(12)}${'idle MB'.padStart(9)}${'peak MB'.padStart(9)}${'growth MB'.padStart(11)}${'x size'.padStart(8)}${'seconds'.padStart(9)}`,
+    );
+    for (const r of rows) {
+      out(
+        `  ${mb(r.messageBytes).padEnd(12)}${mb(r.idleRssBytes).padStart(9)}${mb(r.peakRssBytes).padStart(9)}` +
+          `${mb(r.growthBytes).padStart(11)}${n(r.growthRatio, 2).padStart(8)}${n(r.deliverSeconds, 2).padStart(9)}`,
+      );
+    }
+  }
+  if (redis) {
+    out('\nRedis memory per queued message (raw bytes + ledger entry + deliver job, no workers)');
+    out(
+      `  ${redis.messages} messages, ${mb(redis.rawBytes)} MB raw, used_memory +${mb(redis.usedMemoryDeltaBytes)} MB: ` +
+        `${n(redis.overheadBytesPerMessage)} bytes per message beyond its raw bytes`,
+    );
+  }
+}
+
+export function judgeTargets(r: BenchResults, bigRun: boolean): Target[] {
+  const targets: Target[] = [];
+  const retrievalWorkload = bigRun
+    ? r.retrieval.filter((x) => x.workload.startsWith('20000'))
+    : r.retrieval.filter((x) => x.workload.startsWith('2000 '));
+  const ours = retrievalWorkload.find((x) => x.client === 'pophook (pipelined)');
+  const mpop = retrievalWorkload.find((x) => x.client === 'mpop');
+  const fetchmail = r.retrieval.find((x) => x.client === 'fetchmail' && x.workload.startsWith('2000 '));
+  const ours2000 = r.retrieval.find(
+    (x) => x.client === 'pophook (pipelined)' && x.workload.startsWith('2000 '),
+  );
+  const on = bigRun ? '20,000 messages' : '2,000 messages (run with --big for 20,000)';
+  if (ours && mpop) {
+    const ratio = ours.messagesPerSecond / mpop.messagesPerSecond;
+    targets.push({
+      name: 'retrieval within 10% of mpop',
+      met: ratio >= 0.9,
+      detail: `${ratio.toFixed(2)}x mpop on ${on}`,
+    });
+  }
+  if (ours2000 && fetchmail) {
+    const ratio = ours2000.messagesPerSecond / fetchmail.messagesPerSecond;
+    targets.push({
+      name: 'retrieval >= 3x fetchmail',
+      met: ratio >= 3,
+      detail: `${ratio.toFixed(2)}x fetchmail on 2,000 messages`,
+    });
+  }
+  const one = r.endToEnd.find((x) => x.pipeline === 'pophook run' && x.concurrency === 1);
+  const best = r.endToEnd
+    .filter((x) => x.pipeline === 'pophook run')
+    .sort((a, b) => b.messagesPerSecond - a.messagesPerSecond)[0];
+  if (one?.ratioToMailparser !== undefined) {
+    targets.push({
+      name: 'end to end >= 0.5x mailparser alone (one core)',
+      met: one.ratioToMailparser >= 0.5,
+      detail: `concurrency 1: ${one.ratioToMailparser.toFixed(2)}x; best (concurrency ${best?.concurrency}): ${n(best?.ratioToMailparser, 2)}x`,
+    });
+  }
+  if (best?.ratioToFetchmailCurl !== undefined) {
+    targets.push({
+      name: 'end to end >= 5x fetchmail + curl',
+      met: best.ratioToFetchmailCurl >= 5,
+      detail: `concurrency ${best.concurrency}: ${best.ratioToFetchmailCurl.toFixed(2)}x; concurrency 1: ${n(one?.ratioToFetchmailCurl, 2)}x`,
+    });
+  }
+  const biggest = [...r.memory].sort((a, b) => b.messageBytes - a.messageBytes)[0];
+  if (biggest) {
+    targets.push({
+      name: 'peak RSS growth < 1.5x message size',
+      met: biggest.growthRatio < 1.5,
+      detail: `${mb(biggest.messageBytes)} MB message: +${mb(biggest.growthBytes)} MB = ${biggest.growthRatio.toFixed(2)}x`,
+    });
+  }
+  return targets;
+}
+
+export function printTargets(targets: Target[]): void {
+  out('\nTargets (issue "Fast and lean")');
+  for (const t of targets)
+    out(`  [${t.met === null ? '?' : t.met ? 'met' : 'NOT met'}] ${t.name}: ${t.detail}`);
+}
+
+/** Writes latest.json (the old one becomes previous.json) and prints the changes of the headline figures. */
+export async function saveAndCompare(results: BenchResults): Promise<void> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const latest = join(RESULTS_DIR, 'latest.json');
+  const previous = await readFile(latest, 'utf8').then(
+    (text) => JSON.parse(text) as BenchResults,
+    () => undefined,
+  );
+  if (previous) await copyFile(latest, join(RESULTS_DIR, 'previous.json'));
+  await writeFile(latest, `${JSON.stringify(results, null, 2)}\n`);
+  out(`\nwritten to ${latest}`);
+  if (!previous) return;
+  out(`\nChanges since the previous run (${previous.date}); + is better for rates, - is better for memory`);
+  const pct = (now: number, was: number) =>
+    `${now >= was ? '+' : ''}${(((now - was) / was) * 100).toFixed(1)}%`;
+  for (const row of results.retrieval) {
+    const was = previous.retrieval?.find((p) => p.workload === row.workload && p.client === row.client);
+    if (was)
+      out(
+        `  retrieval ${row.workload} ${row.client}: ${n(row.messagesPerSecond)} msg/s (${pct(row.messagesPerSecond, was.messagesPerSecond)})`,
+      );
+  }
+  for (const row of results.endToEnd) {
+    const was = previous.endToEnd?.find(
+      (p) => p.pipeline === row.pipeline && p.concurrency === row.concurrency,
+    );
+    if (was)
+      out(
+        `  end to end ${row.pipeline}${row.concurrency ? ` c${row.concurrency}` : ''}: ${n(row.messagesPerSecond)} msg/s (${pct(row.messagesPerSecond, was.messagesPerSecond)})`,
+      );
+  }
+  for (const row of results.memory) {
+    const was = previous.memory?.find((p) => Math.abs(p.messageBytes - row.messageBytes) < 1e5);
+    if (was)
+      out(
+        `  memory ${mb(row.messageBytes)} MB: growth ${mb(row.growthBytes)} MB (${pct(row.growthBytes, was.growthBytes)})`,
+      );
+  }
+  if (results.redis && previous.redis) {
+    out(
+      `  redis: ${n(results.redis.overheadBytesPerMessage)} B/message (${pct(results.redis.overheadBytesPerMessage, previous.redis.overheadBytesPerMessage)})`,
+    );
+  }
+}
