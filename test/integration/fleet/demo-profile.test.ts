@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMailDir } from '../../../deploy/demo/pop3-server.ts';
 import { verifyStandardWebhook } from '../../../deploy/demo/receiver.ts';
 import { signatureHeader } from '../../../src/webhook/sign.ts';
 import {
@@ -171,6 +172,20 @@ describe('the compose demo profile', () => {
     );
     expect(verifyStandardWebhook(secret, headers(secret, now - 600), body, now)).toBe(false);
     expect(verifyStandardWebhook(secret, headers(other, now), body, now)).toBe(false);
+  });
+
+  it('the demo POP3 server serves each .eml with CRLF line ends under a UIDL made from its name', async () => {
+    const messages = await readMailDir(join(ROOT, 'deploy/demo/mail'));
+    expect(messages.map((m) => m.uid)).toEqual([
+      '01-welcome',
+      '02-invoice',
+      '03-newsletter',
+      '04-support-reply',
+    ]);
+    for (const { body } of messages) {
+      const text = body.toString('latin1');
+      expect(text.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
+    }
   });
 });
 
