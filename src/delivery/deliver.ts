@@ -1,12 +1,20 @@
 // One delivery attempt of one message: raw bytes from Redis → payload v1 (parsed off the main thread) →
 // signed POST → on 2xx the ledger says `delivered` (and only then). Permanent failures and an exhausted
 // retry period make the message a dead letter, which stays on the POP3 server; everything else is retried.
+// A message of STREAM_THRESHOLD_BYTES or more never becomes one Buffer in this thread: it is read from Redis
+// in chunks into shared memory the parse thread reads in place, the thread writes the JSON into a spool
+// file (attachments base64-encoded piece by piece), and the sender signs the file, then streams it. The
+// spool (in os.tmpdir(), so TMPDIR moves it) lives for one attempt: a retry parses again.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import type { WebhookConfig } from '../config/index.ts';
 import { isPophookError, PophookError } from '../errors.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
 import type { Logger } from '../ops/logger.ts';
-import type { ParserPool } from '../payload/index.ts';
+import type { ParserPool, PayloadMeta } from '../payload/index.ts';
 import type { DeliverJobData } from '../queue/jobs.ts';
 import type { WebhookSender } from '../webhook/index.ts';
 
@@ -23,6 +31,13 @@ export interface DeliverDeps {
 }
 
 export type DeliveryOutcome = 'delivered' | 'already-delivered' | 'raw-missing';
+
+/**
+ * From this size on a message is streamed through a spool file; below it the one-Buffer path is faster
+ * and its few copies of a small message cost little (bench/: `npm run bench`, deliver worker memory).
+ */
+export const STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024;
+const SCAN_BYTES = 256 * 1024;
 
 export async function deliverMessage(
   deps: DeliverDeps,
@@ -42,13 +57,7 @@ export async function deliverMessage(
     );
   }
   try {
-    const raw = await deps.raw.readBuffer(job.mailbox, job.uidl);
-    const { body } = await deps.parser.parse(
-      raw,
-      { id: job.webhookId, mailbox: job.mailbox, uidl: job.uidl, receivedAt: new Date(job.receivedAt) },
-      options,
-    );
-    const { status } = await deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
+    const { status } = await parseAndSend(deps, webhook, job, options);
     await deps.ledger.markDelivered(job.mailbox, job.uidl, { status });
     await deps.afterDelivered(job.mailbox);
     return { outcome: 'delivered', status };
@@ -65,6 +74,70 @@ export async function deliverMessage(
     if (!retryable || deps.now() >= giveUpAt) return deadLetter(deps, job, error);
     throw error;
   }
+}
+
+async function parseAndSend(
+  deps: DeliverDeps,
+  webhook: WebhookConfig,
+  job: DeliverJobData,
+  options: { signal?: AbortSignal },
+): Promise<{ status: number }> {
+  const meta: PayloadMeta = {
+    id: job.webhookId,
+    mailbox: job.mailbox,
+    uidl: job.uidl,
+    receivedAt: new Date(job.receivedAt),
+  };
+  if (job.size < STREAM_THRESHOLD_BYTES) {
+    const raw = await deps.raw.readBuffer(job.mailbox, job.uidl);
+    const { body } = await deps.parser.parse(raw, meta, options);
+    return deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
+  }
+  const raw = await readShared(deps.raw, job, options.signal);
+  const dir = await mkdtemp(join(tmpdir(), 'pophook-spool-'));
+  try {
+    const path = join(dir, 'payload.json');
+    const { bytes } = await deps.parser.spool(raw, meta, path, options);
+    const body = { byteLength: bytes, open: () => createReadStream(path), scan: () => scanFile(path) };
+    return await deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A file's bytes through one reused buffer: each chunk is valid until the next is asked for. */
+async function* scanFile(path: string): AsyncGenerator<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(SCAN_BYTES);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, SCAN_BYTES, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** The raw message, chunk by chunk, into one SharedArrayBuffer (the parse thread reads it without a copy). */
+async function readShared(raw: RawStore, job: DeliverJobData, signal?: AbortSignal): Promise<Uint8Array> {
+  const size = await raw.size(job.mailbox, job.uidl);
+  const missing = () =>
+    new PophookError('RAW_MISSING', 'the raw message is not in Redis', {
+      retryable: true,
+      details: { mailbox: job.mailbox, uidl: job.uidl },
+    });
+  if (size === null) throw missing();
+  const bytes = new Uint8Array(new SharedArrayBuffer(size));
+  let offset = 0;
+  for await (const chunk of raw.read(job.mailbox, job.uidl, signal ? { signal } : {})) {
+    if (offset + chunk.length > size) throw missing(); // rewritten in between: start over next attempt
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  if (offset !== size) throw missing();
+  return bytes;
 }
 
 /** The stable code and HTTP status behind a failed attempt, for logs and the ledger. */

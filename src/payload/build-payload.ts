@@ -1,10 +1,11 @@
 // Raw RFC 5322 message bytes to payload version 1, in the calling thread. The pre-scan enforces the
 // structure limits before mailparser runs; the time budget is the job of the thread that calls this
-// (ParserPool), since nothing inside one thread can interrupt a parser stuck in a loop.
+// (ParserPool), since nothing inside one thread can interrupt a parser stuck in a loop. The parts shared
+// with the streamed form (spool-payload.ts) live here, so both give the same payload.
 import { createHash } from 'node:crypto';
-import { parseMail } from './mail-parser.ts';
-import { scanMime } from './mime-scan.ts';
-import { readRootHeaders } from './root-headers.ts';
+import { type HeaderFields, type MessageBodies, parseMail } from './mail-parser.ts';
+import { type MimeScan, scanMime } from './mime-scan.ts';
+import { type RootHeaders, readRootHeaders } from './root-headers.ts';
 import type { PayloadAttachment, PayloadMeta, PayloadV1, PayloadWarning, StructureLimits } from './types.ts';
 
 export async function buildPayload(
@@ -13,17 +14,45 @@ export async function buildPayload(
   limits: StructureLimits,
 ): Promise<PayloadV1> {
   const bytes = Buffer.isBuffer(raw) ? raw : await collect(raw);
-  const scan = scanMime(bytes, limits);
-  const root = readRootHeaders(scan.rootHeader);
+  const inspected = inspectRaw(bytes, limits);
   const mail = await parseMail(bytes, limits);
-  const warnings = new Set<PayloadWarning>([...scan.warnings, ...root.warnings]);
-  if (mail.htmlToTextFailed) warnings.add('html-to-text-failed');
-  let text = mail.text;
-  if (scan.rootMissingBoundary && text === null && mail.html === null) {
-    // A multipart without a boundary has no parts for mailparser to find; mail clients show its body as
-    // plain text, and so does the payload rather than losing it.
-    text = bytes.toString('utf8', scan.bodyStart).replace(/\r\n/g, '\n');
-  }
+  const tail = payloadTail(bytes, inspected, mail);
+  return {
+    ...payloadHead(meta, inspected.root, mail),
+    text: tail.text,
+    html: tail.html,
+    attachments: mail.attachments.map(
+      (attachment): PayloadAttachment => ({
+        filename: attachment.filename,
+        contentType: attachment.contentType,
+        size: attachment.content.length,
+        sha256: sha256(attachment.content),
+        contentId: attachment.contentId,
+        disposition: attachment.disposition,
+        content: attachment.content.toString('base64'),
+      }),
+    ),
+    size: tail.size,
+    sha256: tail.sha256,
+    warnings: tail.warnings,
+  };
+}
+
+export interface Inspected {
+  scan: MimeScan;
+  root: RootHeaders;
+}
+
+/** The structure limits enforced and the root header read, before any parser sees the message. */
+export function inspectRaw(bytes: Buffer, limits: StructureLimits): Inspected {
+  const scan = scanMime(bytes, limits);
+  return { scan, root: readRootHeaders(scan.rootHeader) };
+}
+
+export type PayloadHead = Omit<PayloadV1, 'text' | 'html' | 'attachments' | 'size' | 'sha256' | 'warnings'>;
+
+/** The fields that come before the attachments, in payload order. */
+export function payloadHead(meta: PayloadMeta, root: RootHeaders, mail: HeaderFields): PayloadHead {
   return {
     id: meta.id,
     version: 1,
@@ -41,23 +70,22 @@ export async function buildPayload(
     inReplyTo: mail.inReplyTo,
     references: mail.references,
     headers: root.headers,
-    text,
-    html: mail.html,
-    attachments: mail.attachments.map(
-      (attachment): PayloadAttachment => ({
-        filename: attachment.filename,
-        contentType: attachment.contentType,
-        size: attachment.content.length,
-        sha256: sha256(attachment.content),
-        contentId: attachment.contentId,
-        disposition: attachment.disposition,
-        content: attachment.content.toString('base64'),
-      }),
-    ),
-    size: bytes.length,
-    sha256: sha256(bytes),
-    warnings: [...warnings].sort(),
   };
+}
+
+export type PayloadTail = Pick<PayloadV1, 'text' | 'html' | 'size' | 'sha256' | 'warnings'>;
+
+/** The bodies, the raw message's size and digest, and every warning, once the parse is over. */
+export function payloadTail(bytes: Buffer, { scan, root }: Inspected, mail: MessageBodies): PayloadTail {
+  const warnings = new Set<PayloadWarning>([...scan.warnings, ...root.warnings]);
+  if (mail.htmlToTextFailed) warnings.add('html-to-text-failed');
+  let text = mail.text;
+  if (scan.rootMissingBoundary && text === null && mail.html === null) {
+    // A multipart without a boundary has no parts for mailparser to find; mail clients show its body as
+    // plain text, and so does the payload rather than losing it.
+    text = bytes.toString('utf8', scan.bodyStart).replace(/\r\n/g, '\n');
+  }
+  return { text, html: mail.html, size: bytes.length, sha256: sha256(bytes), warnings: [...warnings].sort() };
 }
 
 function sha256(bytes: Buffer): string {

@@ -3,6 +3,7 @@
 export { buildPayload } from './build-payload.ts';
 export { type ParseResult, ParserPool, type ParserPoolOptions, type ParserPoolStats } from './parser-pool.ts';
 export { PAYLOAD_SCHEMA_PATH } from './schema.ts';
+export { type SpoolResult, spoolPayload } from './spool-payload.ts';
 export {
   DEFAULT_PARSE_LIMITS,
   type Disposition,

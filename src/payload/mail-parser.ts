@@ -1,7 +1,21 @@
 // The one home of mailparser: runs simpleParser with pophook's options and narrows its loose result
-// (strings, arrays or Address objects, `false` for absent) into the few shapes the payload needs.
-import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
-import { PophookError } from '../errors.ts';
+// (strings, arrays or Address objects, `false` for absent) into the few shapes the payload needs. For big
+// messages, streamMail runs mailparser's streaming MailParser instead and hands each attachment's decoded
+// bytes to the caller as they come (mailparser holds the parse while a consumer is slow), so no attachment
+// is ever one Buffer; everything else it reports the way simpleParser does.
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import {
+  type AddressObject,
+  type AttachmentStream,
+  type EmailAddress,
+  type Headers,
+  MailParser,
+  type MessageText,
+  type ParsedMail,
+  simpleParser,
+} from 'mailparser';
+import { isPophookError, PophookError } from '../errors.ts';
 import type { Disposition, PayloadAddress, StructureLimits } from './types.ts';
 
 export interface ParsedAttachment {
@@ -31,19 +45,120 @@ export interface ParsedMessage {
 // newsletters, and a message is better delivered with an empty `text` and a warning than timed out.
 const MAX_HTML_TO_TEXT_CHARS = 2 * 1024 * 1024;
 
+// Bytes handed to the streaming parser per write: small enough that back-pressure can act between writes.
+const FEED_BYTES = 64 * 1024;
+
+const parserOptions = (limits: StructureLimits) => ({
+  keepCidLinks: true, // attachments already carry the images; inlining data: URLs would double them
+  checksumAlgo: false as const, // the payload hashes with SHA-256 itself
+  maxHeadSize: limits.maxHeaderBytes,
+  maxChildNodes: limits.maxParts,
+  maxHtmlLengthToParse: MAX_HTML_TO_TEXT_CHARS,
+});
+
 export async function parseMail(raw: Buffer, limits: StructureLimits): Promise<ParsedMessage> {
   let mail: ParsedMail;
   try {
-    mail = await simpleParser(raw, {
-      keepCidLinks: true, // attachments already carry the images; inlining data: URLs would double them
-      checksumAlgo: false, // the payload hashes with SHA-256 itself
-      maxHeadSize: limits.maxHeaderBytes,
-      maxChildNodes: limits.maxParts,
-      maxHtmlLengthToParse: MAX_HTML_TO_TEXT_CHARS,
-    });
+    mail = await simpleParser(raw, parserOptions(limits));
   } catch (error) {
     throw toPophookError(error);
   }
+  return {
+    ...headerFields(mail),
+    text: mail.text ?? null,
+    html: typeof mail.html === 'string' ? mail.html : null,
+    attachments: mail.attachments.map((attachment) => ({
+      ...attachmentHead(attachment),
+      content: attachment.content,
+    })),
+    htmlToTextFailed: mail.textConversionError !== undefined,
+  };
+}
+
+export type AttachmentHead = Omit<ParsedAttachment, 'content'>;
+export type HeaderFields = ReturnType<typeof headerFields>;
+export type MessageBodies = Pick<ParsedMessage, 'text' | 'html' | 'htmlToTextFailed'>;
+
+export interface StreamHooks {
+  /** Called once, before any attachment: the fields read from the root header. */
+  onHeaders(fields: HeaderFields): void;
+  /** Must consume `content` to its end: the parse waits for it (mailparser's back-pressure). */
+  onAttachment(head: AttachmentHead, content: Readable): Promise<void>;
+}
+
+/**
+ * Parses `raw` with the streaming MailParser, fed in slices so back-pressure can act between them.
+ * Reports what simpleParser would give, attachments through `hooks` and the bodies at the end.
+ */
+export async function streamMail(
+  raw: Buffer,
+  limits: StructureLimits,
+  hooks: StreamHooks,
+): Promise<MessageBodies> {
+  const parser = new MailParser(parserOptions(limits));
+  let headers: Headers = new Map();
+  parser.on('headers', (parsed: Headers) => {
+    headers = parsed;
+  });
+  let announced = false;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    hooks.onHeaders(headerFields(fromHeaders(headers)));
+  };
+  let text: MessageText | undefined;
+  const feed = async () => {
+    for (let offset = 0; offset < raw.length; offset += FEED_BYTES) {
+      if (!parser.write(raw.subarray(offset, offset + FEED_BYTES))) await once(parser, 'drain');
+    }
+    parser.end();
+  };
+  const read = async () => {
+    for await (const data of parser as AsyncIterable<AttachmentStream | MessageText>) {
+      announce();
+      if (data.type === 'text') text = data;
+      else {
+        await hooks.onAttachment(attachmentHead(data), data.content as Readable);
+        data.release?.();
+      }
+    }
+    announce();
+  };
+  try {
+    await Promise.all([feed(), read()]);
+  } catch (error) {
+    parser.destroy();
+    throw isPophookError(error) ? error : toPophookError(error);
+  }
+  return {
+    text: typeof text?.text === 'string' ? text.text : null,
+    html: typeof text?.html === 'string' ? text.html : null,
+    htmlToTextFailed:
+      (text as { textConversionError?: unknown } | undefined)?.textConversionError !== undefined,
+  };
+}
+
+/** The address and id fields from the header map, as simpleParser copies them onto its result. */
+function fromHeaders(headers: Headers): HeaderSource {
+  const get = <T>(key: string) => headers.get(key) as T | undefined;
+  return {
+    from: get('from'),
+    to: get('to'),
+    cc: get('cc'),
+    bcc: get('bcc'),
+    replyTo: get('reply-to'),
+    messageId: get('message-id'),
+    inReplyTo: get('in-reply-to'),
+    references: get('references'),
+  };
+}
+
+type HeaderSource = Pick<
+  ParsedMail,
+  'from' | 'to' | 'cc' | 'bcc' | 'replyTo' | 'messageId' | 'inReplyTo' | 'references'
+>;
+
+function headerFields(mail: HeaderSource) {
   const from = addresses(mail.from);
   return {
     messageId: mail.messageId ?? null,
@@ -54,16 +169,15 @@ export async function parseMail(raw: Buffer, limits: StructureLimits): Promise<P
     cc: addresses(mail.cc),
     bcc: addresses(mail.bcc),
     replyTo: addresses(mail.replyTo),
-    text: mail.text ?? null,
-    html: typeof mail.html === 'string' ? mail.html : null,
-    attachments: mail.attachments.map((attachment) => ({
-      filename: attachment.filename ?? null,
-      contentType: attachment.contentType,
-      contentId: attachment.contentId ?? null,
-      disposition: disposition(attachment.contentDisposition),
-      content: attachment.content,
-    })),
-    htmlToTextFailed: mail.textConversionError !== undefined,
+  };
+}
+
+function attachmentHead(attachment: AttachmentStream | ParsedMail['attachments'][number]): AttachmentHead {
+  return {
+    filename: attachment.filename ?? null,
+    contentType: attachment.contentType,
+    contentId: attachment.contentId ?? null,
+    disposition: disposition(attachment.contentDisposition),
   };
 }
 

@@ -1,9 +1,11 @@
 // The body of a ParserPool thread (loaded through thread-entry.mjs): builds one payload per request,
 // serializes it here so the main thread only receives bytes, and answers with the JSON body transferred
-// rather than copied. Errors travel as plain data; the pool rebuilds them as PophookErrors.
+// rather than copied, or, for a big message, streams the JSON into the spool file the request names.
+// Errors travel as plain data; the pool rebuilds them as PophookErrors.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isPophookError } from '../errors.ts';
 import { buildPayload } from './build-payload.ts';
+import { spoolPayload } from './spool-payload.ts';
 import {
   type ParseRequest,
   serializePayload,
@@ -24,6 +26,10 @@ port.postMessage({ type: 'ready' } satisfies ThreadMessage);
 async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; transfer: ArrayBuffer[] }> {
   const raw = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
   try {
+    if (request.spoolPath !== undefined) {
+      const { bytes, summary } = await spoolPayload(raw, request.meta, limits, request.spoolPath);
+      return { message: { type: 'spooled', seq: request.seq, bytes, summary }, transfer: [] };
+    }
     const payload = await buildPayload(raw, request.meta, limits);
     const body = serializePayload(payload);
     const message: ThreadMessage = { type: 'done', seq: request.seq, body, summary: summarize(payload) };

@@ -2,9 +2,12 @@
 // spin for minutes on hostile input (DESIGN.md, Known traps), and nothing can interrupt a thread's own
 // loop, so the time budget lives here: a parse over budget terminates its thread and a fresh one takes
 // its place. resourceLimits bound a thread's heap, so a memory bomb kills that thread, not the process.
+// Big messages take `spool`: the raw bytes sit once in shared memory (no copy for the thread) and the
+// thread writes the JSON into a file instead of answering with it.
 import { Worker } from 'node:worker_threads';
 import { PophookError } from '../errors.ts';
-import type { ParseRequest, ThreadData, ThreadMessage } from './thread-protocol.ts';
+import type { SpoolResult } from './spool-payload.ts';
+import type { ParseAnswer, ParseRequest, ThreadData, ThreadMessage } from './thread-protocol.ts';
 import type { ParseLimits, PayloadMeta, PayloadSummary } from './types.ts';
 
 export interface ParserPoolOptions {
@@ -30,9 +33,10 @@ export interface ParseResult {
 }
 
 interface Job {
-  raw: Buffer;
+  raw: Uint8Array;
   meta: PayloadMeta;
-  resolve(result: ParseResult): void;
+  spoolPath?: string;
+  resolve(answer: ParseAnswer): void;
   /** Settles once; later calls (a timeout racing a reply) are ignored. */
   reject(error: unknown): void;
 }
@@ -59,11 +63,36 @@ export class ParserPool {
       throw new RangeError('size must be an integer >= 1');
   }
 
-  parse(raw: Buffer, meta: PayloadMeta, opts: { signal?: AbortSignal } = {}): Promise<ParseResult> {
-    const { signal } = opts;
+  async parse(raw: Buffer, meta: PayloadMeta, opts: { signal?: AbortSignal } = {}): Promise<ParseResult> {
+    const answer = await this.submit({ raw, meta }, opts.signal);
+    if (answer.type !== 'done') throw new Error('a parse was answered with a spool');
+    const body = Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
+    return { body, summary: answer.summary };
+  }
+
+  /**
+   * Parses `raw` (a view of a SharedArrayBuffer: the thread reads it in place) and writes the payload
+   * JSON into `path`, a file that must not exist yet; the caller removes it.
+   */
+  async spool(
+    raw: Uint8Array,
+    meta: PayloadMeta,
+    path: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<SpoolResult> {
+    if (!(raw.buffer instanceof SharedArrayBuffer)) throw new TypeError('spool takes shared memory');
+    const answer = await this.submit({ raw, meta, spoolPath: path }, opts.signal);
+    if (answer.type !== 'spooled') throw new Error('a spool was answered with a body');
+    return { bytes: answer.bytes, summary: answer.summary };
+  }
+
+  private submit(
+    request: Pick<Job, 'raw' | 'meta' | 'spoolPath'>,
+    signal: AbortSignal | undefined,
+  ): Promise<ParseAnswer> {
     if (this.closing !== null) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<ParseResult>((resolve, reject) => {
+    return new Promise<ParseAnswer>((resolve, reject) => {
       let settled = false;
       const settle = (fn: () => void) => {
         if (settled) return;
@@ -72,9 +101,8 @@ export class ParserPool {
         fn();
       };
       const job: Job = {
-        raw,
-        meta,
-        resolve: (result) => settle(() => resolve(result)),
+        ...request,
+        resolve: (answer) => settle(() => resolve(answer)),
         reject: (error) => settle(() => reject(error)),
       };
       const onAbort = () => this.abort(job, signal?.reason);
@@ -138,11 +166,17 @@ export class ParserPool {
     slot.seq++;
     slot.worker.ref();
     slot.timer = setTimeout(() => this.onTimeout(slot), this.options.limits.timeoutMs);
+    const { meta, spoolPath } = job;
+    if (job.raw.buffer instanceof SharedArrayBuffer) {
+      const request: ParseRequest = { type: 'parse', seq: slot.seq, raw: job.raw, meta, spoolPath };
+      slot.worker.postMessage(request);
+      return;
+    }
     // A private copy is transferred: cloning a Buffer view would copy its whole (possibly pooled or larger)
     // ArrayBuffer, and the caller's Buffer must stay usable.
     const raw = new Uint8Array(job.raw.byteLength);
     raw.set(job.raw);
-    const request: ParseRequest = { type: 'parse', seq: slot.seq, raw, meta: job.meta };
+    const request: ParseRequest = { type: 'parse', seq: slot.seq, raw, meta };
     slot.worker.postMessage(request, [raw.buffer]);
   }
 
@@ -158,9 +192,8 @@ export class ParserPool {
     const job = slot.job;
     if (job === null || message.seq !== slot.seq) return;
     this.idle(slot);
-    if (message.type === 'done') {
-      const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
-      job.resolve({ body, summary: message.summary });
+    if (message.type === 'done' || message.type === 'spooled') {
+      job.resolve(message);
     } else {
       const { code, retryable, details } = message;
       job.reject(new PophookError(code, message.message, { retryable, details }));

@@ -11,14 +11,21 @@ export interface ThreadData {
 export interface ParseRequest {
   type: 'parse';
   seq: number;
-  /** A copy of the raw message, transferred (the caller keeps its own Buffer). */
+  /** A copy of the raw message, transferred (the caller keeps its own Buffer), or a view of shared memory. */
   raw: Uint8Array;
   meta: PayloadMeta;
+  /** Write the JSON into this new file (spool-payload.ts) instead of answering with it. */
+  spoolPath?: string;
 }
+
+/** A parse's answer: the JSON itself, or how much of it went into the spool file. */
+export type ParseAnswer =
+  | { type: 'done'; seq: number; body: Uint8Array; summary: PayloadSummary }
+  | { type: 'spooled'; seq: number; bytes: number; summary: PayloadSummary };
 
 export type ThreadMessage =
   | { type: 'ready' }
-  | { type: 'done'; seq: number; body: Uint8Array; summary: PayloadSummary }
+  | ParseAnswer
   | {
       type: 'failed';
       seq: number;

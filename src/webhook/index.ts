@@ -9,5 +9,17 @@ export {
   shouldGiveUp,
 } from './policy.ts';
 export { reachWebhook } from './reach.ts';
-export { type SendResult, type WebhookMessage, WebhookSender, type WebhookTarget } from './send.ts';
-export { decodeSecret, signatureHeader, type WebhookSecret, webhookHeaders } from './sign.ts';
+export {
+  type ReplayableBody,
+  type SendResult,
+  type WebhookMessage,
+  WebhookSender,
+  type WebhookTarget,
+} from './send.ts';
+export {
+  decodeSecret,
+  signatureHeader,
+  signatureHeaderOf,
+  type WebhookSecret,
+  webhookHeaders,
+} from './sign.ts';

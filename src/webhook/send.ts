@@ -1,12 +1,15 @@
 // One signed POST to a webhook over a shared undici Agent (a keep-alive pool per origin), turned into
 // a result or a coded PophookError that says whether a retry can help. Redirects are never followed
 // (undici 7 follows none without its redirect interceptor). Neither the secret nor any header value
-// ever reaches an error or a log line: headers may carry tokens.
+// ever reaches an error or a log line: headers may carry tokens. A body too big to hold is a
+// ReplayableBody (a spooled file): read once for the signature, which must be in the headers, then again
+// as the request body, with its content-length known beforehand.
+import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { PophookError } from '../errors.ts';
 import { type Logger, silentLogger } from '../ops/logger.ts';
 import { classifyStatus, parseRetryAfter, type StatusClass } from './policy.ts';
-import { type WebhookSecret, webhookHeaders } from './sign.ts';
+import { signatureHeaderOf, type WebhookSecret, webhookHeaders } from './sign.ts';
 
 export interface WebhookTarget {
   /** The webhook's id in the configuration (`webhooks.<id>`), carried in error details as `webhook`. */
@@ -19,10 +22,22 @@ export interface WebhookTarget {
   headers: Record<string, string>;
 }
 
+/** A body that can be read more than once, each time from its start, and whose length is known. */
+export interface ReplayableBody {
+  byteLength: number;
+  /** The chunks to send: each one is new (the socket may hold it after the write). */
+  open(): AsyncIterable<Buffer>;
+  /**
+   * The same bytes for signing, where a chunk is done with before the next is asked for, so one buffer
+   * can serve them all (no garbage as big as the body). open() is used when absent.
+   */
+  scan?(): AsyncIterable<Buffer>;
+}
+
 export interface WebhookMessage {
   /** The `webhook-id`: the same on every attempt. */
   webhookId: string;
-  body: Buffer;
+  body: Buffer | ReplayableBody;
   /** The attempt's time, now when omitted (each attempt is signed afresh). */
   timestamp?: Date;
 }
@@ -84,10 +99,7 @@ export class WebhookSender {
     const details: Details = { webhook: target.id, webhookId: message.webhookId };
     const url = parseTarget(target.url, details);
     const timestamp = Math.floor((message.timestamp?.getTime() ?? Date.now()) / 1000);
-    const headers = {
-      ...customHeaders(target.headers),
-      ...webhookHeaders(target.secret, message.webhookId, timestamp, message.body),
-    };
+    const headers = await signedHeaders(target, message, timestamp);
     const deadline = startDeadline(target.timeoutMs, opts.signal);
     const started = performance.now();
     try {
@@ -97,7 +109,7 @@ export class WebhookSender {
           path: `${url.pathname}${url.search}`,
           method: 'POST',
           headers,
-          body: message.body,
+          body: Buffer.isBuffer(message.body) ? message.body : Readable.from(message.body.open()),
           signal: deadline.signal,
           headersTimeout: target.timeoutMs,
           bodyTimeout: target.timeoutMs,
@@ -121,6 +133,26 @@ export class WebhookSender {
     this.#closing ??= this.#agent.close();
     return this.#closing;
   }
+}
+
+async function signedHeaders(
+  target: WebhookTarget,
+  message: WebhookMessage,
+  timestamp: number,
+): Promise<Record<string, string>> {
+  const { body, webhookId } = message;
+  if (Buffer.isBuffer(body)) {
+    return { ...customHeaders(target.headers), ...webhookHeaders(target.secret, webhookId, timestamp, body) };
+  }
+  // Empty iterable: the headers without the signature, which the streamed pass then fills in.
+  const base = webhookHeaders(target.secret, webhookId, timestamp, []);
+  const signature = await signatureHeaderOf(target.secret, webhookId, timestamp, (body.scan ?? body.open)());
+  return {
+    ...customHeaders(target.headers),
+    ...base,
+    'webhook-signature': signature,
+    'content-length': String(body.byteLength),
+  };
 }
 
 function parseTarget(raw: string, details: Details): URL {

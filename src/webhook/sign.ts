@@ -39,17 +39,33 @@ export function signatureHeader(
   timestampSeconds: number,
   body: Buffer | Iterable<Buffer>,
 ): string {
-  assertSignable(webhookId, timestampSeconds);
-  const keys = (typeof secret === 'string' ? [secret] : secret).map(decodeSecret);
-  if (keys.length === 0) throw invalidSecret();
-  const hmacs: Hmac[] = keys.map((key) =>
-    createHmac('sha256', key).update(`${webhookId}.${timestampSeconds}.`),
-  );
+  const hmacs = startHmacs(secret, webhookId, timestampSeconds);
   const chunks = Buffer.isBuffer(body) ? [body] : body;
   for (const chunk of chunks) {
     for (const hmac of hmacs) hmac.update(chunk);
   }
   return hmacs.map((hmac) => `v1,${hmac.digest('base64')}`).join(' ');
+}
+
+/** signatureHeader over a body read asynchronously (a spooled file), walked once. */
+export async function signatureHeaderOf(
+  secret: WebhookSecret,
+  webhookId: string,
+  timestampSeconds: number,
+  body: AsyncIterable<Buffer>,
+): Promise<string> {
+  const hmacs = startHmacs(secret, webhookId, timestampSeconds);
+  for await (const chunk of body) {
+    for (const hmac of hmacs) hmac.update(chunk);
+  }
+  return hmacs.map((hmac) => `v1,${hmac.digest('base64')}`).join(' ');
+}
+
+function startHmacs(secret: WebhookSecret, webhookId: string, timestampSeconds: number): Hmac[] {
+  assertSignable(webhookId, timestampSeconds);
+  const keys = (typeof secret === 'string' ? [secret] : secret).map(decodeSecret);
+  if (keys.length === 0) throw invalidSecret();
+  return keys.map((key) => createHmac('sha256', key).update(`${webhookId}.${timestampSeconds}.`));
 }
 
 /** Every header the spec defines, plus the JSON content type, for one attempt. */

@@ -1,0 +1,116 @@
+// Payload v1 of a big message written as JSON straight into a file (the spool the sender streams from),
+// so no attachment's content is ever one Buffer or one string: mailparser hands over decoded bytes as they
+// come, each piece is hashed and base64-encoded into the file (a remainder of 1 or 2 bytes carried to the
+// next piece, so the base64 is one unbroken run). The JSON is the same payload as buildPayload's, its
+// members in another order only where a value is known late: an attachment's `size` and `sha256` follow
+// its `content`, and `text`, `html`, `size`, `sha256`, `warnings` follow the attachments (RFC 8259 §4:
+// an object's members are unordered). Writes are synchronous: this runs in a parse thread of its own.
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { inspectRaw, type PayloadHead, payloadHead, payloadTail } from './build-payload.ts';
+import { type AttachmentHead, streamMail } from './mail-parser.ts';
+import type { PayloadMeta, PayloadSummary, StructureLimits } from './types.ts';
+
+export interface SpoolResult {
+  /** Bytes of JSON written to the file. */
+  bytes: number;
+  summary: PayloadSummary;
+}
+
+const BUFFER_BYTES = 256 * 1024;
+
+export async function spoolPayload(
+  raw: Buffer,
+  meta: PayloadMeta,
+  limits: StructureLimits,
+  path: string,
+): Promise<SpoolResult> {
+  const inspected = inspectRaw(raw, limits);
+  const out = new JsonFile(path);
+  try {
+    let head: PayloadHead | undefined;
+    let attachments = 0;
+    const bodies = await streamMail(raw, limits, {
+      onHeaders(fields) {
+        head = payloadHead(meta, inspected.root, fields);
+        out.write(`${JSON.stringify(head).slice(0, -1)},"attachments":[`);
+      },
+      async onAttachment(attachment, content) {
+        if (attachments++ > 0) out.write(',');
+        await writeAttachment(out, attachment, content);
+      },
+    });
+    const tail = payloadTail(raw, inspected, bodies);
+    out.write(`],${JSON.stringify(tail).slice(1)}`);
+    out.close();
+    return {
+      bytes: out.bytes,
+      summary: {
+        messageId: head?.messageId ?? null,
+        subject: head?.subject ?? null,
+        attachments,
+        size: tail.size,
+      },
+    };
+  } finally {
+    out.close();
+  }
+}
+
+async function writeAttachment(out: JsonFile, head: AttachmentHead, content: Readable): Promise<void> {
+  out.write(`${JSON.stringify(head).slice(0, -1)},"content":"`);
+  const hash = createHash('sha256');
+  let size = 0;
+  let carry = Buffer.alloc(0);
+  for await (const piece of content as AsyncIterable<Buffer>) {
+    hash.update(piece);
+    size += piece.length;
+    const joined = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
+    const whole = joined.length - (joined.length % 3);
+    out.write(joined.toString('base64', 0, whole));
+    carry = Buffer.from(joined.subarray(whole));
+  }
+  out.write(`${carry.toString('base64')}","size":${size},"sha256":"${hash.digest('hex')}"}`);
+}
+
+/** A write buffer over a file descriptor; `close` is idempotent. */
+class JsonFile {
+  bytes = 0;
+  #fd: number | null;
+  #buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  #used = 0;
+
+  constructor(path: string) {
+    this.#fd = openSync(path, 'wx', 0o600);
+  }
+
+  write(text: string): void {
+    const length = Buffer.byteLength(text);
+    if (this.#used + length > BUFFER_BYTES) this.#flush();
+    if (length > BUFFER_BYTES) {
+      this.#writeAll(Buffer.from(text));
+      return;
+    }
+    this.#used += this.#buffer.write(text, this.#used);
+  }
+
+  close(): void {
+    if (this.#fd === null) return;
+    this.#flush();
+    closeSync(this.#fd);
+    this.#fd = null;
+  }
+
+  #flush(): void {
+    if (this.#used === 0) return;
+    this.#writeAll(this.#buffer.subarray(0, this.#used));
+    this.#used = 0;
+  }
+
+  #writeAll(bytes: Buffer): void {
+    if (this.#fd === null) throw new Error('the spool file is closed');
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.#fd, bytes, offset);
+    this.bytes += bytes.length;
+  }
+}
