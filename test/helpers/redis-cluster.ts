@@ -1,6 +1,7 @@
 // A private Redis Cluster of N masters (no replicas) on loopback, for integration tests: N redis-servers
 // with cluster mode on (each in its own directory, with a free client port and a free cluster-bus port),
-// joined by `redis-cli --cluster create`, ready once every node reports cluster_state:ok.
+// joined by `redis-cli --cluster create`, ready once every node reports cluster_state:ok. With `acl`, the
+// default user is off and every client (pophook, redis-cli, the helper itself) logs in as that ACL user.
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -16,8 +17,14 @@ export interface RedisClusterNode {
   readonly url: string;
 }
 
+export interface RedisClusterOptions {
+  masters?: number;
+  /** An ACL user with every right; the `default` user is switched off. */
+  acl?: { user: string; password: string };
+}
+
 export interface RedisCluster {
-  /** A seed URL (the first master); clients discover the others. */
+  /** A seed URL (the first master), with the ACL user's credentials if any; clients discover the others. */
   readonly url: string;
   readonly nodes: readonly RedisClusterNode[];
   /** DBSIZE of every master, in node order. */
@@ -28,7 +35,10 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const { masters = 3, acl } = options;
+  const auth = acl ? `${encodeURIComponent(acl.user)}:${encodeURIComponent(acl.password)}@` : '';
+  const urlOf = (port: number) => `redis://${auth}127.0.0.1:${port}`;
   const servers: RedisServer[] = [];
   const admins: Redis[] = [];
   const stop = async () => {
@@ -41,25 +51,23 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       const busPort = await freePort();
       const extraArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'];
       extraArgs.push('--cluster-port', String(busPort), '--cluster-announce-ip', '127.0.0.1');
+      if (acl) extraArgs.push('--user', acl.user, 'on', `>${acl.password}`, '~*', '&*', '+@all');
+      if (acl) extraArgs.push('--user', 'default', 'off');
       servers.push(await startRedisServer({ extraArgs }));
     }
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
-    await run(
-      'redis-cli',
-      ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'],
-      {
-        timeout: READY_TIMEOUT_MS,
-      },
-    );
-    admins.push(...servers.map((server) => new Redis(server.url, { lazyConnect: false })));
+    const login = acl ? ['--user', acl.user, '--pass', acl.password, '--no-auth-warning'] : [];
+    const create = ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'];
+    await run('redis-cli', [...login, ...create], { timeout: READY_TIMEOUT_MS });
+    admins.push(...servers.map((server) => new Redis(urlOf(server.port))));
     await waitForClusterOk(admins);
   } catch (error) {
     await stop();
     throw error;
   }
   return {
-    url: servers[0]!.url,
-    nodes: servers.map((server) => ({ port: server.port, url: server.url })),
+    url: urlOf(servers[0]!.port),
+    nodes: servers.map((server) => ({ port: server.port, url: urlOf(server.port) })),
     dbsizes: () => Promise.all(admins.map((admin) => admin.dbsize())),
     keysByNode: () => Promise.all(admins.map(scanAll)),
     stop,

@@ -1,7 +1,8 @@
 // End to end on a three-master Redis Cluster: the real `pophook run` with `redis.cluster: true` and three
 // deliver shards, two Dovecot mailboxes, a verifying receiver. Every message must arrive exactly once and
 // be deleted, every key must carry the deployment prefix and a hash tag (a multi-key script over two slots
-// would fail with CROSSSLOT), and the keys must really spread over more than one master.
+// would fail with CROSSSLOT), and the keys must really spread over more than one master. The cluster
+// only lets an ACL user in, so the URL's credentials must reach every node, not just the seed.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const USERS = { alice: 'alice-cluster-pw', bob: 'bob-cluster-pw' };
 const PER_MAILBOX = 25;
 const SHARDS = 3;
+// The cluster's default user is off: pophook must log in to every node it discovers as this ACL user.
+const ACL_PASSWORD = `acl-${randomBytes(6).toString('hex')}`;
 
 let cluster: RedisCluster;
 let dovecot: DovecotServer;
@@ -32,7 +35,7 @@ const running: PophookProcess[] = [];
 
 beforeAll(async () => {
   [cluster, dovecot, receiver] = await Promise.all([
-    startRedisCluster(3),
+    startRedisCluster({ masters: 3, acl: { user: 'pophook', password: ACL_PASSWORD } }),
     startDovecot({ users: USERS }),
     startReceiver({ secret: SECRET }),
   ]);
@@ -167,7 +170,7 @@ async function ownerOf(key: string): Promise<string> {
     const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', key));
     const ranges = (await admin.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
     const range = ranges.find(([from, to]) => slot >= from && slot <= to)!;
-    return `redis://127.0.0.1:${range[2][1]}`;
+    return cluster.nodes.find((node) => node.port === range[2][1])!.url;
   } finally {
     admin.disconnect();
   }
