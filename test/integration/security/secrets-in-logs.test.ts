@@ -2,8 +2,7 @@
 // retries) at debug level, then `check`, `check` and `poll --once` with a wrong POP3 password, `probe` with
 // POPHOOK_PASSWORD, `dlq list` (text and JSON) and `status --json`. Every line every process printed is
 // kept, and none of the distinctive secrets (POP3 password, webhook secret, Authorization token, Redis ACL
-// password) appears
-// in it, nor their base64 forms (SASL PLAIN and LOGIN send base64 on the wire).
+// password) appears in it, nor their base64 forms (SASL PLAIN and LOGIN send base64 on the wire).
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
