@@ -49,6 +49,7 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     webhook: doc.webhook,
     connectTimeoutMs: doc.connectTimeout,
     commandTimeoutMs: doc.commandTimeout,
+    sessionTimeoutMs: doc.sessionTimeout,
   });
 }
 

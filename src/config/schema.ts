@@ -183,6 +183,11 @@ const mailbox = z
       '15s',
     ),
     commandTimeout: doc(duration(1, HOUR), 'duration', 'time allowed for one command reply').prefault('60s'),
+    sessionTimeout: doc(
+      duration(1_000, DAY),
+      'duration',
+      'whole poll session at most (a server trickling bytes cannot hold it forever)',
+    ).prefault('30m'),
   })
   .superRefine(checkMailbox, ALWAYS);
 

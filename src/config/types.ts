@@ -99,6 +99,8 @@ export interface MailboxConfig {
   readonly webhook: string;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
+  /** Bound on a whole poll session. */
+  readonly sessionTimeoutMs: number;
 }
 
 export interface Config {

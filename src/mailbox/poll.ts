@@ -75,6 +75,7 @@ export async function connectMailbox(
     connectTimeoutMs: mailbox.connectTimeoutMs,
     greetingTimeoutMs: mailbox.connectTimeoutMs,
     commandTimeoutMs: mailbox.commandTimeoutMs,
+    sessionTimeoutMs: mailbox.sessionTimeoutMs,
     ...(logger ? { logger } : {}),
     signal,
   });

@@ -8,7 +8,7 @@
 //      ends without +OK to QUIT commits nothing (RFC 1939 §6 UPDATE state), so the ledger keeps
 //      `delivered` and the next session deletes again;
 //   4. after +OK to QUIT, forget the deleted entries and prune entries the server no longer lists.
-import type { Pop3Client } from '../pop3/index.ts';
+import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
 import { pickBatch } from './batch.ts';
 import { type ListedMessage, readListing } from './listing.ts';
 import { reconcileQueued } from './reconcile.ts';
@@ -75,10 +75,9 @@ async function fetchAndEnqueue(
     async (msg, body) => {
       const message = byMsg.get(msg)!;
       const receivedAt = new Date(deps.now());
-      const stored = await deps.raw.write(mailbox.id, message.uidl, body, {
-        ttlMs: mailbox.rawTtlMs,
-        signal,
-      });
+      const stored = await deps.raw
+        .write(mailbox.id, message.uidl, body, { ttlMs: mailbox.rawTtlMs, signal })
+        .catch((error: unknown) => deadLetterIfTooLarge(deps, mailbox, message, error));
       const webhookId = deps.webhookIdFor(mailbox.id, message.uidl);
       await deps.ledger.markQueued(mailbox.id, message.uidl, { size: stored.size, webhookId });
       await deps.queue.enqueueDelivery({
@@ -94,6 +93,30 @@ async function fetchAndEnqueue(
     },
     { maxBytes: mailbox.maxMessageBytes, signal },
   );
+}
+
+/**
+ * A message LIST said was small but whose bytes run past maxMessageSize: the transfer was aborted and the
+ * connection with it, so the session fails (its DELEs uncommitted, redone next time); recording it as a
+ * dead letter keeps the next session from retrieving it again and failing the same way forever.
+ */
+async function deadLetterIfTooLarge(
+  deps: SessionDeps,
+  mailbox: MailboxSettings,
+  message: ListedMessage,
+  error: unknown,
+): Promise<never> {
+  if (isPop3Error(error, 'POP3_MESSAGE_TOO_LARGE')) {
+    await deps.ledger.markDead(mailbox.id, message.uidl, {
+      code: 'MESSAGE_TOO_LARGE',
+      reason: `message bytes ran past maxMessageSize (${mailbox.maxMessageBytes}); LIST said ${message.size}`,
+    });
+    deps.logger.warn(
+      { uidl: message.uidl, listed: message.size },
+      'message larger than LIST said: dead letter',
+    );
+  }
+  throw error;
 }
 
 /** Over maxMessageSize: keep it on the server, dead-letter it with its headers (TOP n 0) as the raw bytes. */
@@ -113,9 +136,12 @@ async function deadLetterTooLarge(
   deps.logger.warn({ uidl: message.uidl, size: message.size }, 'message over maxMessageSize: dead letter');
 }
 
+/** RFC 2449 LOGIN-DELAY, capped at a day so a hostile or broken value can't stop a mailbox for good. */
+const MAX_LOGIN_DELAY_SECONDS = 86_400;
+
 function loginDelayMs(client: Pop3Client): number | undefined {
   const seconds = client.capabilities.loginDelaySeconds;
-  return seconds === undefined ? undefined : seconds * 1000;
+  return seconds === undefined ? undefined : Math.min(seconds, MAX_LOGIN_DELAY_SECONDS) * 1000;
 }
 
 const sum = (messages: ListedMessage[]): number => messages.reduce((total, m) => total + m.size, 0);

@@ -150,7 +150,7 @@ describe('a poll session against a hostile server', () => {
     await server.stop();
   });
 
-  it('a message far bigger than LIST said: POP3_MESSAGE_TOO_LARGE at maxMessageSize, nothing stored', async () => {
+  it('a message far bigger than LIST said: POP3_MESSAGE_TOO_LARGE, then a dead letter the next session skips', async () => {
     const { server, mailbox } = await scenario({
       RETR: (command) =>
         command.args[0] === '2'
@@ -158,7 +158,17 @@ describe('a poll session against a hostile server', () => {
           : undefined,
     });
     expect(await codeOf(pollOnce(rt, mailbox))).toBe('POP3_MESSAGE_TOO_LARGE');
-    await expectNothingCommitted(server, mailbox);
+    expect(server.mailbox.map((m) => m.uid)).toEqual(['uid-1', 'uid-2', 'uid-3']);
+    const entry = await rt.pollState.ledger.get(mailbox.id, 'uid-2');
+    expect(entry).toMatchObject({ state: 'dead', lastError: { code: 'MESSAGE_TOO_LARGE' } });
+    expect(await rt.pollState.raw.exists(mailbox.id, 'uid-2')).toBe(false);
+    expect(await rt.pollState.lock.holder(mailbox.id)).toBeNull();
+
+    // The mailbox is not stuck: the next session deletes what was delivered and leaves the dead letter.
+    const report = await pollOnce(rt, mailbox);
+    expect(report.outcome).toBe('ok');
+    expect(server.mailbox.map((m) => m.uid)).toEqual(['uid-2', 'uid-3']);
+    expect((await rt.pollState.ledger.get(mailbox.id, 'uid-2'))?.state).toBe('dead');
     await server.stop();
   });
 

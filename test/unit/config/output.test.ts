@@ -39,6 +39,7 @@ describe('defaults and names', () => {
           webhook: 'tickets',
           connectTimeoutMs: 15_000,
           commandTimeoutMs: 60_000,
+          sessionTimeoutMs: 1_800_000,
         },
       },
       delivery: {
