@@ -66,7 +66,8 @@ export async function startTcpProxy(options: {
         const verdict = decide ? decide(chunk) : { forward: chunk, next: 'continue' as const };
         // A frozen pair swallows bytes: the peer's TCP stack acknowledged them, nothing ever arrives.
         if (verdict.forward.length > 0 && !pair.frozen) to.write(verdict.forward);
-        if (verdict.next === 'hold') held = true;
+        // Nothing more moves after a hold or a cut: a late chunk must never follow bytes that were dropped.
+        if (verdict.next !== 'continue') held = true;
         // A cut lets the forwarded prefix leave first, then resets both ends.
         if (verdict.next === 'cut') setImmediate(() => destroy(pair));
       });

@@ -114,8 +114,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
         const left = await onServer(dovecot, users);
         if (figures.lost === 0 && left === 0) return;
         if (Date.now() > deadline) {
+          await dumpForDebugging(world);
+          const lost = world.added.filter((a) => !delivered(world, a.message.messageId)).slice(0, 5);
           throw new Error(
-            `${options.name}: not settled after ${timeoutMs} ms: ${figures.lost} undelivered, ${left} on the server`,
+            `${options.name}: not settled after ${timeoutMs} ms: ${figures.lost} undelivered, ${left} on the ` +
+              `server, ${figures.earlyDeletes} early DELEs; undelivered: ${lost.map((a) => `${a.user}:${a.message.messageId}:${describe(world, a.message.messageId)}`).join(' ')}`,
           );
         }
         await sleep(250);
@@ -135,6 +138,59 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     },
   };
   return world;
+}
+
+function attempts(world: World, messageId: string) {
+  return world.receiver.deliveries.filter(
+    (d) => (d.json as { messageId?: string } | undefined)?.messageId?.replace(/^<|>$/g, '') === messageId,
+  );
+}
+
+function delivered(world: World, messageId: string): boolean {
+  return attempts(world, messageId).some((d) => d.answered && typeof d.status === 'number' && d.status < 300);
+}
+
+/** Receiver attempts of one message, as status/answered, for failure messages. */
+function describe(world: World, messageId: string): string {
+  return (
+    attempts(world, messageId)
+      .map((d) => `${d.status}${d.answered ? '' : '?'}`)
+      .join(',') || 'never POSTed'
+  );
+}
+
+/** FAULT_DEBUG_DIR=…: on a failure, every log line, the POP3 journal and the receiver's record go there. */
+async function dumpForDebugging(world: World): Promise<void> {
+  const dir = process.env.FAULT_DEBUG_DIR;
+  if (!dir) return;
+  const deliveries = world.receiver.deliveries.map((d) => ({
+    webhookId: d.webhookId,
+    status: d.status,
+    answered: d.answered,
+    at: d.receivedAt.getTime(),
+    ...(d.json as object),
+    text: undefined,
+    html: undefined,
+    headers: undefined,
+    attachments: undefined,
+  }));
+  const odd = world.receiver.deliveries
+    .filter((d) => !(d.json as { messageId?: string } | undefined)?.messageId)
+    .map((d) => d.body.toString('utf8'));
+  const dump = {
+    odd,
+    added: world.added.map((a) => [a.user, a.message.messageId]),
+    journal: world.journal,
+    deliveries,
+  };
+  await writeFile(join(dir, `${world.name}.json`), JSON.stringify(dump));
+  await writeFile(
+    join(dir, `${world.name}.logs.jsonl`),
+    world.fleet
+      .logs()
+      .map((l) => JSON.stringify(l))
+      .join('\n'),
+  );
 }
 
 async function onServer(dovecot: DovecotServer, users: string[]): Promise<number> {
