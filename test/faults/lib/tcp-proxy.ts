@@ -27,6 +27,8 @@ export interface TcpProxy {
   readonly accepted: number;
   setMode(mode: ProxyMode): Promise<void>;
   freezeOpen(): void;
+  /** Freezes one connection by the id its tap was made with. */
+  freeze(id: number): void;
   cutAll(): void;
   stop(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export async function startTcpProxy(options: {
   tap?: (id: number) => ConnectionTap;
 }): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
+  const byId = new Map<number, Pair>();
   let mode: ProxyMode = 'pass';
   let accepted = 0;
   let server: Server | undefined;
@@ -58,6 +61,8 @@ export async function startTcpProxy(options: {
     const upstream = connect(options.upstreamPort, '127.0.0.1');
     const pair: Pair = { client, server: upstream, frozen: false };
     pairs.add(pair);
+    byId.set(id, pair);
+    upstream.once('close', () => byId.delete(id));
     const tap = options.tap?.(id);
     const pipe = (from: Socket, to: Socket, decide: ((chunk: Buffer) => TapVerdict) | undefined) => {
       let held = false;
@@ -116,6 +121,10 @@ export async function startTcpProxy(options: {
     },
     freezeOpen() {
       for (const pair of pairs) pair.frozen = true;
+    },
+    freeze(id) {
+      const pair = byId.get(id);
+      if (pair) pair.frozen = true;
     },
     cutAll() {
       for (const pair of [...pairs]) destroy(pair);

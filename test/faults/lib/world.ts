@@ -25,6 +25,14 @@ export interface WorldOptions {
   webhook?: Record<string, unknown>;
   delivery?: Record<string, unknown>;
   mailbox?: Record<string, unknown>;
+  /** Put a TCP proxy between the fleet and Redis (to freeze connections); see `redisLink`. */
+  redisProxy?: boolean;
+}
+
+/** The proxy in front of Redis and the connections seen blocking on a queue (BZPOPMIN <prefix>:<queue>:…). */
+export interface RedisLink {
+  proxy: TcpProxy;
+  blocking: Map<number, string>;
 }
 
 export interface World {
@@ -36,6 +44,7 @@ export interface World {
   readonly receiver: Receiver;
   readonly proxy: TcpProxy;
   readonly journal: Pop3Journal;
+  readonly redisLink: RedisLink | undefined;
   readonly fleet: Fleet;
   readonly users: string[];
   readonly configPath: string;
@@ -71,9 +80,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     upstreamPort: dovecot.pop3Port,
     tap: createPop3Tap(journal, (event) => decide(event)),
   });
+  const redisLink = options.redisProxy ? await startRedisLink(redis.port) : undefined;
+  const redisUrl = redisLink ? `redis://127.0.0.1:${redisLink.proxy.port}` : redis.url;
   const dir = await mkdtemp(join(tmpdir(), 'pophook-fault-'));
   const configPath = join(dir, 'pophook.yml');
-  await writeFile(configPath, stringify(fleetConfig(options, users, redis.url, receiver.url, secret, proxy)));
+  await writeFile(configPath, stringify(fleetConfig(options, users, redisUrl, receiver.url, secret, proxy)));
   const fleet = startFleet(configPath, { scheduler: 1, poll: 1, deliver: 1, ...options.fleet });
   await fleet.ready();
 
@@ -89,6 +100,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     receiver,
     proxy,
     journal,
+    redisLink,
     fleet,
     users,
     configPath,
@@ -133,11 +145,30 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     async stop() {
       await fleet.stop();
       await proxy.stop();
+      await redisLink?.proxy.stop();
       await Promise.all([dovecot.stop(), redis.stop(), receiver.stop()]);
       await rm(dir, { recursive: true, force: true });
     },
   };
   return world;
+}
+
+async function startRedisLink(port: number): Promise<RedisLink> {
+  const blocking = new Map<number, string>();
+  const proxy = await startTcpProxy({
+    upstreamPort: port,
+    tap: (id) => ({
+      fromClient(chunk) {
+        const text = chunk.toString('latin1');
+        // The marker key ends `…:<queue>:marker` whatever the prefix layout (src/queue/layout.ts).
+        const queue = /BZPOPMIN\r\n\$\d+\r\n\S*?:(poll|deliver(?:-\d+)?):marker\r\n/.exec(text)?.[1];
+        if (queue) blocking.set(id, queue);
+        return { forward: chunk, next: 'continue' };
+      },
+      fromServer: (chunk) => ({ forward: chunk, next: 'continue' }),
+    }),
+  });
+  return { proxy, blocking };
 }
 
 function attempts(world: World, messageId: string) {
