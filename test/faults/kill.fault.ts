@@ -17,7 +17,7 @@ import { MESSAGES, ROUNDS } from './lib/knobs.ts';
 import { startWorld, type World } from './lib/world.ts';
 
 /** A round whose point isn't reached in this long (mailboxes locked by earlier kills) moves on. */
-const ROUND_TIMEOUT_MS = 20_000;
+const ROUND_TIMEOUT_MS = 12_000;
 /** After the last kill: mailbox locks (60 s TTL) and stalled deliver jobs (30 s lock) must time out. */
 const DRAIN_TIMEOUT_MS = 240_000;
 

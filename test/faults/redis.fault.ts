@@ -13,7 +13,7 @@ it('redis-kill-restart: SIGKILL and restart with AOF, twice, mid-flow', async ()
       await until('deliveries under way', () => accepted(world) >= share * 200, 60_000);
       await sleep(world.random() * 500);
       await world.redis.restart({ hard: true });
-      world.kills += 1;
+      world.faults += 1;
     }
     await world.addMail(50);
   });
@@ -29,7 +29,7 @@ it('redis-flushall: everything in Redis gone at once, mid-flow', async () => {
     } finally {
       client.disconnect();
     }
-    world.kills += 1;
+    world.faults += 1;
     await world.addMail(50);
   });
 });

@@ -14,6 +14,7 @@ export interface Figures {
   seed: number;
   messages: number;
   kills: number;
+  faults: number;
   restarts: number;
   sessions: number;
   lost: number;
@@ -57,6 +58,7 @@ export function checkPromise(world: World, elapsedMs: number): Figures {
     seed: world.seed,
     messages: world.added.length,
     kills: world.kills,
+    faults: world.faults,
     restarts: world.fleet.members.reduce((n, m) => n + m.restarts, 0),
     sessions: world.journal.sessions,
     lost: world.added.filter(({ message }) => !ok.has(message.messageId)).length,

@@ -7,6 +7,7 @@ const COLUMNS: Array<[string, (f: Figures) => string | number]> = [
   ['scenario', (f) => f.scenario],
   ['messages', (f) => f.messages],
   ['kills', (f) => f.kills],
+  ['faults', (f) => f.faults],
   ['restarts', (f) => f.restarts],
   ['sessions', (f) => f.sessions],
   ['lost', (f) => f.lost],
@@ -24,6 +25,7 @@ export function formatSummary(seed: number, figures: Figures[]): string {
     seed,
     messages: sum(figures, 'messages'),
     kills: sum(figures, 'kills'),
+    faults: sum(figures, 'faults'),
     restarts: sum(figures, 'restarts'),
     sessions: sum(figures, 'sessions'),
     lost: sum(figures, 'lost'),
@@ -50,7 +52,7 @@ export function formatSummary(seed: number, figures: Figures[]): string {
     line(rows[0]!),
     ...rows.slice(1, -1).map(line),
     line(rows.at(-1)!),
-    `scenarios run: ${figures.length}  kills: ${total.kills}  messages: ${total.messages}  lost: ${total.lost}  early deletes: ${total.earlyDeletes}  duplicates: ${total.duplicates} (${rate(total.duplicates, total.messages)})`,
+    `scenarios run: ${figures.length}  kills: ${total.kills}  other faults: ${total.faults}  messages: ${total.messages}  lost: ${total.lost}  early deletes: ${total.earlyDeletes}  duplicates: ${total.duplicates} (${rate(total.duplicates, total.messages)})`,
     verdict
       ? 'promise held: nothing lost, nothing deleted before its 2xx, one webhook-id per message'
       : 'PROMISE BROKEN: see the rows above',

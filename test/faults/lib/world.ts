@@ -50,7 +50,10 @@ export interface World {
   readonly configPath: string;
   /** Every message handed to Dovecot, with its user. */
   readonly added: Array<{ user: string; message: CorpusMessage }>;
+  /** kill -9 of a pophook process. */
   kills: number;
+  /** Other faults injected: Redis restarts and flushes, cuts, refusals, outages. */
+  faults: number;
   /** Replaces the proxy's line policy (default: pass everything). */
   onPop3(decide: (event: Pop3Event) => LineVerdict): void;
   /** Adds `count` messages spread at random over the mailboxes. */
@@ -106,6 +109,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     configPath,
     added,
     kills: 0,
+    faults: 0,
     onPop3(next) {
       decide = next;
     },
@@ -161,7 +165,7 @@ async function startRedisLink(port: number): Promise<RedisLink> {
       fromClient(chunk) {
         const text = chunk.toString('latin1');
         // The marker key ends `…:<queue>:marker` whatever the prefix layout (src/queue/layout.ts).
-        const queue = /BZPOPMIN\r\n\$\d+\r\n\S*?:(poll|deliver(?:-\d+)?):marker\r\n/.exec(text)?.[1];
+        const queue = /bzpopmin\r\n\$\d+\r\n\S*?:(poll|deliver(?:-\d+)?):marker\r\n/i.exec(text)?.[1];
         if (queue) blocking.set(id, queue);
         return { forward: chunk, next: 'continue' };
       },

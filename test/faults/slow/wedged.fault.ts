@@ -19,7 +19,7 @@ it('wedged-worker: the deliver worker blocks forever after a Redis reconnect; th
       const fresh = () => [...link.blocking].filter(([id, q]) => !before.has(id) && q.startsWith('deliver'));
       await until('the deliver worker blocking again after the reconnect', () => fresh().length > 0, 60_000);
       for (const [id] of fresh()) link.proxy.freeze(id);
-      world.kills += 1;
+      world.faults += 1;
       const frozenAt = accepted(world);
       await world.addMail(40);
       // Wedged for real: new mail is polled and queued, nothing is delivered for a while.
