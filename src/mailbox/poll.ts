@@ -1,5 +1,6 @@
 // A poll of one mailbox from start to end: the fleet-wide lock, connect and login, the session, and the
 // outcome. Server answers that mean "later" ([IN-USE], [LOGIN-DELAY], RFC 3206) are outcomes, not failures.
+import { setMaxListeners } from 'node:events';
 import type { MailboxConfig } from '../config/index.ts';
 import type { MailboxLock } from '../ledger/index.ts';
 import { isPop3Error, Pop3Client } from '../pop3/index.ts';
@@ -41,6 +42,8 @@ export async function pollMailbox(
   if (!lease) return report('locked');
   try {
     const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
+    // Every pipelined RETR and background store listens to it; dozens of listeners are expected here.
+    setMaxListeners(1_000, signal);
     const client = await deps.connect(mailbox, signal);
     try {
       const result = await runSession(deps, settings, client, signal);

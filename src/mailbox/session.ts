@@ -8,6 +8,8 @@
 //      ends without +OK to QUIT commits nothing (RFC 1939 §6 UPDATE state), so the ledger keeps
 //      `delivered` and the next session deletes again;
 //   4. after +OK to QUIT, forget the deleted entries and prune entries the server no longer lists.
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
 import { pickBatch } from './batch.ts';
 import { type ListedMessage, readListing } from './listing.ts';
@@ -61,6 +63,16 @@ export async function runSession(
   };
 }
 
+/** Messages whose ledger write and enqueue may still be in flight while the next RETR streams in. */
+const MAX_PENDING_ENQUEUES = 64;
+
+/**
+ * RETRs the messages (pipelined when the server allows) and, for each, stores the bytes, marks it queued
+ * and enqueues its delivery. A body must be consumed before the next one is read, but the Redis round trips
+ * after it need not hold up the next RETR: they run in the background, bounded, and all of them have
+ * settled (any failure thrown) before this returns, so QUIT never commits a session whose messages are
+ * not all safely queued.
+ */
 async function fetchAndEnqueue(
   deps: SessionDeps,
   mailbox: MailboxSettings,
@@ -70,29 +82,61 @@ async function fetchAndEnqueue(
 ): Promise<void> {
   if (messages.length === 0) return;
   const byMsg = new Map(messages.map((m) => [m.msg, m]));
-  await client.retrEach(
-    messages.map((m) => m.msg),
-    async (msg, body) => {
-      const message = byMsg.get(msg)!;
-      const receivedAt = new Date(deps.now());
-      const stored = await deps.raw
-        .write(mailbox.id, message.uidl, body, { ttlMs: mailbox.rawTtlMs, signal })
-        .catch((error: unknown) => deadLetterIfTooLarge(deps, mailbox, message, error));
-      const webhookId = deps.webhookIdFor(mailbox.id, message.uidl);
-      await deps.ledger.markQueued(mailbox.id, message.uidl, { size: stored.size, webhookId });
-      await deps.queue.enqueueDelivery({
-        mailbox: mailbox.id,
-        uidl: message.uidl,
-        webhookId,
-        webhook: mailbox.webhook,
-        size: stored.size,
-        queuedAt: receivedAt.getTime(),
-        receivedAt: receivedAt.toISOString(),
-      });
-      deps.logger.debug({ uidl: message.uidl, size: stored.size, webhookId }, 'message queued');
-    },
-    { maxBytes: mailbox.maxMessageBytes, signal },
-  );
+  const pending = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const track = (work: Promise<void>) => {
+    const settled = work.then(
+      () => {},
+      (error: unknown) => {
+        failure ??= { error };
+      },
+    );
+    pending.add(settled);
+    void settled.finally(() => pending.delete(settled));
+  };
+  try {
+    await client.retrEach(
+      messages.map((m) => m.msg),
+      async (msg, body) => {
+        if (failure) throw failure.error;
+        const message = byMsg.get(msg)!;
+        const work = storeAndEnqueue(deps, mailbox, message, body, signal);
+        track(work);
+        // Hand the connection to the next RETR once this body is read; the rest continues in the background.
+        await Promise.race([finished(body), work]);
+        while (pending.size >= MAX_PENDING_ENQUEUES) await Promise.race(pending);
+      },
+      { maxBytes: mailbox.maxMessageBytes, signal },
+    );
+  } finally {
+    await Promise.all(pending);
+  }
+  if (failure) throw failure.error;
+}
+
+async function storeAndEnqueue(
+  deps: SessionDeps,
+  mailbox: MailboxSettings,
+  message: ListedMessage,
+  body: Readable,
+  signal: AbortSignal,
+): Promise<void> {
+  const receivedAt = new Date(deps.now());
+  const stored = await deps.raw
+    .write(mailbox.id, message.uidl, body, { ttlMs: mailbox.rawTtlMs, signal })
+    .catch((error: unknown) => deadLetterIfTooLarge(deps, mailbox, message, error));
+  const webhookId = deps.webhookIdFor(mailbox.id, message.uidl);
+  await deps.ledger.markQueued(mailbox.id, message.uidl, { size: stored.size, webhookId });
+  await deps.queue.enqueueDelivery({
+    mailbox: mailbox.id,
+    uidl: message.uidl,
+    webhookId,
+    webhook: mailbox.webhook,
+    size: stored.size,
+    queuedAt: receivedAt.getTime(),
+    receivedAt: receivedAt.toISOString(),
+  });
+  deps.logger.debug({ uidl: message.uidl, size: stored.size, webhookId }, 'message queued');
 }
 
 /**
