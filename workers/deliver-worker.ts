@@ -49,6 +49,7 @@ export function startDeliverWorker(
       maxHeaderBytes: delivery.maxHeaderBytes,
     },
   });
+  const earlyPollAskedAt = new Map<string, number>();
   const sender = new WebhookSender();
   const deps: Omit<DeliverDeps, 'logger'> = {
     ...rt.deliverState,
@@ -56,7 +57,12 @@ export function startDeliverWorker(
     sender,
     webhooks: rt.config.webhooks,
     afterDelivered: async (mailbox) => {
-      if (rt.config.mailboxes[mailbox]?.delete) await rt.queues.requestPoll(mailbox, EARLY_POLL_DELAY_MS);
+      if (!rt.config.mailboxes[mailbox]?.delete) return;
+      // Redis deduplicates early polls anyway; asking once per window saves a round trip per delivery.
+      const now = Date.now();
+      if (now - (earlyPollAskedAt.get(mailbox) ?? 0) < EARLY_POLL_DELAY_MS) return;
+      earlyPollAskedAt.set(mailbox, now);
+      await rt.queues.requestPoll(mailbox, EARLY_POLL_DELAY_MS);
     },
     now: Date.now,
   };
