@@ -47,7 +47,8 @@ function target(overrides: Partial<WebhookTarget> = {}): WebhookTarget {
   return { id: 'tickets', url: rx.url, secret: SECRET, timeoutMs: 5_000, headers: {}, ...overrides };
 }
 
-function message(): WebhookMessage {
+/** A message whose body is a Buffer (the small-message path), so tests can compare bytes. */
+function message(): WebhookMessage & { body: Buffer } {
   const webhookId = `msg_test${++counter}`;
   return { webhookId, body: Buffer.from(JSON.stringify({ id: webhookId, version: 1, subject: 'Grüße' })) };
 }
