@@ -12,7 +12,7 @@ export default defineConfig({
     globalSetup: ['test/faults/lib/global-setup.ts'],
     fileParallelism: false,
     maxWorkers: 1,
-    testTimeout: 300_000,
+    testTimeout: 600_000,
     hookTimeout: 60_000,
   },
 });

@@ -41,7 +41,7 @@ interface Pair {
 
 export async function startTcpProxy(options: {
   upstreamPort: number;
-  tap?: (id: number) => ConnectionTap;
+  tap?: (id: number, client: Socket) => ConnectionTap;
 }): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   const byId = new Map<number, Pair>();
@@ -63,7 +63,7 @@ export async function startTcpProxy(options: {
     pairs.add(pair);
     byId.set(id, pair);
     upstream.once('close', () => byId.delete(id));
-    const tap = options.tap?.(id);
+    const tap = options.tap?.(id, client);
     const pipe = (from: Socket, to: Socket, decide: ((chunk: Buffer) => TapVerdict) | undefined) => {
       let held = false;
       from.on('data', (chunk: Buffer) => {

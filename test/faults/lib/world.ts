@@ -33,6 +33,8 @@ export interface WorldOptions {
 export interface RedisLink {
   proxy: TcpProxy;
   blocking: Map<number, string>;
+  /** Proxy connection id → the client's port (which process it is: see freezeProcess). */
+  clientPorts: Map<number, number>;
 }
 
 export interface World {
@@ -159,20 +161,24 @@ export async function startWorld(options: WorldOptions): Promise<World> {
 
 async function startRedisLink(port: number): Promise<RedisLink> {
   const blocking = new Map<number, string>();
+  const clientPorts = new Map<number, number>();
   const proxy = await startTcpProxy({
     upstreamPort: port,
-    tap: (id) => ({
-      fromClient(chunk) {
-        const text = chunk.toString('latin1');
-        // The marker key ends `…:<queue>:marker` whatever the prefix layout (src/queue/layout.ts).
-        const queue = /bzpopmin\r\n\$\d+\r\n\S*?:(poll|deliver(?:-\d+)?):marker\r\n/i.exec(text)?.[1];
-        if (queue) blocking.set(id, queue);
-        return { forward: chunk, next: 'continue' };
-      },
-      fromServer: (chunk) => ({ forward: chunk, next: 'continue' }),
-    }),
+    tap: (id, client) => {
+      clientPorts.set(id, client.remotePort ?? 0);
+      return {
+        fromClient(chunk) {
+          const text = chunk.toString('latin1');
+          // The marker key ends `…:<queue>:marker` whatever the prefix layout (src/queue/layout.ts).
+          const queue = /bzpopmin\r\n\$\d+\r\n\S*?:(poll|deliver(?:-\d+)?):marker\r\n/i.exec(text)?.[1];
+          if (queue) blocking.set(id, queue);
+          return { forward: chunk, next: 'continue' };
+        },
+        fromServer: (chunk) => ({ forward: chunk, next: 'continue' }),
+      };
+    },
   });
-  return { proxy, blocking };
+  return { proxy, blocking, clientPorts };
 }
 
 function attempts(world: World, messageId: string) {
