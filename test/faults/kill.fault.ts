@@ -17,7 +17,9 @@ import { MESSAGES, ROUNDS } from './lib/knobs.ts';
 import { startWorld, type World } from './lib/world.ts';
 
 /** A round whose point isn't reached in this long (mailboxes locked by earlier kills) moves on. */
-const ROUND_TIMEOUT_MS = 12_000;
+const ROUND_TIMEOUT_MS = 20_000;
+const TOP_UP_EVERY_MS = 3_000;
+const TOP_UP_MESSAGES = 4;
 /** After the last kill: mailbox locks (60 s TTL) and stalled deliver jobs (30 s lock) must time out. */
 const DRAIN_TIMEOUT_MS = 240_000;
 
@@ -65,11 +67,29 @@ it(`survives ${ROUNDS} kill -9 rounds over ${MESSAGES} messages`, async () => {
     const point = KILL_POINTS[round % KILL_POINTS.length]!;
     const count = Math.min(perRound, MESSAGES - world.added.length);
     if (count > 0) await world.addMail(count);
+    let hit = false;
     const fired = new Promise<boolean>((resolve) => {
-      armed = { point, fired: () => resolve(true) };
+      armed = {
+        point,
+        fired: () => {
+          hit = true;
+          resolve(true);
+        },
+      };
       setTimeout(() => resolve(false), ROUND_TIMEOUT_MS).unref();
     });
-    if (!(await fired)) {
+    // Keep mail arriving while the round waits: with the batch already through (or its mailbox still
+    // locked by an earlier kill), a point such as "after DELE" needs fresh deliveries to come round.
+    const feed = (async () => {
+      for (let t = TOP_UP_EVERY_MS; t < ROUND_TIMEOUT_MS && !hit; t += TOP_UP_EVERY_MS) {
+        await sleep(TOP_UP_EVERY_MS);
+        if (!hit) await world.addMail(TOP_UP_MESSAGES);
+      }
+    })();
+    const struck = await fired;
+    hit = true;
+    await feed;
+    if (!struck) {
       armed = undefined;
       missed.set(point, (missed.get(point) ?? 0) + 1);
     }
