@@ -6,7 +6,13 @@ import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { isPop3Error } from '../pop3/errors.ts';
 import { Pop3Client } from '../pop3/index.ts';
-import type { AuthMethod, Pop3ClientOptions, TlsMode } from '../pop3/types.ts';
+import {
+  AUTH_METHODS,
+  type AuthMethod,
+  type Pop3ClientOptions,
+  TLS_MODES,
+  type TlsMode,
+} from '../pop3/types.ts';
 
 export interface ProbeIo {
   stdout: Writable;
@@ -41,17 +47,10 @@ Options:
 Exit status: 0 probed, 1 connection, TLS or login failed, 2 bad arguments.
 `;
 
-const TLS_MODES: readonly TlsMode[] = ['implicit', 'starttls', 'none'];
-const AUTH_METHODS: readonly AuthMethod[] = [
-  'auto',
-  'user',
-  'apop',
-  'plain',
-  'login',
-  'cram-md5',
-  'scram-sha-1',
-  'scram-sha-256',
-];
+/** probe takes a password, never a token: the OAuth methods are left out. */
+const PASSWORD_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter(
+  (method) => method !== 'xoauth2' && method !== 'oauthbearer',
+);
 const FIRST_UIDLS = 10;
 const DEFAULT_TIMEOUT_SECONDS = 15;
 
@@ -128,7 +127,9 @@ function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
   if (!TLS_MODES.includes(tls))
     throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`);
   const auth = (v.auth ?? 'auto') as AuthMethod;
-  if (!AUTH_METHODS.includes(auth)) throw new UsageError(`--auth must be one of ${AUTH_METHODS.join(', ')}`);
+  if (!PASSWORD_AUTH_METHODS.includes(auth)) {
+    throw new UsageError(`--auth must be one of ${PASSWORD_AUTH_METHODS.join(', ')}`);
+  }
   const port = v.port === undefined ? (tls === 'implicit' ? 995 : 110) : Number(v.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`--port must be a number between 1 and 65535 (got "${v.port}")`);

@@ -1,22 +1,10 @@
 // The validated configuration as the rest of pophook sees it: deep-frozen, ids copied into each entry,
 // every duration in milliseconds and every size in bytes, with the unit in the field name.
 
-export const TLS_MODES = ['implicit', 'starttls', 'none'] as const;
-export type TlsMode = (typeof TLS_MODES)[number];
+import type { AuthMethod, TlsMode } from '../pop3/types.ts';
 
-export const AUTH_METHODS = [
-  'auto',
-  'user',
-  'apop',
-  'plain',
-  'login',
-  'cram-md5',
-  'scram-sha-1',
-  'scram-sha-256',
-  'xoauth2',
-  'oauthbearer',
-] as const;
-export type AuthMethod = (typeof AUTH_METHODS)[number];
+// The POP3 client owns the lists of TLS modes and authentication methods; the config accepts exactly those.
+export { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/types.ts';
 
 /** SASL mechanisms that carry an OAuth 2.0 access token instead of a password (RFC 7628, Google/Microsoft). */
 export const TOKEN_AUTH_METHODS: readonly AuthMethod[] = ['xoauth2', 'oauthbearer'];

@@ -44,3 +44,4 @@ export type {
   TlsInfo,
   TlsMode,
 } from './types.ts';
+export { AUTH_METHODS, TLS_MODES } from './types.ts';

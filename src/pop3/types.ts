@@ -1,19 +1,22 @@
 // Public option and result types of the POP3 client, kept apart from the code so that src/pop3/sasl
 // and callers can import them without pulling in sockets.
 
-export type TlsMode = 'implicit' | 'starttls' | 'none';
+export const TLS_MODES = ['implicit', 'starttls', 'none'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
 
-export type AuthMethod =
-  | 'auto'
-  | 'user'
-  | 'apop'
-  | 'plain'
-  | 'login'
-  | 'cram-md5'
-  | 'scram-sha-1'
-  | 'scram-sha-256'
-  | 'xoauth2'
-  | 'oauthbearer';
+export const AUTH_METHODS = [
+  'auto',
+  'user',
+  'apop',
+  'plain',
+  'login',
+  'cram-md5',
+  'scram-sha-1',
+  'scram-sha-256',
+  'xoauth2',
+  'oauthbearer',
+] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export type Pop3State = 'authorization' | 'transaction' | 'closed';
 
