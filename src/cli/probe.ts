@@ -3,16 +3,14 @@
 // with QUIT and never DELEs anything. Exit codes: 0 probed, 1 the server or the network failed, 2 usage.
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { isPop3Error } from '../pop3/errors.ts';
 import { Pop3Client } from '../pop3/index.ts';
-import {
-  AUTH_METHODS,
-  type AuthMethod,
-  type Pop3ClientOptions,
-  TLS_MODES,
-  type TlsMode,
-} from '../pop3/types.ts';
+import type { Pop3ClientOptions, TlsMode } from '../pop3/types.ts';
+import { PROBE_HELP, type ProbeArgs, parseProbeArgs } from './probe-args.ts';
+
+export { PROBE_HELP };
+
+const FIRST_UIDLS = 10;
 
 export interface ProbeIo {
   stdout: Writable;
@@ -21,54 +19,6 @@ export interface ProbeIo {
   stdin: Readable;
   isTTY: boolean;
 }
-
-export const PROBE_HELP = `Usage: pophook probe --host H --tls implicit|starttls|none [options]
-
-Connects to one POP3 server and prints its greeting, TLS session and certificate,
-capabilities and SASL mechanisms; with --user also logs in and prints the message
-count, total size and the first 10 UIDLs. Ends with QUIT; never deletes anything.
-
-Options:
-  --host H                 server name or address (required)
-  --port P                 default 995 with --tls implicit, 110 otherwise
-  --tls MODE               implicit | starttls | none (required)
-  --user U                 log in as U; the password comes from POPHOOK_PASSWORD or,
-                           on a terminal, a prompt (not echoed)
-  --auth METHOD            auto (default) | user | apop | plain | login | cram-md5 |
-                           scram-sha-1 | scram-sha-256
-  --allow-plaintext-auth   with --tls none, allow the password to travel unencrypted
-  --ca FILE                extra trusted CA certificates (PEM)
-  --servername N           TLS server name (SNI and certificate check), default --host
-  --timeout SECONDS        for connecting, the greeting and each reply (default 15)
-  --insecure               do not verify the certificate (DANGEROUS: for diagnosis only)
-  --json                   one JSON object on stdout instead of text
-  --help                   this text
-
-Exit status: 0 probed, 1 connection, TLS or login failed, 2 bad arguments.
-`;
-
-/** probe takes a password, never a token: the OAuth methods are left out. */
-const PASSWORD_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter(
-  (method) => method !== 'xoauth2' && method !== 'oauthbearer',
-);
-const FIRST_UIDLS = 10;
-const DEFAULT_TIMEOUT_SECONDS = 15;
-
-interface ProbeArgs {
-  host: string;
-  port: number;
-  tls: TlsMode;
-  user?: string;
-  auth: AuthMethod;
-  allowPlaintextAuth: boolean;
-  caFile?: string;
-  servername?: string;
-  insecure: boolean;
-  json: boolean;
-  timeoutMs: number;
-}
-
-class UsageError extends Error {}
 
 export async function runProbe(argv: string[], io: ProbeIo): Promise<number> {
   let args: ProbeArgs | 'help';
@@ -111,74 +61,6 @@ export async function runProbe(argv: string[], io: ProbeIo): Promise<number> {
   }
   return report.ok ? 0 : 1;
 }
-
-function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help) return 'help';
-  if (!v.host) throw new UsageError('--host is required');
-  if (!v.tls) throw new UsageError('--tls is required (implicit, starttls or none)');
-  const tls = v.tls as TlsMode;
-  if (!TLS_MODES.includes(tls))
-    throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`);
-  const auth = (v.auth ?? 'auto') as AuthMethod;
-  if (!PASSWORD_AUTH_METHODS.includes(auth)) {
-    throw new UsageError(`--auth must be one of ${PASSWORD_AUTH_METHODS.join(', ')}`);
-  }
-  const port = v.port === undefined ? (tls === 'implicit' ? 995 : 110) : Number(v.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`--port must be a number between 1 and 65535 (got "${v.port}")`);
-  }
-  const timeoutSeconds = Number(v.timeout ?? DEFAULT_TIMEOUT_SECONDS);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 3600) {
-    throw new UsageError(`--timeout must be a number of seconds between 0 and 3600 (got "${v.timeout}")`);
-  }
-  if (v['allow-plaintext-auth'] && tls !== 'none') {
-    throw new UsageError('--allow-plaintext-auth only makes sense with --tls none');
-  }
-  return {
-    host: v.host,
-    port,
-    tls,
-    auth,
-    allowPlaintextAuth: v['allow-plaintext-auth'] ?? false,
-    insecure: v.insecure ?? false,
-    json: v.json ?? false,
-    timeoutMs: Math.round(timeoutSeconds * 1000),
-    ...(v.user ? { user: v.user } : {}),
-    ...(v.ca ? { caFile: v.ca } : {}),
-    ...(v.servername ? { servername: v.servername } : {}),
-  };
-}
-
-function parseOptions(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      tls: { type: 'string' },
-      user: { type: 'string' },
-      auth: { type: 'string' },
-      'allow-plaintext-auth': { type: 'boolean' },
-      ca: { type: 'string' },
-      servername: { type: 'string' },
-      insecure: { type: 'boolean' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
-
-// --- the password (never echoed, never printed) -------------------------------------------------------
 
 async function obtainPassword(user: string, io: ProbeIo): Promise<string | undefined> {
   const fromEnv = io.env.POPHOOK_PASSWORD;

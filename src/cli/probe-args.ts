@@ -1,0 +1,118 @@
+// Command-line parsing of `pophook probe`: its options, help text and checks (exit code 2 on a mistake).
+import { parseArgs } from 'node:util';
+import { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/types.ts';
+
+export const PROBE_HELP = `Usage: pophook probe --host H --tls implicit|starttls|none [options]
+
+Connects to one POP3 server and prints its greeting, TLS session and certificate,
+capabilities and SASL mechanisms; with --user also logs in and prints the message
+count, total size and the first 10 UIDLs. Ends with QUIT; never deletes anything.
+
+Options:
+  --host H                 server name or address (required)
+  --port P                 default 995 with --tls implicit, 110 otherwise
+  --tls MODE               implicit | starttls | none (required)
+  --user U                 log in as U; the password comes from POPHOOK_PASSWORD or,
+                           on a terminal, a prompt (not echoed)
+  --auth METHOD            auto (default) | user | apop | plain | login | cram-md5 |
+                           scram-sha-1 | scram-sha-256
+  --allow-plaintext-auth   with --tls none, allow the password to travel unencrypted
+  --ca FILE                extra trusted CA certificates (PEM)
+  --servername N           TLS server name (SNI and certificate check), default --host
+  --timeout SECONDS        for connecting, the greeting and each reply (default 15)
+  --insecure               do not verify the certificate (DANGEROUS: for diagnosis only)
+  --json                   one JSON object on stdout instead of text
+  --help                   this text
+
+Exit status: 0 probed, 1 connection, TLS or login failed, 2 bad arguments.
+`;
+
+/** probe takes a password, never a token: the OAuth methods are left out. */
+const PASSWORD_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter(
+  (method) => method !== 'xoauth2' && method !== 'oauthbearer',
+);
+const DEFAULT_TIMEOUT_SECONDS = 15;
+
+export interface ProbeArgs {
+  host: string;
+  port: number;
+  tls: TlsMode;
+  user?: string;
+  auth: AuthMethod;
+  allowPlaintextAuth: boolean;
+  caFile?: string;
+  servername?: string;
+  insecure: boolean;
+  json: boolean;
+  timeoutMs: number;
+}
+
+export class UsageError extends Error {}
+
+export function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (!v.host) throw new UsageError('--host is required');
+  if (!v.tls) throw new UsageError('--tls is required (implicit, starttls or none)');
+  const tls = v.tls as TlsMode;
+  if (!TLS_MODES.includes(tls))
+    throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`);
+  const auth = (v.auth ?? 'auto') as AuthMethod;
+  if (!PASSWORD_AUTH_METHODS.includes(auth)) {
+    throw new UsageError(`--auth must be one of ${PASSWORD_AUTH_METHODS.join(', ')}`);
+  }
+  const port = v.port === undefined ? (tls === 'implicit' ? 995 : 110) : Number(v.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`--port must be a number between 1 and 65535 (got "${v.port}")`);
+  }
+  const timeoutSeconds = Number(v.timeout ?? DEFAULT_TIMEOUT_SECONDS);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 3600) {
+    throw new UsageError(`--timeout must be a number of seconds between 0 and 3600 (got "${v.timeout}")`);
+  }
+  if (v['allow-plaintext-auth'] && tls !== 'none') {
+    throw new UsageError('--allow-plaintext-auth only makes sense with --tls none');
+  }
+  return {
+    host: v.host,
+    port,
+    tls,
+    auth,
+    allowPlaintextAuth: v['allow-plaintext-auth'] ?? false,
+    insecure: v.insecure ?? false,
+    json: v.json ?? false,
+    timeoutMs: Math.round(timeoutSeconds * 1000),
+    ...(v.user ? { user: v.user } : {}),
+    ...(v.ca ? { caFile: v.ca } : {}),
+    ...(v.servername ? { servername: v.servername } : {}),
+  };
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      tls: { type: 'string' },
+      user: { type: 'string' },
+      auth: { type: 'string' },
+      'allow-plaintext-auth': { type: 'boolean' },
+      ca: { type: 'string' },
+      servername: { type: 'string' },
+      insecure: { type: 'boolean' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+// --- the password (never echoed, never printed) -------------------------------------------------------
