@@ -56,7 +56,12 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
 export function buildConfig(doc: ConfigDocument, files: Files): Config {
   const { delivery } = doc;
   return defined({
-    redis: { url: doc.redis.url, prefix: doc.redis.prefix, cluster: doc.redis.cluster },
+    redis: defined({
+      url: doc.redis.url,
+      prefix: doc.redis.prefix,
+      cluster: doc.redis.cluster,
+      caPem: doc.redis.ca === undefined ? undefined : files.get(formatPath(['redis', 'ca'])),
+    }),
     log: { level: doc.log.level },
     webhooks: Object.fromEntries(
       Object.entries(doc.webhooks).map(([id, w]) => [id, buildWebhook(id, w, files)]),

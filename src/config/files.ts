@@ -12,7 +12,8 @@ import type { ConfigIssue } from './types.ts';
 const MAX_FILE_BYTES = 1024 * 1024;
 
 interface FileField {
-  readonly section: 'mailboxes' | 'webhooks';
+  /** A map of entries by id (mailboxes, webhooks), or one object (redis). */
+  readonly section: 'mailboxes' | 'webhooks' | 'redis';
   readonly key: string;
   readonly kind: 'secret' | 'pem';
   readonly check?: (content: string) => string | undefined;
@@ -23,7 +24,14 @@ const FILE_FIELDS: readonly FileField[] = [
   { section: 'mailboxes', key: 'accessTokenFile', kind: 'secret' },
   { section: 'mailboxes', key: 'ca', kind: 'pem', check: pemProblem },
   { section: 'webhooks', key: 'secretFile', kind: 'secret', check: webhookSecretProblem },
+  { section: 'redis', key: 'ca', kind: 'pem', check: pemProblem },
 ];
+
+/** The objects of a section that may name files, with the path segments that lead to each. */
+function entriesOf(field: FileField, section: Record<string, unknown>): Array<[string[], unknown]> {
+  if (field.section === 'redis') return [[[field.section], section]];
+  return Object.entries(section).map(([id, entry]) => [[field.section, id], entry]);
+}
 
 export interface FileContents {
   /** Content by issue path of the field that named the file, e.g. `mailboxes.support.passwordFile`. */
@@ -69,10 +77,10 @@ export async function readConfigFiles(tree: unknown, baseDir: string): Promise<F
   for (const field of FILE_FIELDS) {
     const section = isObject(tree) ? tree[field.section] : undefined;
     if (!isObject(section)) continue;
-    for (const [id, entry] of Object.entries(section)) {
+    for (const [segments, entry] of entriesOf(field, section)) {
       const filePath = isObject(entry) ? entry[field.key] : undefined;
       if (typeof filePath !== 'string' || filePath === '') continue;
-      const path = formatPath([field.section, id, field.key]);
+      const path = formatPath([...segments, field.key]);
       reads.push(
         readOne(field, filePath, baseDir).then((result) => {
           if ('problem' in result) issues.push({ path, message: result.problem });

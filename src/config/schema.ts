@@ -49,6 +49,11 @@ const redis = z
       'boolean',
       'url is a seed node of a Redis Cluster; the other nodes are discovered (database 0 only)',
     ).prefault(false),
+    ca: doc(
+      filePath(),
+      'path',
+      'extra trusted CA certificates (PEM) for rediss://, read at start',
+    ).optional(),
   })
   .superRefine(checkRedis, ALWAYS);
 

@@ -19,6 +19,8 @@ export interface RedisConfig {
   readonly prefix: string;
   /** `url` is a seed node of a Redis Cluster (ioredis `Cluster`), not a single Redis. */
   readonly cluster: boolean;
+  /** Extra trusted CA certificates (PEM) for rediss://, read from the `ca` path at load. */
+  readonly caPem?: string;
 }
 
 export interface LogConfig {

@@ -17,6 +17,8 @@ export interface RedisTarget {
   /** redis:// or rediss:// URL (the seed node when `cluster` is set). */
   readonly url: string;
   readonly cluster: boolean;
+  /** Extra trusted CA certificates (PEM) for rediss://. */
+  readonly caPem?: string;
 }
 
 export interface ConnectOptions {
@@ -39,18 +41,20 @@ export function connectionPlan(
       ? { maxRetriesPerRequest: null }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false };
   const common: RedisOptions = { connectionName: `pophook-${role}`, enableReadyCheck: true };
+  const url = new URL(target.url);
+  const tls =
+    url.protocol === 'rediss:' ? { tls: target.caPem === undefined ? {} : { ca: target.caPem } } : {};
   if (!target.cluster) {
     const reconnect: RedisOptions = opts.noReconnect ? { retryStrategy: () => null } : {};
-    return { kind: 'single', url: target.url, options: { ...perRole, ...common, ...reconnect } };
+    return { kind: 'single', url: target.url, options: { ...perRole, ...common, ...reconnect, ...tls } };
   }
-  const url = new URL(target.url);
   const nodeOptions: RedisOptions = {
     ...common,
     maxRetriesPerRequest: perRole.maxRetriesPerRequest ?? null,
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     // Nodes are announced by address or host name; TLS then checks the certificate against that name.
-    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    ...tls,
   };
   const options: ClusterOptions = {
     redisOptions: nodeOptions,

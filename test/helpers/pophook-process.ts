@@ -100,6 +100,7 @@ export interface TestConfigInput {
   pop3: { port: number; caPem: string; username: string; password: string; tls?: 'starttls' | 'implicit' };
   mailbox?: Record<string, unknown>;
   webhook?: Record<string, unknown>;
+  redis?: Record<string, unknown>;
   delivery?: Record<string, unknown>;
 }
 
@@ -108,7 +109,7 @@ export async function writeTestConfig(input: TestConfigInput): Promise<string> {
   const caPath = join(input.dir, 'ca.pem');
   await writeFile(caPath, input.pop3.caPem);
   const config = {
-    redis: { url: input.redisUrl, prefix: input.prefix },
+    redis: { url: input.redisUrl, prefix: input.prefix, ...input.redis },
     webhooks: {
       receiver: { url: input.webhookUrl, secret: input.secret, timeout: '5s', ...input.webhook },
     },

@@ -1,8 +1,8 @@
 // Redis reached over TLS with an ACL user, as production should run it: a private redis-server with only a
 // TLS port (`--port 0 --tls-port`), the default user off and a `pophook` user with a password. `pophook run`
-// with `rediss://pophook:…@` delivers a message end to end (Dovecot → Redis → receiver → DELE). The
-// config has no `redis.ca` key yet, so the test CA is trusted through NODE_EXTRA_CA_CERTS; without it the
-// certificate is refused, and a wrong ACL password is refused: the connection is really verified.
+// with `rediss://pophook:…@` delivers a message end to end (Dovecot → Redis → receiver → DELE). The test CA
+// is trusted through the config's `redis.ca`; without it the certificate is refused, and a wrong ACL
+// password is refused: the connection is really verified.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -99,14 +99,16 @@ afterAll(async () => {
   if (redisDir) await rm(redisDir, { recursive: true, force: true });
 });
 
-function configFor(password: string): Promise<string> {
+/** Each call gets its own directory: two processes started together must not read each other's file. */
+async function configFor(password: string, trustCa = true): Promise<string> {
   return writeTestConfig({
-    dir,
+    dir: await mkdtemp(join(dir, 'config-')),
     redisUrl: `rediss://pophook:${password}@127.0.0.1:${tlsPort}`,
     prefix: `tls${randomBytes(3).toString('hex')}`,
     webhookUrl: receiver.url,
     secret: SECRET,
     pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
+    ...(trustCa ? { redis: { ca: certs.caPath } } : {}),
   });
 }
 
@@ -121,9 +123,7 @@ it('pophook run over rediss:// with an ACL user delivers a message end to end', 
     USER,
     smallCorpus(1, 21).map((m) => m.raw),
   );
-  const pophook = start(['run', '--config', await configFor(ACL_PASSWORD)], {
-    NODE_EXTRA_CA_CERTS: certs.caPath,
-  });
+  const pophook = start(['run', '--config', await configFor(ACL_PASSWORD)], {});
   await pophook.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'delivered', 30_000);
   const deadline = Date.now() + 15_000;
   while ((await dovecot.countMessages(USER)) > 0 && Date.now() < deadline) await sleep(200);
@@ -135,12 +135,8 @@ it('pophook run over rediss:// with an ACL user delivers a message end to end', 
 });
 
 it('without the CA the Redis certificate is refused; with a wrong ACL password the login is refused', async () => {
-  const untrusted = start(['run', '--config', await configFor(ACL_PASSWORD)], {
-    NODE_EXTRA_CA_CERTS: undefined,
-  });
-  const wrong = start(['run', '--config', await configFor('not-the-password')], {
-    NODE_EXTRA_CA_CERTS: certs.caPath,
-  });
+  const untrusted = start(['run', '--config', await configFor(ACL_PASSWORD, false)], {});
+  const wrong = start(['run', '--config', await configFor('not-the-password')], {});
   const [certError, authError] = await Promise.all([
     untrusted.waitForLog((l) => l.msg === 'redis connection error', 15_000),
     wrong.waitForLog((l) => l.msg === 'redis connection error', 15_000),

@@ -46,6 +46,13 @@ describe('file-backed secrets', () => {
     expect(config.webhooks.tickets!.secret).toBe(SECRET);
   });
 
+  it('reads redis.ca for rediss://, and names redis.ca when the file holds no certificate', async () => {
+    const good = withFiles((doc) => (doc.redis = { url: 'rediss://127.0.0.1:6380', ca: './ca.pem' }));
+    expect((await parse(good, {}, dir)).redis.caPem).toBe(PEM);
+    const bad = withFiles((doc) => (doc.redis = { url: 'rediss://127.0.0.1:6380', ca: 'pop3-password' }));
+    expect(await issuePaths(parse(bad, {}, dir))).toEqual(['redis.ca']);
+  });
+
   it('trims CRLF and reads accessTokenFile from an absolute path', async () => {
     const text = withFiles((doc) => {
       delete doc.mailboxes.support.password;
