@@ -90,6 +90,8 @@ export function staleSchedules(
 
 export interface WatchdogOptions {
   periodMs: number;
+  /** An inspection that has not answered by then counts as a problem (default: half the period). */
+  inspectTimeoutMs?: number;
   logger?: Logger;
   onFatal(reason: string): void;
   onRecover?(check: string): void;
@@ -140,7 +142,7 @@ export class Watchdog {
     for (const target of this.targets) {
       let problem: string | undefined;
       try {
-        problem = await target.inspect(this.#now());
+        problem = await this.#inspect(target);
       } catch (error) {
         this.#logger.debug({ check: target.check, err: (error as Error).message }, 'watchdog cannot tell');
         continue;
@@ -154,6 +156,24 @@ export class Watchdog {
       );
       this.#states.set(target.check, state);
       await this.#act(target, action, state);
+    }
+  }
+
+  /**
+   * A refused or failed read says nothing about the workers (Redis down: /readyz shows it). A read that
+   * never answers is the half-open link of a wedge (DESIGN.md "Known traps"): that counts as a problem, so
+   * recovery and, failing that, a supervised restart get fresh connections.
+   */
+  async #inspect(target: WatchdogTarget): Promise<string | undefined> {
+    const timeoutMs = this.options.inspectTimeoutMs ?? Math.floor(this.options.periodMs / 2);
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer from Redis within ${timeoutMs} ms`), timeoutMs);
+    });
+    try {
+      return await Promise.race([target.inspect(this.#now()), silent]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

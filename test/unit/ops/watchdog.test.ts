@@ -111,6 +111,22 @@ describe('Watchdog', () => {
     dog.stop();
   });
 
+  it('counts an inspection that never answers (a half-open Redis link) as a wedge', async () => {
+    const onFatal = vi.fn();
+    const recover = vi.fn(async () => {});
+    const dog = new Watchdog([{ check: 'workers', inspect: () => new Promise(() => {}), recover }], {
+      periodMs: PERIOD,
+      onFatal,
+    });
+    dog.start();
+    await vi.advanceTimersByTimeAsync(PERIOD + PERIOD / 2);
+    expect(recover).toHaveBeenCalledTimes(1);
+    expect(dog.problems().get('workers')).toMatch(/no answer from Redis/);
+    await vi.advanceTimersByTimeAsync(PERIOD);
+    expect(onFatal).toHaveBeenCalledTimes(1);
+    dog.stop();
+  });
+
   it('takes no decision while it cannot tell (Redis down)', async () => {
     const onFatal = vi.fn();
     const recover = vi.fn(async () => {});
