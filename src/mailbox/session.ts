@@ -108,9 +108,12 @@ async function fetchAndEnqueue(
       },
       { maxBytes: mailbox.maxMessageBytes, signal },
     );
-  } finally {
+  } catch (error) {
     await Promise.all(pending);
+    // The first failure is the cause; a stream closed because of it is only a symptom.
+    throw failure?.error ?? error;
   }
+  await Promise.all(pending);
   if (failure) throw failure.error;
 }
 
