@@ -172,6 +172,34 @@ describe('a poll session against a hostile server', () => {
     await server.stop();
   });
 
+  it('a Redis write failing behind a later RETR: the session fails before QUIT, nothing deleted', async () => {
+    const { server, mailbox } = await scenario({});
+    const failing = Object.create(rt.pollState.raw) as typeof rt.pollState.raw;
+    failing.write = async (mb, uidl, body, options) => {
+      if (uidl !== 'uid-3') return rt.pollState.raw.write(mb, uidl, body, options);
+      for await (const _chunk of body); // the bytes arrive, then the commit fails
+      throw new Error('redis write refused');
+    };
+    const deps = {
+      ...rt.pollState,
+      raw: failing,
+      queue: rt.queues,
+      owner: 'test',
+      webhookIdFor,
+      now: Date.now,
+      logger: silentLogger,
+      connect: (m: MailboxConfig, signal: AbortSignal) => connectMailbox(m, signal),
+    };
+    await expect(pollMailbox(deps, mailbox, mailboxSettings(rt, mailbox))).rejects.toThrow(
+      'redis write refused',
+    );
+    expect(server.transcript.some((line) => /QUIT/.test(line))).toBe(false);
+    expect(server.mailbox.map((m) => m.uid)).toEqual(['uid-1', 'uid-2', 'uid-3']);
+    expect((await rt.pollState.ledger.get(mailbox.id, 'uid-3'))?.state).toBeUndefined();
+    expect(await rt.pollState.lock.holder(mailbox.id)).toBeNull();
+    await server.stop();
+  });
+
   it('STAT says 5, LIST lists 3: the session works from LIST and UIDL and succeeds', async () => {
     const { server, mailbox } = await scenario({ STAT: () => '+OK 5 999\r\n' });
     const report = await pollOnce(rt, mailbox);
