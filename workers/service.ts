@@ -22,7 +22,13 @@ const FATAL_EXIT_MS = 10_000;
 export async function runService(roles: ReadonlySet<Role>, config: Config, logger: Logger): Promise<number> {
   const rt = await createRuntime(config, logger);
   let onFatal = (_reason: string) => {};
-  const ops = new Ops(rt, { roles, onFatal: (reason) => onFatal(reason) });
+  const ops = new Ops(rt, {
+    roles,
+    onFatal: (reason) => onFatal(reason),
+    watchdogPeriodMs: config.watchdog.periodMs,
+    stallAfterMs: config.watchdog.stallAfterMs,
+    staleIntervals: config.watchdog.staleIntervals,
+  });
   const closers: Array<(force: boolean) => Promise<void>> = [];
   if (roles.has('scheduler')) {
     const scheduler = await startScheduler(rt);

@@ -79,6 +79,11 @@ export function buildConfig(doc: ConfigDocument, files: Files): Config {
       maxHeaderBytes: delivery.maxHeaderSize,
       rawTtlMs: delivery.rawTtl,
     }),
+    watchdog: {
+      periodMs: doc.watchdog.period,
+      stallAfterMs: doc.watchdog.stallAfter,
+      staleIntervals: doc.watchdog.staleIntervals,
+    },
   });
 }
 

@@ -17,6 +17,7 @@ export type {
   MailboxConfig,
   RedisConfig,
   TlsMode,
+  WatchdogConfig,
   WebhookConfig,
 } from './types.ts';
 export { AUTH_METHODS, LOG_LEVELS, TLS_MODES } from './types.ts';

@@ -42,5 +42,6 @@ export function redactConfig(config: Config): unknown {
     mailboxes: Object.fromEntries(mailboxes),
     http: config.http && withoutUndefined({ ...config.http, token: mask(config.http.token) }),
     delivery: { ...config.delivery },
+    watchdog: { ...config.watchdog },
   });
 }

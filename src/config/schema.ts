@@ -136,6 +136,26 @@ const delivery = z.strictObject({
   rawTtl: doc(duration(HOUR, 365 * DAY), 'duration', 'how long a raw message stays in Redis').prefault('14d'),
 });
 
+// The watchdog of every long-running process (DESIGN.md "Known traps": BullMQ workers that stop consuming
+// after a Redis reconnect, job schedulers that stop producing).
+const watchdog = z.strictObject({
+  period: doc(
+    duration(1_000, HOUR),
+    'duration',
+    'how often the watchdog looks; a check still failing one period after recovery exits the process (code 1)',
+  ).prefault('30s'),
+  stallAfter: doc(
+    duration(1_000, DAY),
+    'duration',
+    'jobs waiting this long with none taken by a worker of the process: the worker is wedged and restarted',
+  ).prefault('5m'),
+  staleIntervals: doc(
+    integer(1, 1000),
+    'integer',
+    'poll intervals without a poll before a mailbox is stale (/readyz) and its silent schedule re-synced',
+  ).prefault(3),
+});
+
 const mailbox = z
   .strictObject({
     host: doc(line('a host name'), 'string', 'POP3 server host name or address'),
@@ -221,6 +241,7 @@ export const configSchema = z
     ),
     http: doc(http, 'section', 'metrics, health and dashboard server; off when absent').optional(),
     delivery: doc(delivery, 'section', 'parsing and delivery limits').prefault({}),
+    watchdog: doc(watchdog, 'section', 'wedged workers and silent schedules').prefault({}),
     mailboxes: doc(
       byId(doc(mailbox, 'section', 'one mailbox'), 'mailbox'),
       'map of mailbox',

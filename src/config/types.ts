@@ -65,6 +65,15 @@ export interface DeliveryConfig {
   readonly rawTtlMs: number;
 }
 
+export interface WatchdogConfig {
+  /** How often the watchdog inspects; still wedged one period after a recovery: the process exits 1. */
+  readonly periodMs: number;
+  /** Jobs waiting this long with none taken by a worker of the process is a wedge. */
+  readonly stallAfterMs: number;
+  /** Poll intervals without a poll before a mailbox is stale (/readyz) and its schedule silent. */
+  readonly staleIntervals: number;
+}
+
 export interface MailboxConfig {
   readonly id: string;
   readonly host: string;
@@ -100,6 +109,7 @@ export interface Config {
   readonly mailboxes: Readonly<Record<string, MailboxConfig>>;
   readonly http?: HttpConfig;
   readonly delivery: DeliveryConfig;
+  readonly watchdog: WatchdogConfig;
 }
 
 /** One problem found in a configuration file: `path: message`. */

@@ -51,6 +51,7 @@ describe('defaults and names', () => {
         maxHeaderBytes: 1_000_000,
         rawTtlMs: 1_209_600_000,
       },
+      watchdog: { periodMs: 30_000, stallAfterMs: 300_000, staleIntervals: 3 },
     });
     expect(config.http).toBeUndefined();
   });
