@@ -1,8 +1,9 @@
 // The watchdog (DESIGN.md "Known traps": workers that stop consuming while isRunning() stays true, job
 // schedulers that stop producing). Every period it asks each target whether it is wedged. The first time
-// it is, it logs an error and recovers (restart the worker, re-sync the schedules); if the target is still
-// wedged a full period after that, recovery did not help and it calls onFatal() so the entry point exits
-// non-zero and a supervisor restarts the process. The decisions are pure functions, tested with fake time.
+// it is, it logs an error and recovers (restart the worker, re-sync the schedules); if the next look, once
+// the recovery has had time to work, still finds it wedged, recovery did not help and it calls onFatal()
+// so the entry point exits non-zero and a supervisor restarts the process. The decisions are pure
+// functions, tested with fake time.
 import { type Logger, silentLogger } from './logger.ts';
 
 export interface WatchdogTarget {
@@ -15,12 +16,19 @@ export interface WatchdogTarget {
 export interface CheckState {
   problem?: string;
   wedgedSince?: number;
+  /** When the recovery finished (a restart may wait for a stuck worker to close). */
   recoveredAt?: number;
 }
 
 export type WatchdogAction = 'none' | 'recover' | 'fatal' | 'healed';
 
-/** Pure: the next state of one check and what to do, given what inspect() found. */
+/**
+ * Pure: the next state of one check and what to do, given what inspect() found. Rounds are a period apart,
+ * so normally the round after a recovery decides; it must come at least half a period after the recovery
+ * finished. Half, not a whole one: the clock is read after each inspection, and an inspection that answers
+ * faster than the previous one must not cost a whole extra period; a recovery that ran into the next round
+ * (a stuck worker that took long to close) still gives the fresh worker a moment.
+ */
 export function decide(
   state: CheckState,
   problem: string | undefined,
@@ -34,7 +42,7 @@ export function decide(
   if (state.recoveredAt === undefined) {
     return { state: { problem, wedgedSince, recoveredAt: now }, action: 'recover' };
   }
-  const action = now - state.recoveredAt >= periodMs ? 'fatal' : 'none';
+  const action = now - state.recoveredAt >= periodMs / 2 ? 'fatal' : 'none';
   return { state: { problem, wedgedSince, recoveredAt: state.recoveredAt }, action };
 }
 
@@ -186,6 +194,7 @@ export class Watchdog {
       await target.recover().catch((error: unknown) => {
         this.#logger.error({ check, err: (error as Error).message }, 'watchdog: recovery failed');
       });
+      this.#states.set(check, { ...state, recoveredAt: this.#now() });
     }
     if (action === 'fatal') {
       this.#logger.error(
