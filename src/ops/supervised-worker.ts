@@ -66,6 +66,7 @@ export class SupervisedWorker {
       logger.warn({ worker: this.name }, 'stuck worker did not close; starting anew anyway');
     if (this.#closed) return;
     this.#handle = this.#start();
+    logger.info({ worker: this.name, restarts: this.#restarts }, 'worker restarted');
   }
 
   async close(force: boolean): Promise<void> {
