@@ -4,11 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // test/faults/slow/: the wedged-worker scenario waits out the watchdog's 5-minute stall threshold.
-    include: [
-      'test/faults/*.fault.ts',
-      ...(process.env.FAULT_WEDGED === '1' ? ['test/faults/slow/*.fault.ts'] : []),
-    ],
+    include: ['test/faults/*.fault.ts'],
     globalSetup: ['test/faults/lib/global-setup.ts'],
     fileParallelism: false,
     maxWorkers: 1,

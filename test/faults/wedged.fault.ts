@@ -1,34 +1,103 @@
 // A wedged BullMQ worker after a Redis reconnect (DESIGN.md "Known traps"): Redis is killed and restarted,
-// the deliver worker reconnects, and then its new connections go silent (frozen in the proxy in front of
-// Redis: a half-open link, no error, no close), so the worker waits forever while isRunning() stays true
-// and deliver jobs pile up. Nobody touches the fleet: the watchdog (src/ops/watchdog.ts) must
-// notice that jobs wait and none are taken, and restart the worker. Its stall threshold is 5 minutes and
-// not configurable, so this scenario takes about 6 minutes and runs only with FAULT_WEDGED=1.
-import { it } from 'vitest';
-import { freezeProcess } from '../lib/freeze-process.ts';
-import { accepted, runScenario, until } from '../lib/scenario.ts';
+// the deliver worker reconnects, and then every Redis connection of the deliver process goes silent
+// (frozen in the proxy in front of Redis: a half-open link, no error, no close), so the worker waits
+// forever while isRunning() stays true and deliver jobs pile up. Nobody touches the fleet: the watchdog
+// (src/ops/watchdog.ts, here with a 2 s period and a 15 s stall threshold) must notice, log it, try a
+// worker restart, and when that cannot help (the process's own connections are the frozen ones) exit with
+// code 1 so the fleet's supervisor starts a fresh process. /readyz of the wedged process answers 503.
+import { expect, it } from 'vitest';
+import type { LogLine } from '../helpers/pophook-process.ts';
+import { freezeProcess } from './lib/freeze-process.ts';
+import { accepted, runScenario, until } from './lib/scenario.ts';
 
-it('wedged-worker: the deliver worker blocks forever after a Redis reconnect; the watchdog restarts it', async () => {
+const RECOVERING = 'watchdog: wedged, recovering';
+const GAVE_UP = 'watchdog: still wedged after recovery, giving up';
+
+it('wedged-worker: Redis of the deliver process goes silent after a reconnect; the watchdog gets it replaced', async () => {
   await runScenario(
-    { name: 'wedged-worker', mailboxes: 2, redisProxy: true, settleMs: 480_000 },
+    {
+      name: 'wedged-worker',
+      mailboxes: 2,
+      redisProxy: true,
+      watchdog: { period: '2s', stallAfter: '15s' },
+      http: { host: '127.0.0.1', port: 0 },
+      settleMs: 180_000,
+    },
     async (world) => {
       const link = world.redisLink!;
+      const deliver = world.fleet.members.find((m) => m.role === 'deliver')!;
+      const wedged = deliver.current;
       await world.addMail(40);
       await until('first deliveries', () => accepted(world) >= 10, 60_000);
+      const port = httpPort(wedged.logs);
+      expect((await readyz(port)).status).toBe(200);
+
       const before = new Set(link.blocking.keys());
       await world.redis.restart({ hard: true });
+      world.faults += 1;
       const fresh = () => [...link.blocking].filter(([id, q]) => !before.has(id) && q.startsWith('deliver'));
       await until('the deliver worker blocking again after the reconnect', () => fresh().length > 0, 60_000);
-      // Freezing only the blocking connection is not enough while jobs flow (BullMQ then fetches on its
-      // other connection): the whole process's Redis goes silent.
-      const deliver = world.fleet.members.find((m) => m.role === 'deliver')!;
-      if (freezeProcess(link, deliver.current.child.pid!) === 0) throw new Error('no connection frozen');
+      // Freezing only the blocking connection is not enough (BullMQ re-opens a blocking connection that
+      // outlives its timeout, and fetches on its other connection while jobs flow): the whole process's
+      // Redis goes silent.
+      if (freezeProcess(link, wedged.child.pid!) === 0) throw new Error('no connection frozen');
       world.faults += 1;
       const frozenAt = accepted(world);
+      const frozenTime = Date.now();
+      // Unready while wedged (asked first: the process will not be up for long): it cannot write to Redis.
+      const unready = await readyz(port);
+      expect(unready.status).toBe(503);
+      expect(unready.failing).toContain('redis');
       await world.addMail(40);
-      // Wedged for real: new mail is polled and queued, nothing is delivered for a while.
-      await new Promise((resolve) => setTimeout(resolve, 20_000));
-      if (accepted(world) > frozenAt + 5) throw new Error('the deliver worker was not wedged');
+
+      // The watchdog notices by itself and logs it; until then nothing was delivered beyond the
+      // deliveries already in flight (concurrency 4) when the connections froze.
+      const noticed = await wedged.waitForLog((l) => l.msg === RECOVERING, 60_000);
+      expect(noticed).toMatchObject({ check: 'workers' });
+      expect(accepted(world)).toBeLessThanOrEqual(frozenAt + 4);
+
+      // A worker restart cannot help (the process's own connections are frozen): the watchdog gives up,
+      // the process exits 1 and the supervisor starts a fresh one.
+      expect(await withTimeout(wedged.exited, 60_000)).toBe(1);
+      const exitedAfterMs = Date.now() - frozenTime;
+      expect(wedged.logs.some((l) => l.msg === 'worker restarted')).toBe(true);
+      expect(wedged.logs.some((l) => l.msg === GAVE_UP)).toBe(true);
+      await until('the supervisor restarted the deliver worker', () => deliver.current !== wedged, 10_000);
+      await deliver.current.waitForLog((l) => l.msg === 'pophook started', 30_000);
+      expect(deliver.restarts).toBe(1);
+      const at = (msg: string) => {
+        const line = wedged.logs.find((l) => l.msg === msg);
+        return line ? `${Date.parse(String(line.time)) - frozenTime} ms` : 'never';
+      };
+      console.log(
+        `wedged-worker after the freeze: /readyz 503 failing ${unready.failing.join(', ')}; watchdog ` +
+          `recovering at ${at(RECOVERING)}, worker restarted at ${at('worker restarted')}, gave up at ` +
+          `${at(GAVE_UP)}, exit ${exitedAfterMs} ms`,
+      );
     },
   );
 });
+
+function httpPort(logs: readonly LogLine[]): number {
+  const line = logs.find((l) => l.msg === 'ops http listening');
+  if (typeof line?.port !== 'number') throw new Error('the deliver process has no ops http port');
+  return line.port;
+}
+
+async function readyz(port: number): Promise<{ status: number; failing: string[] }> {
+  const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await response.json()) as { checks: Array<{ name: string; ok: boolean }> };
+  return { status: response.status, failing: body.checks.filter((c) => !c.ok).map((c) => c.name) };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -25,6 +25,10 @@ export interface WorldOptions {
   webhook?: Record<string, unknown>;
   delivery?: Record<string, unknown>;
   mailbox?: Record<string, unknown>;
+  /** The config's `watchdog` section (default: pophook's own defaults). */
+  watchdog?: Record<string, unknown>;
+  /** The config's `http` section, e.g. `{ host: '127.0.0.1', port: 0 }` (default: none). */
+  http?: Record<string, unknown>;
   /** Put a TCP proxy between the fleet and Redis (to freeze connections); see `redisLink`. */
   redisProxy?: boolean;
 }
@@ -261,6 +265,8 @@ function fleetConfig(
       },
     },
     delivery: { concurrency: 4, ...options.delivery },
+    ...(options.watchdog ? { watchdog: options.watchdog } : {}),
+    ...(options.http ? { http: options.http } : {}),
     mailboxes: Object.fromEntries(
       users.map((user) => [
         `m${user.slice(1)}`,
