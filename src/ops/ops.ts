@@ -118,6 +118,9 @@ export class Ops {
   async close(): Promise<void> {
     this.drain();
     await this.#http?.close();
+    await this.#stats.flush().catch((error: unknown) => {
+      this.rt.logger.debug({ err: (error as Error).message }, 'delivery stats not recorded');
+    });
   }
 
   async readiness(): Promise<{ ready: boolean; checks: ReturnType<typeof decideReadiness>['checks'] }> {
