@@ -2,7 +2,9 @@
 // attempts (Retry-After honoured) and a parser thread pool sized to the worker's concurrency. With
 // `delivery.shards` > 1 it runs one BullMQ Worker per deliver queue and splits the process's concurrency
 // between them (see shardConcurrency), so a process never runs more deliveries than configured.
+import { availableParallelism } from 'node:os';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { DeliveryConfig } from '../src/config/index.ts';
 import { type DeliverDeps, deliverMessage, describeFailure } from '../src/delivery/deliver.ts';
 import { PophookError } from '../src/errors.ts';
 import { noObserver, type OpsObserver } from '../src/ops/observations.ts';
@@ -32,6 +34,14 @@ export function shardConcurrency(concurrency: number, shards: number): number[] 
   );
 }
 
+/**
+ * Parsing is CPU work: more threads than cores only multiplies warm-up (each thread's JIT starts cold) and
+ * memory. Deliveries beyond the thread count wait for a free thread while others are in HTTP or Redis I/O.
+ */
+export function parseThreads(delivery: Pick<DeliveryConfig, 'concurrency' | 'parseThreads'>, cpus: number) {
+  return delivery.parseThreads ?? Math.max(1, Math.min(delivery.concurrency, cpus));
+}
+
 export function startDeliverWorker(
   rt: Runtime,
   concurrency: number,
@@ -41,7 +51,7 @@ export function startDeliverWorker(
   const queues = rt.queues.deliverShards;
   const perShard = shardConcurrency(concurrency, queues.length);
   const parser = new ParserPool({
-    size: perShard.reduce((sum, n) => sum + n, 0),
+    size: parseThreads(delivery, availableParallelism()),
     limits: {
       timeoutMs: delivery.parseTimeoutMs,
       maxParts: delivery.maxParts,
@@ -49,6 +59,7 @@ export function startDeliverWorker(
       maxHeaderBytes: delivery.maxHeaderBytes,
     },
   });
+  parser.start();
   const earlyPollAskedAt = new Map<string, number>();
   const sender = new WebhookSender();
   const deps: Omit<DeliverDeps, 'logger'> = {

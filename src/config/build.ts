@@ -73,6 +73,7 @@ export function buildConfig(doc: ConfigDocument, files: Files): Config {
     delivery: defined({
       concurrency: delivery.concurrency,
       shards: delivery.shards,
+      parseThreads: delivery.parseThreads,
       parseTimeoutMs: delivery.parseTimeout,
       maxParts: delivery.maxParts,
       maxDepth: delivery.maxDepth,

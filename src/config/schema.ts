@@ -129,6 +129,11 @@ const delivery = z.strictObject({
     'integer',
     'deliver queues; each mailbox keeps to one, so a Redis Cluster spreads them over its masters',
   ).prefault(1),
+  parseThreads: doc(
+    integer(1, 256),
+    'integer',
+    'mailparser threads per worker process; absent: the smaller of concurrency and the CPU count',
+  ).optional(),
   parseTimeout: doc(duration(100, HOUR), 'duration', 'time budget to parse one message').prefault('30s'),
   maxParts: doc(integer(1, 100_000), 'integer', 'most MIME parts a message may have').prefault(1000),
   maxDepth: doc(integer(1, 1000), 'integer', 'deepest MIME nesting a message may have').prefault(20),

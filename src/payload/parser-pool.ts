@@ -112,6 +112,12 @@ export class ParserPool {
     });
   }
 
+  /** Starts every thread now instead of on first need, so the first parses don't wait for thread start-up. */
+  start(): void {
+    if (this.closing !== null) return;
+    for (let i = this.slots.size; i < this.options.size; i++) this.spawn();
+  }
+
   stats(): ParserPoolStats {
     const busy = [...this.slots].filter((slot) => slot.job !== null).length;
     return { threads: this.slots.size, busy, queued: this.queue.length, replaced: this.replaced };

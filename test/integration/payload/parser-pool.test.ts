@@ -69,6 +69,17 @@ describe('ParserPool', () => {
     }
   });
 
+  it('start() brings every thread up before the first parse; a lazy pool starts none', async () => {
+    const lazy = makePool();
+    expect(lazy.stats().threads).toBe(0);
+    const eager = makePool({}, { size: 3 });
+    eager.start();
+    eager.start(); // idempotent
+    expect(eager.stats()).toMatchObject({ threads: 3, busy: 0 });
+    await eager.parse(fixture(fixtureNames()[0]!), meta());
+    expect(eager.stats().threads).toBe(3);
+  });
+
   it('leaves the caller its raw Buffer', async () => {
     const raw = fixture('attachments.eml');
     const copy = Buffer.from(raw);
