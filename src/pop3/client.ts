@@ -200,7 +200,8 @@ export class Pop3Client {
       }
     };
     for (let k = 0; k < msgs.length; k++) {
-      launch(k + Math.max(1, window));
+      // Refill once half the window has drained: the RETRs then leave in batches, a write for many.
+      if (started.length - k <= Math.floor(window / 2)) this.#connection.batch(() => launch(k + window));
       try {
         const body = await started[k]!;
         try {

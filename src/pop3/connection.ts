@@ -113,6 +113,16 @@ export class Pop3Connection {
     return this.#enqueue<Readable>(cmd, 'stream', options);
   }
 
+  /** Runs `send`, which enqueues several commands, so that what it sends leaves in one write. */
+  batch(send: () => void): void {
+    this.#socket.cork();
+    try {
+      send();
+    } finally {
+      this.#socket.uncork();
+    }
+  }
+
   /** Answers a SASL challenge of the command in flight (RFC 5034 §4). */
   writeContinuation(line: { bytes: Buffer; masked: string }): void {
     if (this.#closed) return;
