@@ -1,15 +1,17 @@
 // Raw messages in Redis, one string per UIDL, written and read in chunks so a 50 MB message is never one
 // Buffer in our memory nor one Redis reply.
 //
-// Write: bytes are gathered into `chunkBytes` pieces; the first is SET (with PX ttl) under a temp key, the
-// rest are appended by a script that checks the offset (scripts.ts rawAppendAt), up to `maxInFlightBytes`
-// in flight before we wait (backpressure on the source stream). At the end a script checks the length and
+// Write: bytes are gathered into `chunkBytes` pieces. A message of one piece (most mail) is SET with its
+// PX ttl under its key at once, atomic by itself. A longer one is SET piece by piece under a temp key, the
+// rest appended by a script that checks the offset (scripts.ts rawAppendAt), up to `maxInFlightBytes` in
+// flight before we wait (backpressure on the source stream). At the end a script checks the length and
 // RENAMEs the temp key to the real one (same hash tag, same slot), so a reader never sees half a message.
 // Any failure, abort included, deletes the temp key. Size and sha256 are computed on the way.
 // Read: STRLEN first, then GETRANGE per chunk with one chunk prefetched. A chunk shorter than expected
 // means the key vanished or changed under us (delivered and deleted, expired): RAW_MISSING, never a
 // silently truncated message. (A rewrite of the same UIDL during a read is not detected: the poll session
-// only rewrites a raw that is missing. Callers holding the sha256 from write() can verify.)
+// only rewrites a raw that is missing. Callers holding the sha256 from write() can verify.) readBuffer,
+// for a message the caller holds whole anyway, is one GET.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isPophookError, PophookError } from '../errors.ts';
@@ -54,11 +56,20 @@ export class RawStore {
     const hash = createHash('sha256');
     const sender = new ChunkSender(this.#redis, this.#run, temp, options.ttlMs, this.#maxInFlightBytes);
     try {
+      // One chunk is held back: a message that fits in one (most mail) is one SET of the real key, atomic
+      // by itself, with no temp key to commit.
+      let held: Buffer = Buffer.alloc(0); // an empty message is a key too
       for await (const chunk of rechunk(body, this.#chunkBytes, options.signal)) {
         hash.update(chunk);
-        await sender.send(chunk);
+        if (held.length > 0) await sender.send(held);
+        held = chunk;
       }
-      if (sender.size === 0) await sender.send(Buffer.alloc(0)); // an empty message is a key too
+      options.signal?.throwIfAborted();
+      if (sender.size === 0) {
+        await this.#redis.set(keys.raw(uidl), held, 'PX', options.ttlMs);
+        return { size: held.length, sha256: hash.digest('hex') };
+      }
+      await sender.send(held);
       await sender.drain();
       options.signal?.throwIfAborted();
       await this.#run('rawCommit', [temp, keys.raw(uidl)], [sender.size, options.ttlMs]);
@@ -90,10 +101,11 @@ export class RawStore {
     }
   }
 
+  /** The whole message in one reply: for sizes the caller keeps in memory anyway (one round trip). */
   async readBuffer(mailbox: string, uidl: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.read(mailbox, uidl)) chunks.push(chunk);
-    return Buffer.concat(chunks);
+    const raw = await this.#redis.getBuffer(mailboxKeys(this.#prefix, mailbox).raw(uidl));
+    if (raw === null) throw rawMissing(mailbox, uidl);
+    return raw;
   }
 
   async exists(mailbox: string, uidl: string): Promise<boolean> {

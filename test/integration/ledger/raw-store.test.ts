@@ -91,6 +91,22 @@ describe('write and read', () => {
     expect(await fx.redis.pttl(keys.raw('u1'))).toBe(-1);
   });
 
+  it('stores a message of one chunk with one SET, a longer one through a temp key, both with the TTL', async () => {
+    const renames = async () => {
+      const stats = await fx.redis.info('commandstats');
+      return Number(/cmdstat_rename:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const { store, keys } = setup();
+    const before = await renames();
+    await store.write(MB, 'one', pieces(hostileBody(CHUNK)), { ttlMs: 50_000 });
+    expect(await renames()).toBe(before);
+    await store.write(MB, 'two', pieces(hostileBody(CHUNK + 1)), { ttlMs: 50_000 });
+    expect(await renames()).toBe(before + 1);
+    for (const uidl of ['one', 'two']) {
+      expect(await fx.redis.pttl(keys.raw(uidl))).toBeGreaterThan(40_000);
+    }
+  });
+
   it('remove deletes; reading an absent message is RAW_MISSING; size is null', async () => {
     const { store } = setup();
     await store.write(MB, 'u1', pieces(Buffer.from('x')), { ttlMs: 60_000 });
