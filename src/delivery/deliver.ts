@@ -44,10 +44,6 @@ export async function deliverMessage(
   job: DeliverJobData,
   options: { signal?: AbortSignal } = {},
 ): Promise<{ outcome: DeliveryOutcome; status?: number }> {
-  const entry = await deps.ledger.get(job.mailbox, job.uidl);
-  // A duplicate job for a message already accepted (a lost ack, a reconcile race): don't POST again.
-  if (entry?.state === 'delivered') return { outcome: 'already-delivered' };
-
   const webhook = deps.webhooks[job.webhook];
   if (!webhook) {
     return deadLetter(
@@ -63,6 +59,11 @@ export async function deliverMessage(
     return { outcome: 'delivered', status };
   } catch (error) {
     if (isPophookError(error, 'RAW_MISSING')) {
+      // markDelivered deletes the raw with the same script, so a delivered message has no raw: this is a
+      // duplicate job for a message already accepted (a lost ack, a reconcile race). Asking the ledger only
+      // now saves a round trip on every other delivery.
+      const entry = await deps.ledger.get(job.mailbox, job.uidl);
+      if (entry?.state === 'delivered') return { outcome: 'already-delivered' };
       // The bytes expired or Redis lost them: forget the entry so the next poll retrieves the message again.
       await deps.ledger.forgetIf(job.mailbox, job.uidl, 'queued');
       deps.logger.warn({ uidl: job.uidl }, 'raw message missing: it will be retrieved again');
