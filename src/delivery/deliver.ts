@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import type { WebhookConfig } from '../config/index.ts';
 import { isPophookError, PophookError } from '../errors.ts';
+import { GarbagePacer } from '../gc.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ParserPool, PayloadMeta } from '../payload/index.ts';
@@ -94,16 +95,30 @@ async function parseAndSend(
     const { body } = await deps.parser.parse(raw, meta, options);
     return deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
   }
-  const raw = await readShared(deps.raw, job, options.signal);
   const dir = await mkdtemp(join(tmpdir(), 'pophook-spool-'));
   try {
     const path = join(dir, 'payload.json');
-    const { bytes } = await deps.parser.spool(raw, meta, path, options);
+    const bytes = await spoolFromRedis(deps, job, meta, path, options);
+    // The raw bytes are unreachable now (the parse thread collected on its side): free them before the
+    // request body's own buffers come.
+    new GarbagePacer().flush();
     const body = { byteLength: bytes, open: () => createReadStream(path), scan: () => scanFile(path) };
     return await deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Its own frame, so the raw message's memory is not held by the caller while the request is sent. */
+async function spoolFromRedis(
+  deps: DeliverDeps,
+  job: DeliverJobData,
+  meta: PayloadMeta,
+  path: string,
+  options: { signal?: AbortSignal },
+): Promise<number> {
+  const raw = await readShared(deps.raw, job, options.signal);
+  return (await deps.parser.spool(raw, meta, path, options)).bytes;
 }
 
 /** A file's bytes through one reused buffer: each chunk is valid until the next is asked for. */
@@ -132,12 +147,15 @@ async function readShared(raw: RawStore, job: DeliverJobData, signal?: AbortSign
   if (size === null) throw missing();
   const bytes = new Uint8Array(new SharedArrayBuffer(size));
   let offset = 0;
+  const pacer = new GarbagePacer();
   for await (const chunk of raw.read(job.mailbox, job.uidl, signal ? { signal } : {})) {
     if (offset + chunk.length > size) throw missing(); // rewritten in between: start over next attempt
     bytes.set(chunk, offset);
     offset += chunk.length;
+    pacer.add(chunk.length);
   }
   if (offset !== size) throw missing();
+  pacer.flush();
   return bytes;
 }
 

@@ -4,6 +4,7 @@
 // Errors travel as plain data; the pool rebuilds them as PophookErrors.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isPophookError } from '../errors.ts';
+import { GarbagePacer } from '../gc.ts';
 import { buildPayload } from './build-payload.ts';
 import { spoolPayload } from './spool-payload.ts';
 import {
@@ -19,7 +20,11 @@ if (port === null) throw new Error('parse-thread.ts runs only as a worker thread
 const { limits } = workerData as ThreadData;
 
 port.on('message', (request: ParseRequest) => {
-  void answer(request).then(({ message, transfer }) => port.postMessage(message, transfer));
+  void answer(request).then(({ message, transfer }) => {
+    port.postMessage(message, transfer);
+    // A spooled message's shared raw bytes are freed once every thread holding them collected.
+    if (message.type === 'spooled') setImmediate(() => new GarbagePacer().flush());
+  });
 });
 port.postMessage({ type: 'ready' } satisfies ThreadMessage);
 

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { GarbagePacer } from '../gc.ts';
 import { inspectRaw, type PayloadHead, payloadHead, payloadTail } from './build-payload.ts';
 import { type AttachmentHead, streamMail } from './mail-parser.ts';
 import type { PayloadMeta, PayloadSummary, StructureLimits } from './types.ts';
@@ -61,11 +62,13 @@ export async function spoolPayload(
 async function writeAttachment(out: JsonFile, head: AttachmentHead, content: Readable): Promise<void> {
   out.write(`${JSON.stringify(head).slice(0, -1)},"content":"`);
   const hash = createHash('sha256');
+  const pacer = new GarbagePacer();
   let size = 0;
   let carry = Buffer.alloc(0);
   for await (const piece of content as AsyncIterable<Buffer>) {
     hash.update(piece);
     size += piece.length;
+    pacer.add(piece.length);
     const joined = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
     const whole = joined.length - (joined.length % 3);
     out.write(joined.toString('base64', 0, whole));
