@@ -46,8 +46,20 @@ export function startFleet(
     const child = startPophook([...ARGS[member.role], '--config', configPath], env);
     member.current = child;
     member.generations.push(child);
-    void child.exited.then(async () => {
+    void child.exited.then(async (code) => {
       if (stopping) return;
+      // Restarts beyond the scenario's kills are exits of pophook's own (the watchdog's exit 1, a crash):
+      // say which, with the last warnings, so a figure like "17 restarts, 16 kills" can be explained.
+      if (child.child.signalCode !== 'SIGKILL') {
+        const last = child.logs
+          .filter((l) => l.level >= 40)
+          .slice(-5)
+          .map((l) => l.msg);
+        process.stderr.write(
+          `fleet: ${member.role} exited by itself (code ${code}, signal ${child.child.signalCode}); last warnings: ` +
+            `${JSON.stringify(last)}; other output: ${JSON.stringify(child.text.slice(-5))}\n`,
+        );
+      }
       await sleep(RESTART_DELAY_MS);
       if (stopping) return;
       member.restarts += 1;
