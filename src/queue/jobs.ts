@@ -5,6 +5,7 @@
 // a Redis Cluster spreads delivery work over its masters (layout.ts).
 import { type ConnectionOptions, type JobState, type JobsOptions, Queue } from 'bullmq';
 import { bullPrefix, DELIVER_QUEUE, deliverQueueNames, deliverShardOf, POLL_QUEUE } from './layout.ts';
+import { TurnBatch } from './turn-batch.ts';
 
 export { DELIVER_QUEUE, POLL_QUEUE };
 
@@ -48,6 +49,7 @@ export class PophookQueues {
   readonly poll: Queue<PollJobData>;
   /** Every deliver queue, by shard number (one queue, `deliver`, unless sharded). */
   readonly deliverShards: readonly Queue<DeliverJobData>[];
+  readonly #deliveries = new TurnBatch<DeliverJobData>((jobs) => this.#addDeliveries(jobs));
 
   constructor(connection: ConnectionOptions, prefix: string, options: PophookQueuesOptions = {}) {
     this.poll = new Queue<PollJobData>(POLL_QUEUE, { connection, prefix: bullPrefix(prefix, POLL_QUEUE) });
@@ -61,9 +63,29 @@ export class PophookQueues {
     return this.deliverShards[deliverShardOf(mailbox, this.deliverShards.length)]!;
   }
 
-  /** Adds the deliver job; a job with the same id that still exists makes this a no-op (BullMQ semantics). */
-  async enqueueDelivery(data: DeliverJobData): Promise<void> {
-    await this.deliverQueueFor(data.mailbox).add('deliver', data, deliverJobOptions(data.webhookId));
+  /**
+   * Adds the deliver job; a job with the same id that still exists makes this a no-op (BullMQ semantics).
+   * Jobs asked for in the same turn go to Redis in one addBulk per queue.
+   */
+  enqueueDelivery(data: DeliverJobData): Promise<void> {
+    return this.#deliveries.add(data);
+  }
+
+  async #addDeliveries(jobs: DeliverJobData[]): Promise<void> {
+    const byQueue = new Map<Queue<DeliverJobData>, DeliverJobData[]>();
+    for (const data of jobs) {
+      const queue = this.deliverQueueFor(data.mailbox);
+      const batch = byQueue.get(queue);
+      if (batch) batch.push(data);
+      else byQueue.set(queue, [data]);
+    }
+    await Promise.all(
+      [...byQueue].map(([queue, batch]) =>
+        queue.addBulk(
+          batch.map((data) => ({ name: 'deliver', data, opts: deliverJobOptions(data.webhookId) })),
+        ),
+      ),
+    );
   }
 
   /** States of one mailbox's deliver jobs by id ('unknown' when the job does not exist). */
