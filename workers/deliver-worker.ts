@@ -20,6 +20,8 @@ const EARLY_POLL_DELAY_MS = 2_000;
 export interface DeliverWorker {
   /** One BullMQ Worker per deliver queue (shard), in shard order. */
   workers: readonly Worker<DeliverJobData>[];
+  /** Resolves once the parser threads are up (a fresh process's first deliveries would wait for them). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,7 +61,6 @@ export function startDeliverWorker(
       maxHeaderBytes: delivery.maxHeaderBytes,
     },
   });
-  parser.start();
   const earlyPollAskedAt = new Map<string, number>();
   const sender = new WebhookSender();
   const deps: Omit<DeliverDeps, 'logger'> = {
@@ -138,6 +139,7 @@ export function startDeliverWorker(
   const workers = queues.map((queue, i) => startOne(queue.name, perShard[i]!));
   return {
     workers,
+    ready: parser.start(),
     async close() {
       await Promise.allSettled(workers.map((worker) => worker.close()));
       await Promise.allSettled([parser.close(), sender.close()]);

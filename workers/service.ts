@@ -30,6 +30,28 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
     staleIntervals: config.watchdog.staleIntervals,
   });
   const closers: Array<(force: boolean) => Promise<void>> = [];
+  let parsersReady = Promise.resolve();
+  if (roles.has('deliver')) {
+    const deliver = ops.supervise(
+      'deliver',
+      () => rt.queues.deliverShards,
+      () => {
+        const started = startDeliverWorker(rt, config.delivery.concurrency, ops.observer);
+        parsersReady = started.ready;
+        return {
+          workers: started.workers,
+          close: async (force) => {
+            if (force) await Promise.allSettled(started.workers.map((worker) => worker.close(true)));
+            await started.close();
+          },
+        };
+      },
+    );
+    closers.push((force) => deliver.close(force));
+  }
+  // Mail is fetched only once it can be delivered: a deliver worker's parser threads take about a second
+  // each to load, and "pophook started" means able to work.
+  await parsersReady;
   if (roles.has('scheduler')) {
     const scheduler = await startScheduler(rt);
     closers.push(() => scheduler.close());
@@ -45,23 +67,6 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
       },
     );
     closers.push((force) => poll.close(force));
-  }
-  if (roles.has('deliver')) {
-    const deliver = ops.supervise(
-      'deliver',
-      () => rt.queues.deliverShards,
-      () => {
-        const started = startDeliverWorker(rt, config.delivery.concurrency, ops.observer);
-        return {
-          workers: started.workers,
-          close: async (force) => {
-            if (force) await Promise.allSettled(started.workers.map((worker) => worker.close(true)));
-            await started.close();
-          },
-        };
-      },
-    );
-    closers.push((force) => deliver.close(force));
   }
   await ops.start();
   logger.info({ roles: [...roles] }, 'pophook started');

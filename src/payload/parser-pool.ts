@@ -44,6 +44,9 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
+  /** Settles when the thread said ready, or failed before that. */
+  started: Promise<void>;
+  markStarted(error?: Error): void;
   job: Job | null;
   seq: number;
   timer: NodeJS.Timeout | null;
@@ -114,10 +117,14 @@ export class ParserPool {
     });
   }
 
-  /** Starts every thread now instead of on first need, so the first parses don't wait for thread start-up. */
-  start(): void {
-    if (this.closing !== null) return;
+  /**
+   * Starts every thread now instead of on first need, so the first parses don't wait for thread start-up
+   * (about a second of CPU each, mostly loading mailparser). Resolves once all are ready.
+   */
+  start(): Promise<void> {
+    if (this.closing !== null) return Promise.resolve();
     for (let i = this.slots.size; i < this.options.size; i++) this.spawn();
+    return Promise.all([...this.slots].map((slot) => slot.started)).then(() => undefined);
   }
 
   stats(): ParserPoolStats {
@@ -165,7 +172,12 @@ export class ParserPool {
         ...this.options.resourceLimits,
       },
     });
-    const slot: Slot = { worker, ready: false, job: null, seq: 0, timer: null };
+    let markStarted: Slot['markStarted'] = () => {};
+    const started = new Promise<void>((resolve, reject) => {
+      markStarted = (error) => (error ? reject(error) : resolve());
+    });
+    started.catch(() => {}); // reported through the parses it fails; start() callers see it too
+    const slot: Slot = { worker, ready: false, started, markStarted, job: null, seq: 0, timer: null };
     this.slots.add(slot);
     worker.on('message', (message: ThreadMessage) => this.onMessage(slot, message));
     worker.on('error', (error) => this.onCrash(slot, error));
@@ -196,6 +208,7 @@ export class ParserPool {
   private onMessage(slot: Slot, message: ThreadMessage): void {
     if (message.type === 'ready') {
       slot.ready = true;
+      slot.markStarted();
       // An idle thread must not keep the process alive; a starting one may (a parse waits for it), and
       // dispatch refs a busy one again.
       slot.worker.unref();
@@ -250,6 +263,7 @@ export class ParserPool {
       return;
     }
     // The thread could not even start (a broken install): failing the queue beats respawning forever.
+    slot.markStarted(error);
     void this.discard(slot);
     for (const job of this.queue.splice(0)) {
       job.reject(

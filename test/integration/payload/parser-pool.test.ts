@@ -69,12 +69,13 @@ describe('ParserPool', () => {
     }
   });
 
-  it('start() brings every thread up before the first parse; a lazy pool starts none', async () => {
+  it('start() brings every thread up before the first parse and resolves once all are ready', async () => {
     const lazy = makePool();
     expect(lazy.stats().threads).toBe(0);
     const eager = makePool({}, { size: 3 });
-    eager.start();
-    eager.start(); // idempotent
+    const started = eager.start();
+    expect(eager.stats()).toMatchObject({ threads: 3, busy: 0 });
+    await Promise.all([started, eager.start()]); // idempotent
     expect(eager.stats()).toMatchObject({ threads: 3, busy: 0 });
     await eager.parse(fixture(fixtureNames()[0]!), meta());
     expect(eager.stats().threads).toBe(3);
