@@ -134,7 +134,9 @@ describe('ParserPool', () => {
     });
     expect(isPophookError(error, 'PAYLOAD_PARSE_FAILED')).toBe(true);
     expect((error as { details: object }).details).toMatchObject({ errorCode: 'ERR_WORKER_OUT_OF_MEMORY' });
-    expect(delay).toBeLessThan(200);
+    // Node joins the dead thread and frees its heap on this thread (seen: 200-330 ms on 2 loaded cores);
+    // parsing the 40 MB bomb here instead would block for seconds.
+    expect(delay).toBeLessThan(1000);
     expect(pool.stats().replaced).toBe(1);
     expect((await pool.parse(fixture('plain.eml'), meta())).summary.subject).toBe('Printer on fire');
   });
