@@ -131,7 +131,7 @@ export async function benchRetrieval(
   const samples = new Map<string, Sample[]>();
   const add = (client: string, sample: Sample) =>
     samples.set(client, [...(samples.get(client) ?? []), sample]);
-  const clients: Array<{ name: string; run: () => Promise<Sample> }> = [
+  const clients: Array<{ name: string; run: () => Promise<Sample | undefined> }> = [
     ...(
       [
         ['pipelined', 'files'],
@@ -147,12 +147,13 @@ export async function benchRetrieval(
       name: peer,
       run: async () => {
         const run = await runPeer(peer, account);
-        if (run.code !== 0 || run.delivered !== w.count) {
-          throw new Error(
-            `${peer} exited ${run.code}, delivered ${run.delivered} of ${w.count}: ${run.stderr.slice(0, 300)}`,
-          );
-        }
-        return run;
+        if (run.code === 0 && run.delivered === w.count) return run;
+        // A peer's own failure (getmail6 times out its delivery child on a loaded machine) costs that
+        // sample, not the whole bench.
+        log(
+          `  ${w.name}: ${peer} failed, sample dropped: exit ${run.code}, ${run.delivered} of ${w.count}: ${run.stderr.slice(0, 200)}`,
+        );
+        return undefined;
       },
     })),
   ];
@@ -160,7 +161,8 @@ export async function benchRetrieval(
   // Runs interleave the clients so that drift on a shared machine hits all alike.
   for (let i = 0; i < w.runs; i++) {
     for (const client of clients) {
-      add(client.name, await client.run());
+      const sample = await client.run();
+      if (sample) add(client.name, sample);
       log(`  ${w.name}: ${client.name} run ${i + 1}/${w.runs}`);
     }
   }

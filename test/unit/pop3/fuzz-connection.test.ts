@@ -3,12 +3,10 @@
 // chunks, answering STAT, LIST, UIDL, CAPA and RETR. Every call settles with a correct result or a coded
 // Pop3Error, never another exception and never a hang: once the bytes run out, either the server closes
 // (POP3_CONNECTION_CLOSED) or the idle timer fires (POP3_COMMAND_TIMEOUT, fake timers).
-import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Pop3Connection } from '../../../src/pop3/connection.ts';
+import type { Pop3Connection } from '../../../src/pop3/connection.ts';
 import {
   encodeCommand,
   encodeDotStuffed,
@@ -19,46 +17,15 @@ import {
   parseStat,
   parseUidl,
 } from '../../../src/pop3/index.ts';
+import { greetedConnection, MemorySocket } from './memory-socket.ts';
 
 const RUNS = { numRuns: 2_000 };
 const COMMAND_TIMEOUT_MS = 1_000;
 const MAX_BYTES = 4_096;
 
-/** Just enough of net.Socket for Pop3Connection: events in, writes recorded. */
-class MemorySocket extends EventEmitter {
-  readonly written: Buffer[] = [];
-  destroyed = false;
-  readableLength = 0;
-  write(bytes: Buffer): boolean {
-    this.written.push(bytes);
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  pause(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    return this;
-  }
-}
-
 function open(): { socket: MemorySocket; connection: Pop3Connection } {
   const socket = new MemorySocket();
-  const connection = new Pop3Connection(socket as unknown as Socket, {
-    maxLineBytes: 512,
-    maxListingBytes: MAX_BYTES,
-    commandTimeoutMs: COMMAND_TIMEOUT_MS,
-    maxInFlight: 4,
-    logger: undefined,
-  });
-  // The greeting attaches the connection to the socket; the session is then logged in.
-  void connection.greeting(COMMAND_TIMEOUT_MS);
-  socket.emit('data', Buffer.from('+OK ready\r\n'));
+  const connection = greetedConnection(socket, 4);
   connection.state = 'transaction';
   return { socket, connection };
 }

@@ -2,14 +2,12 @@
 // challenges, and the whole AUTH exchange (continuation lines, base64 decoding, cancel, final status) run
 // through Pop3Connection over an in-memory socket. The outcome is a login, or a coded Pop3Error; never
 // another exception, never a secret on the wire after a broken challenge except the cancel line.
-import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../../src/pop3/auth.ts';
-import { Pop3Connection } from '../../../src/pop3/connection.ts';
 import { isPop3Error, parseCapabilities } from '../../../src/pop3/index.ts';
 import { createSaslSession, type SaslMechanismName } from '../../../src/pop3/sasl/index.ts';
+import { greetedConnection, MemorySocket } from './memory-socket.ts';
 
 const RUNS = { numRuns: 2_000 };
 const NONCE = 'fyko+d2lbbFgONRv9qkxdawL';
@@ -80,28 +78,6 @@ describe('SASL sessions fed arbitrary challenges', () => {
   });
 });
 
-class MemorySocket extends EventEmitter {
-  readonly written: string[] = [];
-  destroyed = false;
-  readableLength = 0;
-  write(bytes: Buffer): boolean {
-    this.written.push(bytes.toString('latin1'));
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  pause(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    return this;
-  }
-}
-
 const serverLine = fc.oneof(
   challenge.map((bytes) => `+ ${bytes.toString('base64')}\r\n`),
   fc.string({ maxLength: 30 }).map((text) => `+ ${text}\r\n`),
@@ -125,15 +101,7 @@ describe('AUTH exchanges with a hostile server', () => {
         fc.array(serverLine, { minLength: 1, maxLength: 5 }),
         async (mechanism, lines) => {
           const socket = new MemorySocket();
-          const connection = new Pop3Connection(socket as unknown as Socket, {
-            maxLineBytes: 512,
-            maxListingBytes: 4096,
-            commandTimeoutMs: 1_000,
-            maxInFlight: 1,
-            logger: undefined,
-          });
-          void connection.greeting(1_000);
-          socket.emit('data', Buffer.from('+OK ready\r\n'));
+          const connection = greetedConnection(socket, 1);
           const login = authenticate(
             {
               connection,

@@ -1,0 +1,76 @@
+// What the deliverMessage tests share: a private Redis, a receiver verifying with the official
+// standardwebhooks package, one parser thread and a sender; deps for one webhook `rx` on a fresh prefix.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import type { DeliverDeps } from '../../../src/delivery/deliver.ts';
+import { Ledger, RawStore } from '../../../src/ledger/index.ts';
+import { silentLogger } from '../../../src/ops/logger.ts';
+import { DEFAULT_PARSE_LIMITS, ParserPool } from '../../../src/payload/index.ts';
+import { WebhookSender } from '../../../src/webhook/index.ts';
+import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
+import { uniquePrefix, useRedis } from '../ledger/redis-fixture.ts';
+
+export interface DeliverFixture {
+  receiver: Receiver;
+  /** Deps on a fresh key prefix; the ledger and raw store are typed as the real ones. */
+  deps(options?: { timeoutMs?: number }): DeliverDeps & { ledger: Ledger; raw: RawStore };
+}
+
+export function useDeliverFixture(): DeliverFixture {
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  const redis = useRedis();
+  let receiver: Receiver;
+  let parser: ParserPool;
+  let sender: WebhookSender;
+  beforeAll(async () => {
+    receiver = await startReceiver({ secret });
+    parser = new ParserPool({ size: 1, limits: DEFAULT_PARSE_LIMITS });
+    sender = new WebhookSender();
+  });
+  afterAll(async () => {
+    await Promise.all([receiver?.stop(), parser?.close(), sender?.close()]);
+  });
+  return {
+    get receiver() {
+      return receiver;
+    },
+    deps: ({ timeoutMs = 10_000 } = {}) => {
+      const prefix = uniquePrefix();
+      return {
+        ledger: new Ledger(redis.redis, prefix),
+        raw: new RawStore(redis.redis, prefix),
+        parser,
+        sender,
+        webhooks: {
+          rx: {
+            id: 'rx',
+            url: receiver.url,
+            secret,
+            timeoutMs,
+            retryForMs: 60_000,
+            retryDelayMs: 1_000,
+            retryMaxDelayMs: 1_000,
+            headers: {},
+          },
+        },
+        afterDelivered: async () => {},
+        now: Date.now,
+        logger: silentLogger,
+      };
+    },
+  };
+}
+
+/** A deliver job for message `uidl` of mailbox `inbox` to webhook `rx`, queued now. */
+export function deliverJob(uidl: string, size: number) {
+  const now = Date.now();
+  return {
+    mailbox: 'inbox',
+    uidl,
+    webhookId: `msg_${uidl}`,
+    webhook: 'rx',
+    size,
+    queuedAt: now,
+    receivedAt: new Date(now).toISOString(),
+  };
+}
