@@ -137,9 +137,13 @@ export function startDeliverWorker(
     return worker;
   };
   const workers = queues.map((queue, i) => startOne(queue.name, perShard[i]!));
+  const ready = parser.start();
+  // Only the first start is awaited (by the service); a restart's threads that fail to start fail their
+  // parses instead, which retries the deliveries.
+  ready.catch(() => {});
   return {
     workers,
-    ready: parser.start(),
+    ready,
     async close() {
       await Promise.allSettled(workers.map((worker) => worker.close()));
       await Promise.allSettled([parser.close(), sender.close()]);
