@@ -5,6 +5,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext, TLSSocket } from 'node:tls';
 import { encodeDotStuffed } from '../../src/pop3/index.ts';
+import { SASL_MECHANISMS } from '../../src/pop3/sasl/index.ts';
 
 export interface FakeMessage {
   uid: string;
@@ -74,15 +75,7 @@ export interface FakePop3Server {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_SASL = [
-  'PLAIN',
-  'LOGIN',
-  'CRAM-MD5',
-  'SCRAM-SHA-1',
-  'SCRAM-SHA-256',
-  'XOAUTH2',
-  'OAUTHBEARER',
-];
+export const DEFAULT_SASL: readonly string[] = SASL_MECHANISMS;
 export const GREETING_TIMESTAMP = '<1896.697170952@fake.test>';
 
 function toMessage(

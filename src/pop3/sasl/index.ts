@@ -9,6 +9,7 @@ import type { SaslCredentials, SaslMechanismName, SaslOptions, SaslSession } fro
 export { apopDigest } from './apop.ts';
 export { type ChosenAuth, chooseAuth } from './choose.ts';
 export type { SaslCredentials, SaslMechanismName, SaslOptions, SaslSession } from './types.ts';
+export { SASL_MECHANISMS } from './types.ts';
 
 /**
  * Starts one exchange. Throws POP3_CREDENTIALS_MISSING when the mechanism's secret is absent and

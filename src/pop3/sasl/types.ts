@@ -1,14 +1,17 @@
 // The SASL module's public types, apart from the code so every mechanism file can import them
 // without a cycle through index.ts.
 
-export type SaslMechanismName =
-  | 'PLAIN'
-  | 'LOGIN'
-  | 'CRAM-MD5'
-  | 'SCRAM-SHA-1'
-  | 'SCRAM-SHA-256'
-  | 'XOAUTH2'
-  | 'OAUTHBEARER';
+/** Every SASL mechanism the client speaks (RFC 5034 names). */
+export const SASL_MECHANISMS = [
+  'PLAIN',
+  'LOGIN',
+  'CRAM-MD5',
+  'SCRAM-SHA-1',
+  'SCRAM-SHA-256',
+  'XOAUTH2',
+  'OAUTHBEARER',
+] as const;
+export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
 
 export interface SaslCredentials {
   username: string;

@@ -2,7 +2,7 @@
 // the handshake, every password mechanism Dovecot offers (RFC 1939 USER/PASS and APOP, RFC 5034 SASL),
 // the plaintext rule (tls: none), and the error codes for bad credentials and bad certificates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pop3Client } from '../../../src/pop3/index.ts';
+import { AUTH_METHODS, Pop3Client } from '../../../src/pop3/index.ts';
 import type { AuthMethod, Pop3ClientOptions } from '../../../src/pop3/types.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
@@ -98,16 +98,8 @@ describe('Dovecot: STLS on the plain port', () => {
 });
 
 describe('Dovecot: authentication mechanisms', () => {
-  const methods: AuthMethod[] = [
-    'auto',
-    'user',
-    'apop',
-    'plain',
-    'login',
-    'cram-md5',
-    'scram-sha-1',
-    'scram-sha-256',
-  ];
+  // Every method but the token ones: the test Dovecot has no OAuth2 token check.
+  const methods = AUTH_METHODS.filter((method) => method !== 'xoauth2' && method !== 'oauthbearer');
 
   it.each(methods)('logs in with auth: %s and the session works', async (auth) => {
     await withClient(implicitOptions(), async (client) => {

@@ -1,7 +1,7 @@
 // Credentials never travel in clear unless the mailbox says tls: none AND allowPlaintextAuth: true.
 // The refusal comes before anything secret is written, for every method (even the challenge-based ones).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AuthMethod, Pop3Client } from '../../../src/pop3/index.ts';
+import { AUTH_METHODS, Pop3Client } from '../../../src/pop3/index.ts';
 import { type FakePop3Server, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
 
 let server: FakePop3Server;
@@ -10,19 +10,8 @@ beforeEach(async () => {
 });
 afterEach(() => server.stop());
 
-const METHODS: AuthMethod[] = [
-  'auto',
-  'user',
-  'apop',
-  'plain',
-  'login',
-  'cram-md5',
-  'scram-sha-1',
-  'scram-sha-256',
-];
-
 describe('plaintext authentication', () => {
-  for (const auth of [...METHODS, 'xoauth2', 'oauthbearer'] as AuthMethod[]) {
+  for (const auth of AUTH_METHODS) {
     it(`auth ${auth} over plain TCP without the opt-in: POP3_PLAINTEXT_REFUSED, nothing sent`, async () => {
       const client = await Pop3Client.connect({ host: server.host, port: server.port, tls: 'none' });
       try {
