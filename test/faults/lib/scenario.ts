@@ -1,6 +1,7 @@
 // Runs one scenario in its own world: start, act, let the fleet recover by itself, verify, stop. The
 // promise is asserted here once for every scenario, so no scenario can forget a check.
 import { expect } from 'vitest';
+import { waitUntil } from '../../helpers/wait.ts';
 import type { Figures } from './invariants.ts';
 import { startWorld, type World, type WorldOptions } from './world.ts';
 
@@ -22,13 +23,8 @@ export async function runScenario(
 }
 
 /** Resolves once `predicate` holds, polling every 100 ms; rejects after `timeoutMs`. */
-export async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export const until = (what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 60_000) =>
+  waitUntil(what, predicate, timeoutMs);
 
 /** Answered 2xx so far. */
 export const accepted = (world: World): number =>

@@ -16,6 +16,7 @@ import { smallCorpus } from '../../helpers/mail-corpus.ts';
 import { type PophookProcess, startPophook } from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisCluster, startRedisCluster } from '../../helpers/redis-cluster.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 // Chosen so the two mailboxes use different deliver shards (alice 1, bob 0 of 3): checked below.
@@ -72,15 +73,6 @@ async function writeConfig(): Promise<string> {
   const path = join(dir, 'pophook.yml');
   await writeFile(path, stringify(config));
   return path;
-}
-
-async function waitUntil(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
 }
 
 const remaining = async () => (await dovecot.countMessages('alice')) + (await dovecot.countMessages('bob'));

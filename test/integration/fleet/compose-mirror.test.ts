@@ -22,6 +22,7 @@ import { smallCorpus } from '../../helpers/mail-corpus.ts';
 import type { PophookProcess } from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { waitUntil as waitFor } from '../../helpers/wait.ts';
 
 const COMPOSE_FILE = fileURLToPath(new URL('../../../docker-compose.yml', import.meta.url));
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -55,14 +56,10 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function waitUntil(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const processes = fleet.map((p): [string, PophookProcess] => [`${p.service}#${p.replica}`, p.process]);
-  throw new Error(`timed out waiting for: ${what}\n${describeProcesses(processes)}`);
+function waitUntil(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs: number) {
+  const processes = () =>
+    fleet.map((p): [string, PophookProcess] => [`${p.service}#${p.replica}`, p.process]);
+  return waitFor(what, predicate, timeoutMs, { context: () => describeProcesses(processes()) });
 }
 
 describe('the compose fleet as native processes', () => {

@@ -13,6 +13,7 @@ import { startTimedFakePop3Server, type TimedFakePop3Server } from '../../helper
 import { type PophookProcess, startPophook } from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { waitUntil as waitFor } from '../../helpers/wait.ts';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const USER = 'fleet';
@@ -71,14 +72,10 @@ async function writeConfig(port: number): Promise<string> {
   return path;
 }
 
-async function waitUntil(what: string, predicate: () => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const processes = running.map((p, i): [string, PophookProcess] => [String(p.child.spawnargs[2] ?? i), p]);
-  throw new Error(`timed out waiting for: ${what}\n${describeProcesses(processes)}`);
+function waitUntil(what: string, predicate: () => boolean, timeoutMs: number) {
+  const processes = () =>
+    running.map((p, i): [string, PophookProcess] => [String(p.child.spawnargs[2] ?? i), p]);
+  return waitFor(what, predicate, timeoutMs, { context: () => describeProcesses(processes()) });
 }
 
 describe('two schedulers and two workers on one mailbox', () => {

@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { writeTestConfig } from '../../helpers/pophook-process.ts';
+import { waitUntil as waitFor } from '../../helpers/wait.ts';
 
 export const TOKEN = 'ops-test-token-0123456789';
 
@@ -32,20 +33,7 @@ export async function get(
   return { status: res.status, text, json: () => JSON.parse(text) };
 }
 
-export async function waitUntil(
-  what: string,
-  predicate: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (
-      await Promise.resolve()
-        .then(predicate)
-        .catch(() => false)
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
+/** Waits through a server still starting: a request that fails means "not yet". */
+export function waitUntil(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs: number) {
+  return waitFor(what, predicate, timeoutMs, { retryErrors: true });
 }

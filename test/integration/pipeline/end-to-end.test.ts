@@ -13,6 +13,7 @@ import { mixedCorpus, smallCorpus } from '../../helpers/mail-corpus.ts';
 import { type PophookProcess, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const USER = 'alice';
@@ -73,15 +74,6 @@ function start(args: string[]): PophookProcess {
   const child = startPophook(args);
   running.push(child);
   return child;
-}
-
-async function waitUntil(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
 }
 
 const delivered = (r: Receiver) => r.deliveries.filter((d) => d.status === 200);

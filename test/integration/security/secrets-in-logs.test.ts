@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { type PophookProcess, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 const USER = 'alice';
 const POP3_PASSWORD = 'Pop3-Zebra-7731';
@@ -81,14 +81,6 @@ async function once(args: string[], env: NodeJS.ProcessEnv = {}): Promise<number
 
 function keep(child: PophookProcess): void {
   printed.push(...child.text, ...child.logs.map((line) => JSON.stringify(line)));
-}
-
-async function waitUntil(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 it('no secret, nor its base64, in anything any pophook process printed', async () => {
