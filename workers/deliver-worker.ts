@@ -1,5 +1,5 @@
 // The deliver worker: takes deliver jobs and runs one delivery attempt each, with our backoff between
-// attempts (Retry-After honoured) and a parser thread pool sized to the worker's concurrency. With
+// attempts (Retry-After honoured) and a parser thread pool (see parseThreads). With
 // `delivery.shards` > 1 it runs one BullMQ Worker per deliver queue and splits the process's concurrency
 // between them (see shardConcurrency), so a process never runs more deliveries than configured.
 import { availableParallelism } from 'node:os';

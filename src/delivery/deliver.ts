@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import type { WebhookConfig } from '../config/index.ts';
 import { isPophookError, PophookError } from '../errors.ts';
-import { GarbagePacer } from '../gc.ts';
+import { collectGarbage, GarbagePacer } from '../gc.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ParserPool, PayloadMeta } from '../payload/index.ts';
@@ -101,7 +101,7 @@ async function parseAndSend(
     const bytes = await spoolFromRedis(deps, job, meta, path, options);
     // The raw bytes are unreachable now (the parse thread collected on its side): free them before the
     // request body's own buffers come.
-    new GarbagePacer().flush();
+    collectGarbage();
     const body = { byteLength: bytes, open: () => createReadStream(path), scan: () => scanFile(path) };
     return await deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
   } finally {

@@ -4,7 +4,7 @@
 // Errors travel as plain data; the pool rebuilds them as PophookErrors.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isPophookError } from '../errors.ts';
-import { GarbagePacer } from '../gc.ts';
+import { collectGarbage } from '../gc.ts';
 import { buildPayload } from './build-payload.ts';
 import { spoolPayload } from './spool-payload.ts';
 import {
@@ -23,7 +23,7 @@ port.on('message', (request: ParseRequest) => {
   void answer(request).then(({ message, transfer }) => {
     port.postMessage(message, transfer);
     // A spooled message's shared raw bytes are freed once every thread holding them collected.
-    if (message.type === 'spooled') setImmediate(() => new GarbagePacer().flush());
+    if (message.type === 'spooled') setImmediate(collectGarbage);
   });
 });
 port.postMessage({ type: 'ready' } satisfies ThreadMessage);
