@@ -1,6 +1,7 @@
 // From the validated document to the Config the rest of pophook uses: file contents merged in, ids
 // copied into entries, units moved into names, and everything deep-frozen.
 
+import { buildCredential, type FileLookup, PROVIDER_DEFAULTS } from './credentials.ts';
 import type { FileContents } from './files.ts';
 import { formatPath } from './paths.ts';
 import type { ConfigDocument, MailboxDocument, WebhookDocument } from './schema.ts';
@@ -28,9 +29,12 @@ function buildWebhook(id: string, doc: WebhookDocument, files: Files): WebhookCo
 
 function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxConfig {
   const file = (key: string) => files.get(formatPath(['mailboxes', id, key]));
+  const profile =
+    doc.provider === undefined || doc.provider === 'generic' ? undefined : PROVIDER_DEFAULTS[doc.provider];
   return defined({
     id,
-    host: doc.host,
+    // checkMailbox made sure that a mailbox without a provider profile names its host.
+    host: doc.host ?? profile!.host,
     // RFC 8314 §3.3: 995 for POP3 over implicit TLS; RFC 1939 §3: 110 otherwise (STLS upgrades it).
     port: doc.port ?? (doc.tls === 'implicit' ? 995 : 110),
     tls: doc.tls,
@@ -39,7 +43,9 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     username: doc.username,
     password: doc.password ?? file('passwordFile'),
     accessToken: doc.accessToken ?? file('accessTokenFile'),
-    auth: doc.auth,
+    credential: doc.credential,
+    provider: doc.provider,
+    auth: doc.auth ?? profile?.auth ?? 'auto',
     allowPlaintextAuth: doc.allowPlaintextAuth,
     pollIntervalMs: doc.pollInterval,
     delete: doc.delete,
@@ -53,8 +59,14 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
   });
 }
 
-export function buildConfig(doc: ConfigDocument, files: Files): Config {
+export function buildConfig(doc: ConfigDocument, read: Pick<FileContents, 'contents' | 'paths'>): Config {
   const { delivery } = doc;
+  const files = read.contents;
+  const lookup: FileLookup = (path) => {
+    const content = read.contents.get(path);
+    const absolute = read.paths.get(path);
+    return content === undefined || absolute === undefined ? undefined : { content, absolute };
+  };
   return defined({
     redis: defined({
       url: doc.redis.url,
@@ -69,6 +81,11 @@ export function buildConfig(doc: ConfigDocument, files: Files): Config {
     mailboxes: Object.fromEntries(
       Object.entries(doc.mailboxes).map(([id, m]) => [id, buildMailbox(id, m, files)]),
     ),
+    credentials:
+      doc.credentials &&
+      Object.fromEntries(
+        Object.entries(doc.credentials).map(([id, c]) => [id, buildCredential(id, c, lookup)]),
+      ),
     http: doc.http && defined({ port: doc.http.port, host: doc.http.host, token: doc.http.token }),
     delivery: defined({
       concurrency: delivery.concurrency,

@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { CREDENTIAL_FILE_FIELDS } from './credentials.ts';
 import { webhookSecretProblem } from './fields.ts';
 import { formatPath } from './paths.ts';
 import type { ConfigIssue } from './types.ts';
@@ -12,10 +13,11 @@ import type { ConfigIssue } from './types.ts';
 const MAX_FILE_BYTES = 1024 * 1024;
 
 interface FileField {
-  /** A map of entries by id (mailboxes, webhooks), or one object (redis). */
-  readonly section: 'mailboxes' | 'webhooks' | 'redis';
+  /** A map of entries by id (mailboxes, webhooks, credentials), or one object (redis). */
+  readonly section: 'mailboxes' | 'webhooks' | 'credentials' | 'redis';
   readonly key: string;
-  readonly kind: 'secret' | 'pem';
+  /** secret: one line, trailing newline trimmed; document: any text (a PEM key, a JSON key). */
+  readonly kind: 'secret' | 'pem' | 'document';
   readonly check?: (content: string) => string | undefined;
 }
 
@@ -25,6 +27,11 @@ const FILE_FIELDS: readonly FileField[] = [
   { section: 'mailboxes', key: 'ca', kind: 'pem', check: pemProblem },
   { section: 'webhooks', key: 'secretFile', kind: 'secret', check: webhookSecretProblem },
   { section: 'redis', key: 'ca', kind: 'pem', check: pemProblem },
+  ...CREDENTIAL_FILE_FIELDS.map((field) => ({
+    section: 'credentials' as const,
+    ...field,
+    ...(field.kind === 'pem' ? { check: pemProblem } : {}),
+  })),
 ];
 
 /** The objects of a section that may name files, with the path segments that lead to each. */
@@ -36,6 +43,8 @@ function entriesOf(field: FileField, section: Record<string, unknown>): Array<[s
 export interface FileContents {
   /** Content by issue path of the field that named the file, e.g. `mailboxes.support.passwordFile`. */
   readonly contents: ReadonlyMap<string, string>;
+  /** Absolute path by the same issue path (credential secrets are read again at each token request). */
+  readonly paths: ReadonlyMap<string, string>;
   readonly issues: ConfigIssue[];
 }
 
@@ -46,7 +55,7 @@ function pemProblem(content: string): string | undefined {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object';
 
-type ReadResult = { content: string } | { problem: string };
+type ReadResult = { content: string; absolute: string } | { problem: string };
 
 /** The file's content, or what is wrong with it (its path and errno, never its content). */
 async function readOne(field: FileField, filePath: string, baseDir: string): Promise<ReadResult> {
@@ -66,12 +75,13 @@ async function readOne(field: FileField, filePath: string, baseDir: string): Pro
     return { problem: `${absolute} holds more than one line (or a NUL)` };
   }
   const problem = field.check?.(content);
-  return problem === undefined ? { content } : { problem: `${absolute}: ${problem}` };
+  return problem === undefined ? { content, absolute } : { problem: `${absolute}: ${problem}` };
 }
 
 /** Reads every file field of the (unvalidated) tree; fields that are not non-empty strings are left to zod. */
 export async function readConfigFiles(tree: unknown, baseDir: string): Promise<FileContents> {
   const contents = new Map<string, string>();
+  const paths = new Map<string, string>();
   const issues: ConfigIssue[] = [];
   const reads: Promise<void>[] = [];
   for (const field of FILE_FIELDS) {
@@ -84,11 +94,14 @@ export async function readConfigFiles(tree: unknown, baseDir: string): Promise<F
       reads.push(
         readOne(field, filePath, baseDir).then((result) => {
           if ('problem' in result) issues.push({ path, message: result.problem });
-          else contents.set(path, result.content);
+          else {
+            contents.set(path, result.content);
+            paths.set(path, result.absolute);
+          }
         }),
       );
     }
   }
   await Promise.all(reads);
-  return { contents, issues };
+  return { contents, paths, issues };
 }

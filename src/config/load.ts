@@ -102,7 +102,7 @@ export async function parseConfig(text: string, options: ParseConfigOptions): Pr
       : { path: issue.path, message: `${issue.message} (value from ${from})` };
   });
   if (issues.length > 0 || !result.success) throw invalidConfig(options.sourceName, issues);
-  return deepFreeze(buildConfig(result.data, files.contents));
+  return deepFreeze(buildConfig(result.data, files));
 }
 
 /** Reads and validates the configuration file at `path` (CONFIG_UNREADABLE, CONFIG_INVALID). */

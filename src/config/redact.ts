@@ -1,6 +1,6 @@
 // A printable copy of a Config (`pophook check`, startup logs): every credential replaced by '****'.
 
-import type { Config } from './types.ts';
+import type { Config, CredentialConfig } from './types.ts';
 
 const MASK = '****';
 
@@ -16,6 +16,18 @@ function redactUrl(text: string): string {
 
 function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+const SECRET_KEYS = ['clientSecret', 'refreshToken', 'privateKey', 'serviceAccountKey'] as const;
+
+/** Every secret of a credential masked, and the file a secret comes from kept (it tells where to look). */
+function redactCredential(credential: CredentialConfig): unknown {
+  const copy: Record<string, unknown> = { ...credential };
+  for (const key of SECRET_KEYS) {
+    const secret = copy[key] as { file?: string } | undefined;
+    if (secret !== undefined) copy[key] = withoutUndefined({ value: MASK, file: secret.file });
+  }
+  return copy;
 }
 
 export function redactConfig(config: Config): unknown {
@@ -40,6 +52,11 @@ export function redactConfig(config: Config): unknown {
     log: { ...config.log },
     webhooks: Object.fromEntries(webhooks),
     mailboxes: Object.fromEntries(mailboxes),
+    credentials:
+      config.credentials &&
+      Object.fromEntries(
+        Object.entries(config.credentials).map(([id, credential]) => [id, redactCredential(credential)]),
+      ),
     http: config.http && withoutUndefined({ ...config.http, token: mask(config.http.token) }),
     delivery: { ...config.delivery },
     watchdog: { ...config.watchdog },

@@ -2,6 +2,7 @@
 // so they read the object defensively: a field may be missing or still hold its raw input.
 
 import type { z } from 'zod';
+import { PROVIDER_DEFAULTS } from './credentials.ts';
 import { formatDuration } from './units.ts';
 
 type Ctx = z.RefinementCtx;
@@ -16,9 +17,14 @@ function issue(ctx: Ctx, path: PropertyKey[], message: string): void {
 
 /** Exactly one password source for password mechanisms, one token source for OAuth ones (RFC 7628). */
 function checkCredentials(mailbox: Loose, ctx: Ctx): void {
-  const { auth } = mailbox;
+  // The same default as build.ts: the provider profile's method, else auto.
+  const profile = PROVIDER_DEFAULTS[mailbox.provider as keyof typeof PROVIDER_DEFAULTS];
+  const auth = mailbox.auth ?? profile?.auth ?? 'auto';
   const hasPassword = given(mailbox.password) || given(mailbox.passwordFile);
-  const hasToken = given(mailbox.accessToken) || given(mailbox.accessTokenFile);
+  const hasToken = given(mailbox.accessToken) || given(mailbox.accessTokenFile) || given(mailbox.credential);
+  if (given(mailbox.credential) && (given(mailbox.accessToken) || given(mailbox.accessTokenFile))) {
+    issue(ctx, ['credential'], 'give credential or a static accessToken/accessTokenFile, not both');
+  }
   if (given(mailbox.password) && given(mailbox.passwordFile)) {
     issue(ctx, ['passwordFile'], 'give password or passwordFile, not both');
   }
@@ -26,23 +32,24 @@ function checkCredentials(mailbox: Loose, ctx: Ctx): void {
     issue(ctx, ['accessTokenFile'], 'give accessToken or accessTokenFile, not both');
   }
   if (auth === 'xoauth2' || auth === 'oauthbearer') {
-    if (!hasToken) issue(ctx, ['accessToken'], `auth: ${auth} needs accessToken or accessTokenFile`);
+    if (!hasToken)
+      issue(ctx, ['accessToken'], `auth: ${auth} needs credential, accessToken or accessTokenFile`);
     if (hasPassword) {
       const key = given(mailbox.password) ? 'password' : 'passwordFile';
-      issue(ctx, [key], `not used with auth: ${auth} (it sends accessToken); remove it`);
+      issue(ctx, [key], `not used with auth: ${auth} (it sends an access token); remove it`);
     }
   } else if (auth === 'auto') {
     if (!hasPassword && !hasToken) {
       issue(
         ctx,
         ['password'],
-        'required: password or passwordFile (or accessToken/accessTokenFile for OAuth)',
+        'required: password or passwordFile (or credential or accessToken/accessTokenFile for OAuth)',
       );
     }
   } else if (typeof auth === 'string') {
     if (!hasPassword) issue(ctx, ['password'], `auth: ${auth} needs password or passwordFile`);
     if (hasToken) {
-      const key = given(mailbox.accessToken) ? 'accessToken' : 'accessTokenFile';
+      const key = ['credential', 'accessToken', 'accessTokenFile'].find((k) => given(mailbox[k]))!;
       issue(ctx, [key], 'only used with auth: xoauth2, oauthbearer or auto; remove it');
     }
   }
@@ -50,8 +57,11 @@ function checkCredentials(mailbox: Loose, ctx: Ctx): void {
 
 export function checkMailbox(mailbox: Loose, ctx: Ctx): void {
   checkCredentials(mailbox, ctx);
-  const hasCredential = ['password', 'passwordFile', 'accessToken', 'accessTokenFile'].some((k) =>
-    given(mailbox[k]),
+  if (!given(mailbox.host) && (mailbox.provider === undefined || mailbox.provider === 'generic')) {
+    issue(ctx, ['host'], 'required (or provider: microsoft365 or gmail, which know their host)');
+  }
+  const hasCredential = ['password', 'passwordFile', 'accessToken', 'accessTokenFile', 'credential'].some(
+    (k) => given(mailbox[k]),
   );
   // DESIGN "Security defaults": credentials cross an unencrypted link only when the file says so.
   if (mailbox.tls === 'none' && hasCredential && mailbox.allowPlaintextAuth !== true) {
@@ -71,16 +81,17 @@ export function checkRedis(redis: Loose, ctx: Ctx): void {
   if (db !== '' && db !== '0') issue(ctx, ['url'], `a Redis Cluster has only database 0, not ${db}`);
 }
 
-function checkWebhookReferences(config: Loose, ctx: Ctx): void {
-  if (!isObject(config.webhooks) || !isObject(config.mailboxes)) return;
-  const known = Object.keys(config.webhooks);
+/** Each mailbox's `webhook` (and `credential`) names an entry of that section. */
+function checkReferences(config: Loose, ctx: Ctx, key: 'webhook' | 'credential', section: string): void {
+  if (!isObject(config.mailboxes)) return;
+  const known = isObject(config[section]) ? Object.keys(config[section]) : [];
   for (const [id, mailbox] of Object.entries(config.mailboxes)) {
-    if (!isObject(mailbox) || typeof mailbox.webhook !== 'string' || known.includes(mailbox.webhook))
+    if (!isObject(mailbox) || typeof mailbox[key] !== 'string' || known.includes(mailbox[key] as string))
       continue;
     issue(
       ctx,
-      ['mailboxes', id, 'webhook'],
-      `unknown webhook ${JSON.stringify(mailbox.webhook)} (known: ${known.join(', ') || 'none'})`,
+      ['mailboxes', id, key],
+      `unknown ${key} ${JSON.stringify(mailbox[key])} (known: ${known.join(', ') || 'none'})`,
     );
   }
 }
@@ -104,6 +115,7 @@ function checkRawTtl(config: Loose, ctx: Ctx): void {
 
 export function checkRoot(config: Loose, ctx: Ctx): void {
   if (!isObject(config)) return;
-  checkWebhookReferences(config, ctx);
+  if (isObject(config.webhooks)) checkReferences(config, ctx, 'webhook', 'webhooks');
+  checkReferences(config, ctx, 'credential', 'credentials');
   checkRawTtl(config, ctx);
 }

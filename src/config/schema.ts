@@ -4,6 +4,12 @@
 
 import { z } from 'zod';
 import {
+  CREDENTIAL_DEFAULTS,
+  credentialSchema,
+  MAILBOX_PROVIDERS,
+  PROVIDER_DEFAULTS,
+} from './credentials.ts';
+import {
   boolean,
   documented as doc,
   duration,
@@ -163,7 +169,16 @@ const watchdog = z.strictObject({
 
 const mailbox = z
   .strictObject({
-    host: doc(line('a host name'), 'string', 'POP3 server host name or address'),
+    provider: doc(
+      oneOf(MAILBOX_PROVIDERS),
+      MAILBOX_PROVIDERS.join(' | '),
+      `fills in host, port, tls and auth: microsoft365 ${PROVIDER_DEFAULTS.microsoft365.host}, gmail ${PROVIDER_DEFAULTS.gmail.host} (995, implicit, xoauth2); generic: none`,
+    ).optional(),
+    host: doc(
+      line('a host name'),
+      'string',
+      'POP3 server host name or address (required without provider microsoft365/gmail)',
+    ).optional(),
     port: doc(integer(1, 65535), 'integer', 'POP3 port; default 995 with tls: implicit, else 110').optional(),
     tls: doc(
       oneOf(TLS_MODES),
@@ -189,11 +204,16 @@ const mailbox = z
       'path',
       'file holding the access token; trailing newline trimmed',
     ).optional(),
+    credential: doc(
+      id(),
+      'credential id',
+      'the OAuth 2.0 credential whose tokens log in (xoauth2/oauthbearer); replaces accessToken',
+    ).optional(),
     auth: doc(
       oneOf(AUTH_METHODS),
       AUTH_METHODS.join(' | '),
-      'authentication; auto picks the best offered',
-    ).prefault('auto'),
+      'authentication; default auto (picks the best offered), xoauth2 with provider microsoft365/gmail',
+    ).optional(),
     allowPlaintextAuth: doc(boolean(), 'boolean', 'allow credentials over tls: none').prefault(false),
     pollInterval: doc(duration(1000, DAY), 'duration', 'time between poll sessions').prefault('60s'),
     delete: doc(
@@ -252,6 +272,11 @@ export const configSchema = z
       'map of mailbox',
       'mailboxes by id (1-64 letters, digits, _ or -)',
     ),
+    credentials: doc(
+      byId(doc(credentialSchema, 'section', 'one OAuth 2.0 credential'), 'credential'),
+      'map of credential',
+      `OAuth 2.0 credentials by id that mailboxes name (scopes default to ${CREDENTIAL_DEFAULTS.microsoft365Scope} / ${CREDENTIAL_DEFAULTS.googleScope})`,
+    ).optional(),
   })
   .superRefine(checkRoot, ALWAYS);
 

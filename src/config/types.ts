@@ -2,9 +2,20 @@
 // every duration in milliseconds and every size in bytes, with the unit in the field name.
 
 import type { AuthMethod, TlsMode } from '../pop3/types.ts';
+import type { CredentialConfig, MailboxProvider } from './credentials.ts';
 
 // The POP3 client owns the lists of TLS modes and authentication methods; the config accepts exactly those.
 export { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/types.ts';
+export type {
+  CredentialConfig,
+  CredentialType,
+  GoogleCredential,
+  GoogleServiceAccountCredential,
+  MailboxProvider,
+  Microsoft365Credential,
+  OAuth2Credential,
+  SecretSource,
+} from './credentials.ts';
 
 /** SASL mechanisms that carry an OAuth 2.0 access token instead of a password (RFC 7628, Google/Microsoft). */
 export const TOKEN_AUTH_METHODS: readonly AuthMethod[] = ['xoauth2', 'oauthbearer'];
@@ -87,6 +98,10 @@ export interface MailboxConfig {
   readonly username: string;
   readonly password?: string;
   readonly accessToken?: string;
+  /** Id of the OAuth 2.0 credential whose tokens log in (always a key of Config.credentials). */
+  readonly credential?: string;
+  /** The provider profile that filled in host, port, tls and auth defaults. */
+  readonly provider?: MailboxProvider;
   readonly auth: AuthMethod;
   readonly allowPlaintextAuth: boolean;
   readonly pollIntervalMs: number;
@@ -109,6 +124,8 @@ export interface Config {
   readonly log: LogConfig;
   readonly webhooks: Readonly<Record<string, WebhookConfig>>;
   readonly mailboxes: Readonly<Record<string, MailboxConfig>>;
+  /** OAuth 2.0 credentials by id, when the file has any. */
+  readonly credentials?: Readonly<Record<string, CredentialConfig>>;
   readonly http?: HttpConfig;
   readonly delivery: DeliveryConfig;
   readonly watchdog: WatchdogConfig;

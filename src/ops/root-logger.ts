@@ -7,15 +7,25 @@ import { pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger } from './logger.ts';
 
-const REDACT = [
+// OAuth 2.0 credentials (src/oauth) add their secrets and the RFC 6749 form names.
+const SECRET_KEYS = [
   'password',
   'accessToken',
   'secret',
   'token',
-  '*.password',
-  '*.accessToken',
-  '*.secret',
-  '*.token',
+  'clientSecret',
+  'refreshToken',
+  'privateKey',
+  'serviceAccountKey',
+  'access_token',
+  'refresh_token',
+  'client_secret',
+  'assertion',
+  'client_assertion',
+];
+const REDACT = [
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((key) => `*.${key}`),
   'headers.authorization',
   '*.headers.authorization',
 ];
