@@ -20,6 +20,13 @@ export const ERROR_CODES = {
   LOCK_LOST: 'the mailbox lock expired or was taken by another session',
   REDIS_UNAVAILABLE: 'Redis refused or dropped a write the step depends on',
   MAILBOX_UNKNOWN: 'no mailbox with that id in the configuration',
+  OAUTH_INVALID_CLIENT:
+    'the token endpoint refused the client (invalid_client, unauthorized_client: wrong id, expired secret or certificate, wrong tenant)',
+  OAUTH_INVALID_GRANT:
+    'the token endpoint refused the grant (invalid_grant: revoked refresh token or consent, delegation not allowed)',
+  OAUTH_INVALID_SCOPE: 'the token endpoint refused the scope (invalid_scope, or the permission is not granted)',
+  OAUTH_TOKEN_REJECTED: 'the token endpoint refused the request for another reason, or answered without a token',
+  OAUTH_ENDPOINT_UNAVAILABLE: 'the token endpoint could not be reached, timed out or answered 429/5xx (retry later)',
   USAGE: 'the command line is wrong',
 } as const;
 
