@@ -1,0 +1,151 @@
+// The fleet token cache against a real Redis and the fake token endpoint: one token request per credential
+// at a time across "processes" (separate caches on separate connections), renewal ahead of expiry, a TTL no
+// longer than the token lives, one refresh for a refused token, failures stored and held back.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CredentialConfig } from '../../../src/config/index.ts';
+import { isPophookError } from '../../../src/errors.ts';
+import { credentialKeys, TokenCache } from '../../../src/oauth/index.ts';
+import { type FakeTokenEndpoint, startFakeTokenEndpoint } from '../../helpers/fake-token-endpoint.ts';
+import { createTestCertificates, type TestCertificates } from '../../helpers/test-certs.ts';
+import { uniquePrefix, useRedis } from '../ledger/redis-fixture.ts';
+
+const fixture = useRedis();
+let certs: TestCertificates;
+let fake: FakeTokenEndpoint;
+const caches: TokenCache[] = [];
+
+beforeAll(async () => {
+  certs = await createTestCertificates();
+  fake = await startFakeTokenEndpoint({
+    tls: certs,
+    lifetimeSeconds: 4,
+    clients: ['a', 'b', 'c', 'd', 'e'].map((id) => ({
+      kind: 'generic',
+      clientId: `app-${id}`,
+      clientSecret: `secret-${id}`,
+    })),
+  });
+});
+
+afterAll(async () => {
+  for (const cache of caches) await cache.close();
+  await fake?.stop();
+  await certs?.cleanup();
+});
+
+function credential(id: string, extra: Partial<CredentialConfig> = {}): CredentialConfig {
+  return {
+    id,
+    type: 'oauth2',
+    tokenUrl: fake.genericTokenUrl,
+    grant: 'client_credentials',
+    clientAuth: 'post',
+    clientId: `app-${id}`,
+    clientSecret: { value: `secret-${id}` },
+    caPem: certs.caPem,
+    timeoutMs: 5_000,
+    refreshBeforeMs: 1_000,
+    failureBackoffMs: 600,
+    ...extra,
+  } as CredentialConfig;
+}
+
+/** A cache as one pophook process has it: its own Redis connection. */
+function processCache(prefix: string, credentials: CredentialConfig[], owner: string): TokenCache {
+  const cache = new TokenCache({
+    redis: fixture.client(),
+    prefix,
+    owner,
+    credentials: Object.fromEntries(credentials.map((c) => [c.id, c])),
+  });
+  caches.push(cache);
+  return cache;
+}
+
+describe('token cache', () => {
+  it('single flight: 40 concurrent requests from two processes make one token request', async () => {
+    const prefix = uniquePrefix();
+    const creds = [credential('a')];
+    const [one, two] = [processCache(prefix, creds, 'p1'), processCache(prefix, creds, 'p2')];
+    const tokens = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? one : two).token('a', 'inbox@example.com')),
+    );
+    expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
+    expect(fake.issuedCount('app-a')).toBe(1);
+    // Stored no longer than the token lives, under the credential's hash tag.
+    const keys = credentialKeys(prefix, 'a');
+    expect(keys.token).toBe(`${prefix}:{oauth:a}:token`);
+    const ttl = await fixture.redis.pttl(keys.token);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(4_000);
+  });
+
+  it('renews ahead of expiry: after the renewal point one new token, shared by both processes', async () => {
+    const prefix = uniquePrefix();
+    const creds = [credential('b')];
+    const [one, two] = [processCache(prefix, creds, 'p1'), processCache(prefix, creds, 'p2')];
+    const first = await one.token('b', 'u');
+    // 4 s life, renewed 1 s before expiry (a quarter of the life): at 3.2 s a new one is asked for.
+    await sleep(3_200);
+    const [x, y] = await Promise.all([one.token('b', 'u'), two.token('b', 'u')]);
+    expect(x.accessToken).not.toBe(first.accessToken);
+    expect(y.accessToken).toBe(x.accessToken);
+    expect(fake.issuedCount('app-b')).toBe(2);
+  });
+
+  it('a refused token gets one refresh, which every process then shares', async () => {
+    const prefix = uniquePrefix();
+    const creds = [credential('c')];
+    const [one, two] = [processCache(prefix, creds, 'p1'), processCache(prefix, creds, 'p2')];
+    const first = await one.token('c', 'u');
+    const [x, y] = await Promise.all([
+      one.token('c', 'u', { rejected: first.accessToken }),
+      two.token('c', 'u', { rejected: first.accessToken }),
+    ]);
+    expect(x.accessToken).not.toBe(first.accessToken);
+    expect(y.accessToken).toBe(x.accessToken);
+    expect(fake.issuedCount('app-c')).toBe(2);
+  });
+
+  it('a revoked client: coded permanent error, stored with the provider text, held back, then recovers', async () => {
+    const prefix = uniquePrefix();
+    const creds = [credential('d')];
+    const [one, two] = [processCache(prefix, creds, 'p1'), processCache(prefix, creds, 'p2')];
+    fake.revoke('app-d');
+    const before = fake.requests.length;
+    const errors = await Promise.all(
+      [one, two, one, two].map((cache) =>
+        cache.token('d', 'u').then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    for (const error of errors) {
+      expect(isPophookError(error, 'OAUTH_INVALID_CLIENT') && !error.retryable).toBe(true);
+    }
+    // The fleet asked once; the others read the stored failure.
+    expect(fake.requests.length - before).toBe(1);
+    const failures = await two.failures('d');
+    expect(failures.app).toMatchObject({ code: 'OAUTH_INVALID_CLIENT', retryable: false });
+    expect(failures.app?.providerText).toMatch(/revoked/);
+    fake.restore('app-d', { clientSecret: 'secret-d' });
+    await sleep(700);
+    expect((await one.token('d', 'u')).accessToken).toMatch(/^fake-at-/);
+    expect(await two.failures('d')).toEqual({});
+  });
+
+  it('an endpoint answering 503 is retryable and paused briefly, then used again', async () => {
+    const prefix = uniquePrefix();
+    const cache = processCache(prefix, [credential('e')], 'p1');
+    fake.inject({ status: 503, error: 'temporarily_unavailable' }, 1, 'app-e');
+    const error = await cache.token('e', 'u').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isPophookError(error, 'OAUTH_ENDPOINT_UNAVAILABLE') && error.retryable).toBe(true);
+    await sleep(700);
+    expect((await cache.token('e', 'u')).accessToken).toMatch(/^fake-at-/);
+  });
+});
