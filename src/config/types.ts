@@ -6,9 +6,6 @@ import type { AuthMethod, TlsMode } from '../pop3/types.ts';
 // The POP3 client owns the lists of TLS modes and authentication methods; the config accepts exactly those.
 export { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/types.ts';
 
-/** SASL mechanisms that carry an OAuth 2.0 access token instead of a password (RFC 7628, Google/Microsoft). */
-export const TOKEN_AUTH_METHODS: readonly AuthMethod[] = ['xoauth2', 'oauthbearer'];
-
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
