@@ -4,7 +4,7 @@
 export { type ConfigKeyDescription, describeConfigSchema } from './describe.ts';
 export { duration as durationSchema, size as sizeSchema } from './fields.ts';
 export { loadConfig, type ParseConfigOptions, parseConfig } from './load.ts';
-export { redactConfig } from './redact.ts';
+export { maskUrlPassword } from './redact.ts';
 export { renderConfigReference } from './reference.ts';
 export type {
   AuthMethod,

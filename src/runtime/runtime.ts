@@ -2,7 +2,7 @@
 // connections by how they fail (to one Redis or a Redis Cluster), and the Redis-backed state (ledger, raw
 // store, mailbox lock, mailbox meta, queues). Closing it closes them all, once.
 import { hostname } from 'node:os';
-import type { Config } from '../config/index.ts';
+import { type Config, maskUrlPassword } from '../config/index.ts';
 import { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
 import { MailboxMetaStore } from '../mailbox/meta.ts';
 import { createRedis, type RedisClient, waitReady } from '../queue/connections.ts';
@@ -37,8 +37,11 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     failFast: createRedis(config.redis, 'producer'),
     patient: createRedis(config.redis, 'worker'),
   };
+  const url = maskUrlPassword(config.redis.url);
   for (const [role, client] of Object.entries(redis)) {
-    client.on('error', (error: Error) => logger.warn({ role, err: error.message }, 'redis connection error'));
+    client.on('error', (error: Error) =>
+      logger.warn({ role, url, err: error.message }, 'redis connection error'),
+    );
   }
   await Promise.all([waitReady(redis.failFast), waitReady(redis.patient)]);
   await checkRedisPolicy(redis.failFast, logger);
