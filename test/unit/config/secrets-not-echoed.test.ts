@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { maskUrlPassword } from '../../../src/config/index.ts';
-import { configText, issuesOf, PASSWORD, parse, SECRET } from './helpers.ts';
+import { configText, issuesOf, PASSWORD, parse } from './helpers.ts';
 
 const REDIS_PASSWORD = 'redis-pw-a1b2c3';
 
