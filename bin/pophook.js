@@ -3,8 +3,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runCli } = await import('../src/cli.ts');
-const code = await runCli(process.argv.slice(2), {
+const { main } = await import('../workers/main.ts');
+const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,

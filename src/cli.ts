@@ -1,64 +1,63 @@
-// The pophook command: parses the command line and hands each command to its module. Long-running
-// commands (run, scheduler, worker) live in workers/; one-shot commands in src/cli/.
-import { parseArgs } from 'node:util';
+// The pophook command: parses the command line and hands each command to its module. One-shot commands
+// live in src/cli/; the long-running ones (run, scheduler, worker) are handed to the service runner the
+// entry point passes in (workers/main.ts), so src/ never depends on workers/.
+
+import { CONFIG_OPTION, parseCommandLine, UsageError } from './cli/args.ts';
 import { runCheck } from './cli/check.ts';
 import { runDlq } from './cli/dlq.ts';
 import { commandHelp, USAGE } from './cli/help.ts';
 import type { CliIo } from './cli/io.ts';
 import { runPoll } from './cli/poll.ts';
 import { runProbe } from './cli/probe.ts';
-import { loadConfigFor, reportError, UsageError } from './cli/shared.ts';
+import { loadConfigFor, reportError } from './cli/shared.ts';
 import { runStatus } from './cli/status.ts';
+import type { Config } from './config/index.ts';
+import { isServiceCommand, type Role, SERVICE_COMMANDS, WORKER_ROLES } from './runtime/roles.ts';
+import type { Logger } from './telemetry/logger.ts';
 
-type Role = 'scheduler' | 'poll' | 'deliver';
+/** Runs a long-running process with these roles until it is stopped; resolves to the exit code. */
+export type ServiceRunner = (roles: ReadonlySet<Role>, config: Config, logger: Logger) => Promise<number>;
 
-const SERVICE_ROLES: Record<string, (argv: string[]) => Role[]> = {
-  run: () => ['scheduler', 'poll', 'deliver'],
-  scheduler: () => ['scheduler'],
-  worker: (argv) => {
-    const { values } = parseArgs({ args: argv, options: { role: { type: 'string' } }, strict: false });
-    const role = values.role ?? 'all';
-    if (role === 'all') return ['poll', 'deliver'];
-    if (role === 'poll' || role === 'deliver') return [role];
-    throw new UsageError(`--role must be poll, deliver or all (got "${String(role)}")`);
-  },
+const ONE_SHOT: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  probe: runProbe,
+  check: runCheck,
+  poll: runPoll,
+  dlq: runDlq,
+  status: runStatus,
 };
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo, runService: ServiceRunner): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    const help = commandHelp(command);
-    if (help && command !== 'probe') {
-      io.stdout.write(help);
-      return 0;
-    }
+  const help = commandHelp(command);
+  if (help && (rest.includes('--help') || rest.includes('-h'))) {
+    io.stdout.write(help);
+    return 0;
   }
   try {
-    switch (command) {
-      case 'probe':
-        return await runProbe(rest, io);
-      case 'check':
-        return await runCheck(rest, io);
-      case 'poll':
-        return await runPoll(rest, io);
-      case 'dlq':
-        return await runDlq(rest, io);
-      case 'status':
-        return await runStatus(rest, io);
-      default:
-        break;
-    }
-    const roles = SERVICE_ROLES[command];
-    if (!roles) throw new UsageError(`unknown command "${command}"`);
-    const wanted = roles(rest);
-    const { config, logger } = await loadConfigFor(rest, io);
-    const { runService } = await import('../workers/service.ts');
-    return await runService(new Set(wanted), config, logger);
+    const oneShot = ONE_SHOT[command];
+    if (oneShot) return await oneShot(rest, io);
+    if (!isServiceCommand(command)) throw new UsageError(`unknown command "${command}"`);
+    const roles = serviceRoles(command, rest);
+    const { config, logger } = await loadConfigFor(command, roles.config, io);
+    return await runService(new Set(roles.roles), config, logger);
   } catch (error) {
     return reportError(error, io);
   }
+}
+
+function serviceRoles(command: keyof typeof SERVICE_COMMANDS, argv: string[]) {
+  if (command !== 'worker') {
+    const { values } = parseCommandLine(command, argv, CONFIG_OPTION);
+    return { config: values.config, roles: SERVICE_COMMANDS[command] };
+  }
+  const { values } = parseCommandLine(command, argv, { ...CONFIG_OPTION, role: { type: 'string' } });
+  const role = values.role ?? 'all';
+  if (!Object.hasOwn(WORKER_ROLES, role)) {
+    throw new UsageError(`--role must be poll, deliver or all (got "${role}")`, command);
+  }
+  return { config: values.config, roles: WORKER_ROLES[role as keyof typeof WORKER_ROLES] };
 }

@@ -2,7 +2,7 @@
 // for mailboxes gone from the config) and re-asserts them every minute, since job schedulers have been
 // seen to stop producing (DESIGN.md "Known traps"). Any number of scheduler processes may run: upserts
 // are idempotent and the schedulers live in Redis, so polls are not duplicated.
-import type { Runtime } from './runtime.ts';
+import type { Runtime } from '../src/runtime/runtime.ts';
 
 const RESYNC_EVERY_MS = 60_000;
 

@@ -1,42 +1,35 @@
-// A long-running pophook process with any mix of roles (scheduler, poll worker, deliver worker), and its
-// two-stage shutdown: the first SIGTERM/SIGINT drains (no new jobs; sessions and deliveries in flight
-// finish), a second signal or the drain timeout forces (in-flight work is abandoned: a POP3 session ends
-// without QUIT so its DELEs are not committed, a delivery is retried by another worker). Exit code 0.
-// The ops layer (src/ops/ops.ts) supervises the workers; when its watchdog gives up, the process stops
-// with exit code 1 so a supervisor (docker, systemd) starts a fresh one.
+// A long-running pophook process with any mix of roles (scheduler, poll worker, deliver worker): wires the
+// runtime, the ops layer and the workers, and stops in two stages (src/runtime/shutdown.ts). The first
+// SIGTERM/SIGINT drains; a second signal or the drain timeout forces (a POP3 session ends without QUIT so
+// its DELEs are not committed; a delivery is retried by another worker). Exit code 0. When the watchdog
+// gives up, the process stops with exit code 1 so a supervisor (docker, systemd) starts a fresh one.
 import type { Config } from '../src/config/index.ts';
-import type { Logger } from '../src/ops/logger.ts';
 import { Ops } from '../src/ops/ops.ts';
+import type { Role } from '../src/runtime/roles.ts';
+import { createRuntime } from '../src/runtime/runtime.ts';
+import { type StoppablePart, TwoStageShutdown } from '../src/runtime/shutdown.ts';
+import type { Logger } from '../src/telemetry/logger.ts';
 import { startDeliverWorker } from './deliver-worker.ts';
 import { startPollWorker } from './poll-worker.ts';
-import { createRuntime } from './runtime.ts';
 import { startScheduler } from './scheduler.ts';
-
-export type Role = 'scheduler' | 'poll' | 'deliver';
 
 const DRAIN_TIMEOUT_MS = 30_000;
 const MAX_POLL_CONCURRENCY = 8;
-/** After the watchdog gave up, exit even if a wedged worker never finishes closing. */
-const FATAL_EXIT_MS = 10_000;
+/** After a force, exit even if a wedged worker never finishes closing. */
+const FORCE_GRACE_MS = 10_000;
 
 export async function runService(roles: ReadonlySet<Role>, config: Config, logger: Logger): Promise<number> {
   const rt = await createRuntime(config, logger);
   let onFatal = (_reason: string) => {};
-  const ops = new Ops(rt, {
-    roles,
-    onFatal: (reason) => onFatal(reason),
-    watchdogPeriodMs: config.watchdog.periodMs,
-    stallAfterMs: config.watchdog.stallAfterMs,
-    staleIntervals: config.watchdog.staleIntervals,
-  });
-  const closers: Array<(force: boolean) => Promise<void>> = [];
+  const ops = new Ops(rt, { roles, onFatal: (reason) => onFatal(reason) });
+  const parts: StoppablePart[] = [];
   let parsersReady = Promise.resolve();
   if (roles.has('deliver')) {
     const deliver = ops.supervise(
       'deliver',
       () => rt.queues.deliverShards,
       () => {
-        const started = startDeliverWorker(rt, config.delivery.concurrency, ops.observer);
+        const started = startDeliverWorker(rt, ops.observer);
         parsersReady = started.ready;
         return {
           workers: started.workers,
@@ -47,59 +40,67 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
         };
       },
     );
-    closers.push((force) => deliver.close(force));
+    parts.push(deliver);
   }
   // Mail is fetched only once it can be delivered: a deliver worker's parser threads take about a second
   // each to load, and "pophook started" means able to work.
   await parsersReady;
   if (roles.has('scheduler')) {
     const scheduler = await startScheduler(rt);
-    closers.push(() => scheduler.close());
+    parts.push({ close: () => scheduler.close(), force: () => {} });
   }
   if (roles.has('poll')) {
-    const concurrency = Math.min(MAX_POLL_CONCURRENCY, Object.keys(config.mailboxes).length);
+    const concurrency = Math.max(1, Math.min(MAX_POLL_CONCURRENCY, Object.keys(config.mailboxes).length));
     const poll = ops.supervise(
       'poll',
       () => [rt.queues.poll],
       () => {
-        const worker = startPollWorker(rt, Math.max(1, concurrency), ops.observer);
+        const worker = startPollWorker(rt, concurrency, ops.observer);
         return { workers: [worker], close: (force) => worker.close(force) };
       },
     );
-    closers.push((force) => poll.close(force));
+    parts.push(poll);
   }
   await ops.start();
   logger.info({ roles: [...roles] }, 'pophook started');
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    let exitCode = 0;
-    const stop = async (force: boolean) => {
-      ops.drain();
-      await Promise.allSettled(closers.map((close) => close(force)));
+  const shutdown = new TwoStageShutdown(
+    parts,
+    async () => {
       await ops.close();
       await rt.close();
-      logger.info({ force, exitCode }, 'pophook stopped');
-      resolve(exitCode);
-    };
+    },
+    FORCE_GRACE_MS,
+  );
+  return new Promise<number>((resolve) => {
+    let exitCode = 0;
+    let done = false;
+    const resolveWhen = (stop: Promise<void>) =>
+      void stop.then(() => {
+        if (done) return;
+        done = true;
+        logger.info({ forced: shutdown.forced, exitCode }, 'pophook stopped');
+        resolve(exitCode);
+      });
     onFatal = (reason) => {
       logger.error({ reason }, 'watchdog gave up: exiting so a supervisor restarts pophook');
       exitCode = 1;
-      stopping = true;
-      setTimeout(() => resolve(1), FATAL_EXIT_MS).unref();
-      void stop(true);
+      ops.drain();
+      resolveWhen(shutdown.force());
     };
+    let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      signals += 1;
+      ops.drain();
+      if (signals > 1) {
         logger.warn({ signal }, 'second signal: forcing shutdown');
-        void stop(true);
+        resolveWhen(shutdown.force());
         return;
       }
-      stopping = true;
       logger.info({ signal }, 'draining: no new work, waiting for work in flight');
-      const timer = setTimeout(() => void stop(true), DRAIN_TIMEOUT_MS);
+      const timer = setTimeout(() => resolveWhen(shutdown.force()), DRAIN_TIMEOUT_MS);
       timer.unref();
-      void stop(false).finally(() => clearTimeout(timer));
+      resolveWhen(shutdown.drain().finally(() => clearTimeout(timer)));
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

@@ -1,13 +1,13 @@
 // `pophook check`: everything a deployment needs, tried once, with a line per check: the config (every
 // issue with its path), Redis (reachable, writable, eviction policy, AOF), each mailbox (TLS, login, STAT)
 // and each webhook's host (an HTTP answer of any status). Secrets never reach the output.
-import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.ts';
 import { connectMailbox } from '../mailbox/poll.ts';
-import { readRedisPolicy } from '../ops/redis-check.ts';
 import { createRedis, waitReady } from '../queue/connections.ts';
 import { findOrphanedQueues } from '../queue/orphans.ts';
+import { readRedisPolicy } from '../runtime/redis-check.ts';
 import { reachWebhook } from '../webhook/index.ts';
+import { CONFIG_OPTION, parseCommandLine } from './args.ts';
 import type { CliIo } from './io.ts';
 import { loadConfigFor } from './shared.ts';
 
@@ -18,11 +18,8 @@ interface CheckResult {
 }
 
 export async function runCheck(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
-  });
-  const { config } = await loadConfigFor(argv, io, 2);
+  const { values } = parseCommandLine('check', argv, { ...CONFIG_OPTION, json: { type: 'boolean' } });
+  const { config } = await loadConfigFor('check', values.config, io, 2);
   const results: CheckResult[] = [{ check: 'config', ok: true, detail: 'valid' }];
   results.push(...(await checkRedis(config)));
   for (const mailbox of Object.values(config.mailboxes)) results.push(await checkMailbox(mailbox));

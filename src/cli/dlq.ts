@@ -1,14 +1,15 @@
 // `pophook dlq list|replay`: the command-line face of src/delivery/dead-letters.ts (listing and replay,
 // shared with the dashboard).
-import { parseArgs } from 'node:util';
 import {
   type DeadLetter,
   listDeadLetters,
   replayDeadLetter,
   selectDeadLetters,
 } from '../delivery/dead-letters.ts';
+import { createRuntime } from '../runtime/runtime.ts';
+import { CONFIG_OPTION, parseCommandLine, UsageError } from './args.ts';
 import type { CliIo } from './io.ts';
-import { loadConfigFor, UsageError } from './shared.ts';
+import { loadConfigFor } from './shared.ts';
 
 const REPLAY_TEXT = {
   queued: 'queued for delivery',
@@ -16,18 +17,24 @@ const REPLAY_TEXT = {
 } as const;
 
 export async function runDlq(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseCommandLine(
+    'dlq',
+    argv,
+    { ...CONFIG_OPTION, all: { type: 'boolean' }, json: { type: 'boolean' } },
+    true,
+  );
   const [action, ...ids] = positionals;
-  if (action !== 'list' && action !== 'replay') throw new UsageError('dlq takes "list" or "replay"');
-  if (action === 'replay' && !values.all && ids.length === 0) {
-    throw new UsageError('dlq replay takes dead-letter ids (msg_… or MAILBOX/UIDL) or --all');
+  if (action !== 'list' && action !== 'replay') throw new UsageError('takes "list" or "replay"', 'dlq');
+  if (action === 'list' && (ids.length > 0 || values.all)) {
+    throw new UsageError('list takes no ids and no --all', 'dlq');
   }
-  const { config, logger } = await loadConfigFor(argv, io, 2);
-  const { createRuntime } = await import('../../workers/runtime.ts');
+  if (action === 'replay' && !values.all && ids.length === 0) {
+    throw new UsageError('replay takes dead-letter ids (msg_… or MAILBOX/UIDL) or --all', 'dlq');
+  }
+  if (action === 'replay' && values.all && ids.length > 0) {
+    throw new UsageError('replay takes ids or --all, not both', 'dlq');
+  }
+  const { config, logger } = await loadConfigFor('dlq', values.config, io, 2);
   const rt = await createRuntime(config, logger);
   try {
     const dead = await listDeadLetters(rt.deliverState.ledger, config.mailboxes);

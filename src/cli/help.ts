@@ -1,4 +1,5 @@
 // Usage texts of the pophook command and its subcommands.
+import { PROBE_HELP } from './probe-args.ts';
 
 export const USAGE = `Usage: pophook <command> [options]
 
@@ -19,6 +20,7 @@ The config path may also come from POPHOOK_CONFIG. Run 'pophook <command> --help
 `;
 
 const COMMANDS: Record<string, string> = {
+  probe: PROBE_HELP,
   run: `Usage: pophook run --config FILE
 
 Runs the scheduler, a poll worker and a deliver worker in one process. SIGTERM or SIGINT drains

@@ -1,6 +1,13 @@
 // Command-line parsing of `pophook probe`: its options, help text and checks (exit code 2 on a mistake).
-import { parseArgs } from 'node:util';
-import { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/types.ts';
+import {
+  AUTH_METHODS,
+  type AuthMethod,
+  defaultPort,
+  isTokenAuth,
+  TLS_MODES,
+  type TlsMode,
+} from '../pop3/types.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 
 export const PROBE_HELP = `Usage: pophook probe --host H --tls implicit|starttls|none [options]
 
@@ -28,9 +35,7 @@ Exit status: 0 probed, 1 connection, TLS or login failed, 2 bad arguments.
 `;
 
 /** probe takes a password, never a token: the OAuth methods are left out. */
-const PASSWORD_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter(
-  (method) => method !== 'xoauth2' && method !== 'oauthbearer',
-);
+const PASSWORD_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter((method) => !isTokenAuth(method));
 const DEFAULT_TIMEOUT_SECONDS = 15;
 
 export interface ProbeArgs {
@@ -47,36 +52,31 @@ export interface ProbeArgs {
   timeoutMs: number;
 }
 
-export class UsageError extends Error {}
-
 export function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseCommandLine('probe', argv, PROBE_OPTIONS).values;
   if (v.help) return 'help';
-  if (!v.host) throw new UsageError('--host is required');
-  if (!v.tls) throw new UsageError('--tls is required (implicit, starttls or none)');
+  if (!v.host) throw new UsageError('--host is required', 'probe');
+  if (!v.tls) throw new UsageError('--tls is required (implicit, starttls or none)', 'probe');
   const tls = v.tls as TlsMode;
   if (!TLS_MODES.includes(tls))
-    throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`);
+    throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`, 'probe');
   const auth = (v.auth ?? 'auto') as AuthMethod;
   if (!PASSWORD_AUTH_METHODS.includes(auth)) {
-    throw new UsageError(`--auth must be one of ${PASSWORD_AUTH_METHODS.join(', ')}`);
+    throw new UsageError(`--auth must be one of ${PASSWORD_AUTH_METHODS.join(', ')}`, 'probe');
   }
-  const port = v.port === undefined ? (tls === 'implicit' ? 995 : 110) : Number(v.port);
+  const port = v.port === undefined ? defaultPort(tls) : Number(v.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`--port must be a number between 1 and 65535 (got "${v.port}")`);
+    throw new UsageError(`--port must be a number between 1 and 65535 (got "${v.port}")`, 'probe');
   }
   const timeoutSeconds = Number(v.timeout ?? DEFAULT_TIMEOUT_SECONDS);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 3600) {
-    throw new UsageError(`--timeout must be a number of seconds between 0 and 3600 (got "${v.timeout}")`);
+    throw new UsageError(
+      `--timeout must be a number of seconds between 0 and 3600 (got "${v.timeout}")`,
+      'probe',
+    );
   }
   if (v['allow-plaintext-auth'] && tls !== 'none') {
-    throw new UsageError('--allow-plaintext-auth only makes sense with --tls none');
+    throw new UsageError('--allow-plaintext-auth only makes sense with --tls none', 'probe');
   }
   return {
     host: v.host,
@@ -93,26 +93,17 @@ export function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
   };
 }
 
-function parseOptions(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      tls: { type: 'string' },
-      user: { type: 'string' },
-      auth: { type: 'string' },
-      'allow-plaintext-auth': { type: 'boolean' },
-      ca: { type: 'string' },
-      servername: { type: 'string' },
-      insecure: { type: 'boolean' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
-
-// --- the password (never echoed, never printed) -------------------------------------------------------
+const PROBE_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  tls: { type: 'string' },
+  user: { type: 'string' },
+  auth: { type: 'string' },
+  'allow-plaintext-auth': { type: 'boolean' },
+  ca: { type: 'string' },
+  servername: { type: 'string' },
+  insecure: { type: 'boolean' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;

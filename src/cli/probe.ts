@@ -2,32 +2,17 @@
 // CAPA (RFC 2449) and SASL mechanisms (RFC 5034), then, with --user, a login and the first UIDLs. Ends
 // with QUIT and never DELEs anything. Exit codes: 0 probed, 1 the server or the network failed, 2 usage.
 import { readFile } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { isPop3Error } from '../pop3/errors.ts';
 import { Pop3Client } from '../pop3/index.ts';
 import type { Pop3ClientOptions, TlsMode } from '../pop3/types.ts';
+import type { CliIo } from './io.ts';
 import { PROBE_HELP, type ProbeArgs, parseProbeArgs } from './probe-args.ts';
-
-export { PROBE_HELP };
 
 const FIRST_UIDLS = 10;
 
-export interface ProbeIo {
-  stdout: Writable;
-  stderr: Writable;
-  env: NodeJS.ProcessEnv;
-  stdin: Readable;
-  isTTY: boolean;
-}
-
-export async function runProbe(argv: string[], io: ProbeIo): Promise<number> {
-  let args: ProbeArgs | 'help';
-  try {
-    args = parseProbeArgs(argv);
-  } catch (error) {
-    io.stderr.write(`pophook probe: ${(error as Error).message}\n\n${PROBE_HELP}`);
-    return 2;
-  }
+export async function runProbe(argv: string[], io: CliIo): Promise<number> {
+  const args = parseProbeArgs(argv);
   if (args === 'help') {
     io.stdout.write(PROBE_HELP);
     return 0;
@@ -62,7 +47,7 @@ export async function runProbe(argv: string[], io: ProbeIo): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-async function obtainPassword(user: string, io: ProbeIo): Promise<string | undefined> {
+async function obtainPassword(user: string, io: CliIo): Promise<string | undefined> {
   const fromEnv = io.env.POPHOOK_PASSWORD;
   if (fromEnv) return fromEnv;
   if (!io.isTTY) return undefined;
@@ -72,7 +57,7 @@ async function obtainPassword(user: string, io: ProbeIo): Promise<string | undef
 type RawCapable = Readable & { setRawMode?: (raw: boolean) => unknown };
 
 /** Reads one line with terminal echo off (raw mode); Ctrl-C or Ctrl-D gives up. */
-async function promptHidden(prompt: string, io: ProbeIo): Promise<string | undefined> {
+async function promptHidden(prompt: string, io: CliIo): Promise<string | undefined> {
   const stdin = io.stdin as RawCapable;
   // Echo off before the prompt shows, or a quick typist's first characters are echoed.
   stdin.setRawMode?.(true);

@@ -1,34 +1,29 @@
 // What the config-driven commands share: finding and loading the config, the root logger, and turning
 // an error into a message on stderr and an exit code.
-import { parseArgs } from 'node:util';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isPophookError } from '../errors.ts';
-import type { Logger } from '../ops/logger.ts';
-import { createRootLogger } from '../ops/root-logger.ts';
 import { isPop3Error } from '../pop3/index.ts';
-import { USAGE } from './help.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createRootLogger } from '../telemetry/root-logger.ts';
+import { UsageError } from './args.ts';
+import { commandHelp, USAGE } from './help.ts';
 import type { CliIo } from './io.ts';
 
-export class UsageError extends Error {}
-
-export function configPath(argv: string[], io: CliIo): string {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' } },
-    strict: false,
-  });
-  const path = typeof values.config === 'string' ? values.config : io.env.POPHOOK_CONFIG;
-  if (!path) throw new UsageError('no configuration: pass --config FILE or set POPHOOK_CONFIG');
+/** The config file: `--config`, else POPHOOK_CONFIG. */
+export function configPath(command: string, given: string | undefined, io: CliIo): string {
+  const path = given ?? io.env.POPHOOK_CONFIG;
+  if (!path) throw new UsageError('no configuration: pass --config FILE or set POPHOOK_CONFIG', command);
   return path;
 }
 
 /** Services log to stdout (fd 1); one-shot commands to stderr (fd 2), since their stdout is the report. */
 export async function loadConfigFor(
-  argv: string[],
+  command: string,
+  given: string | undefined,
   io: CliIo,
   logFd: 1 | 2 = 1,
 ): Promise<{ config: Config; logger: Logger }> {
-  const config = await loadConfig(configPath(argv, io), io.env);
+  const config = await loadConfig(configPath(command, given, io), io.env);
   const logger = createRootLogger(io.env.LOG_LEVEL ?? config.log.level, logFd);
   return { config, logger };
 }
@@ -39,7 +34,8 @@ export async function loadConfigFor(
  */
 export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
-    io.stderr.write(`pophook: ${error.message}\n\n${USAGE}`);
+    const usage = (error.command && commandHelp(error.command)) || USAGE;
+    io.stderr.write(`pophook${error.command ? ` ${error.command}` : ''}: ${error.message}\n\n${usage}`);
     return 2;
   }
   if (isPophookError(error)) {

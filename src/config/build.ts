@@ -1,6 +1,7 @@
 // From the validated document to the Config the rest of pophook uses: file contents merged in, ids
 // copied into entries, units moved into names, and everything deep-frozen.
 
+import { defaultPort } from '../pop3/types.ts';
 import { buildCredential, type FileLookup, PROVIDER_DEFAULTS } from './credentials.ts';
 import type { FileContents } from './files.ts';
 import { formatPath } from './paths.ts';
@@ -35,8 +36,7 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     id,
     // checkMailbox made sure that a mailbox without a provider profile names its host.
     host: doc.host ?? profile!.host,
-    // RFC 8314 §3.3: 995 for POP3 over implicit TLS; RFC 1939 §3: 110 otherwise (STLS upgrades it).
-    port: doc.port ?? (doc.tls === 'implicit' ? 995 : 110),
+    port: doc.port ?? defaultPort(doc.tls),
     tls: doc.tls,
     caPem: doc.ca === undefined ? undefined : file('ca'),
     servername: doc.servername,

@@ -4,24 +4,24 @@
 export { type ConfigKeyDescription, describeConfigSchema } from './describe.ts';
 export { duration as durationSchema, size as sizeSchema } from './fields.ts';
 export { loadConfig, type ParseConfigOptions, parseConfig } from './load.ts';
-export { redactConfig } from './redact.ts';
+export { maskUrlPassword } from './redact.ts';
 export { renderConfigReference } from './reference.ts';
 export type {
   AuthMethod,
   Config,
   ConfigIssue,
   CredentialConfig,
+  DeliveryConfig,
   GoogleCredential,
   GoogleServiceAccountCredential,
-  Microsoft365Credential,
-  OAuth2Credential,
-  SecretSource,
-  DeliveryConfig,
   HttpConfig,
   LogConfig,
   LogLevel,
   MailboxConfig,
+  Microsoft365Credential,
+  OAuth2Credential,
   RedisConfig,
+  SecretSource,
   TlsMode,
   WatchdogConfig,
   WebhookConfig,

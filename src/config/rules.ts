@@ -2,6 +2,7 @@
 // so they read the object defensively: a field may be missing or still hold its raw input.
 
 import type { z } from 'zod';
+import { isTokenAuth } from '../pop3/types.ts';
 import { PROVIDER_DEFAULTS } from './credentials.ts';
 import { formatDuration } from './units.ts';
 
@@ -31,7 +32,7 @@ function checkCredentials(mailbox: Loose, ctx: Ctx): void {
   if (given(mailbox.accessToken) && given(mailbox.accessTokenFile)) {
     issue(ctx, ['accessTokenFile'], 'give accessToken or accessTokenFile, not both');
   }
-  if (auth === 'xoauth2' || auth === 'oauthbearer') {
+  if (isTokenAuth(auth)) {
     if (!hasToken)
       issue(ctx, ['accessToken'], `auth: ${auth} needs credential, accessToken or accessTokenFile`);
     if (hasPassword) {

@@ -17,9 +17,6 @@ export type {
   SecretSource,
 } from './credentials.ts';
 
-/** SASL mechanisms that carry an OAuth 2.0 access token instead of a password (RFC 7628, Google/Microsoft). */
-export const TOKEN_AUTH_METHODS: readonly AuthMethod[] = ['xoauth2', 'oauthbearer'];
-
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

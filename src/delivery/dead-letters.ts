@@ -5,7 +5,7 @@
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerEntry, RawStore } from '../ledger/index.ts';
 import { webhookIdFor } from '../queue/ids.ts';
-import type { PophookQueues } from '../queue/jobs.ts';
+import { deliverJob, type PophookQueues } from '../queue/jobs.ts';
 
 export interface DeadLetter {
   mailbox: string;
@@ -64,15 +64,7 @@ export async function replayDeadLetter(deps: ReplayDeps, letter: DeadLetter): Pr
   const previous = await queues.deliverQueueFor(letter.mailbox).getJob(letter.webhookId);
   if (previous) await previous.remove();
   await ledger.markQueued(letter.mailbox, letter.uidl, { size, webhookId: letter.webhookId, replay: true });
-  const now = new Date((deps.now ?? Date.now)());
-  await queues.enqueueDelivery({
-    mailbox: letter.mailbox,
-    uidl: letter.uidl,
-    webhookId: letter.webhookId,
-    webhook: mailbox.webhook,
-    size,
-    queuedAt: now.getTime(),
-    receivedAt: now.toISOString(),
-  });
+  const job = { mailbox: letter.mailbox, uidl: letter.uidl, webhook: mailbox.webhook, size };
+  await queues.enqueueDelivery(deliverJob(job, (deps.now ?? Date.now)()));
   return 'queued';
 }

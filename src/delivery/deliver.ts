@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import type { WebhookConfig } from '../config/index.ts';
-import { isPophookError, PophookError } from '../errors.ts';
+import { isPophookError, isRetryable, PophookError } from '../errors.ts';
 import { collectGarbage, GarbagePacer } from '../gc.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
-import type { Logger } from '../ops/logger.ts';
 import type { ParserPool, PayloadMeta } from '../payload/index.ts';
 import type { DeliverJobData } from '../queue/jobs.ts';
-import type { WebhookSender } from '../webhook/index.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
 
 export interface DeliverDeps {
   ledger: Ledger;
@@ -70,10 +70,9 @@ export async function deliverMessage(
       deps.logger.warn({ uidl: job.uidl }, 'raw message missing: it will be retrieved again');
       return { outcome: 'raw-missing' };
     }
-    const retryable =
-      error instanceof PophookError ? error.retryable : !(error instanceof UnrecoverableError);
-    const giveUpAt = job.queuedAt + (webhook.retryForMs ?? 0);
-    if (!retryable || deps.now() >= giveUpAt) return deadLetter(deps, job, error);
+    if (!isRetryable(error) || shouldGiveUp(job.queuedAt, deps.now(), webhook.retryForMs)) {
+      return deadLetter(deps, job, error);
+    }
     throw error;
   }
 }
@@ -141,7 +140,6 @@ async function readShared(raw: RawStore, job: DeliverJobData, signal?: AbortSign
   const size = await raw.size(job.mailbox, job.uidl);
   const missing = () =>
     new PophookError('RAW_MISSING', 'the raw message is not in Redis', {
-      retryable: true,
       details: { mailbox: job.mailbox, uidl: job.uidl },
     });
   if (size === null) throw missing();

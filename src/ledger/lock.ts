@@ -11,7 +11,7 @@
 // false from then on. release() stops the timers and compare-and-DELs; it does not abort the signal.
 import { randomBytes } from 'node:crypto';
 import { PophookError } from '../errors.ts';
-import { type Logger, silentLogger } from '../ops/logger.ts';
+import { type Logger, silentLogger } from '../telemetry/logger.ts';
 import { mailboxKeys } from './keys.ts';
 import { type RedisClient, type RunScript, scriptRunner } from './scripts.ts';
 
@@ -146,7 +146,7 @@ class RedisLease implements Lease {
 
   #lose(message: string): void {
     this.#stopTimers();
-    this.#controller.abort(new PophookError('LOCK_LOST', message, { retryable: true }));
+    this.#controller.abort(new PophookError('LOCK_LOST', message));
   }
 
   #stopTimers(): void {

@@ -203,7 +203,6 @@ function mapRawError(error: unknown, mailbox: string, uidl: string): unknown {
   if (isPophookError(error)) return error;
   if (error instanceof Error && error.message.includes('RAW_MISSING')) {
     return new PophookError('RAW_MISSING', 'the raw message changed or expired while being written', {
-      retryable: true,
       cause: error,
       details: { mailbox, uidl },
     });
@@ -213,7 +212,6 @@ function mapRawError(error: unknown, mailbox: string, uidl: string): unknown {
 
 function rawMissing(mailbox: string, uidl: string): PophookError {
   return new PophookError('RAW_MISSING', 'the raw message is not in Redis', {
-    retryable: true,
     details: { mailbox, uidl },
   });
 }

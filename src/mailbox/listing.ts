@@ -2,8 +2,8 @@
 // is the UIDL (RFC 1939 §7); a server without UIDL gets a fallback identity, a digest of the headers from
 // `TOP n 0` plus the size, stable across sessions as long as the message is unchanged.
 import { createHash } from 'node:crypto';
-import type { Logger } from '../ops/logger.ts';
 import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
+import type { Logger } from '../telemetry/logger.ts';
 
 export interface ListedMessage {
   msg: number;

@@ -4,6 +4,7 @@ import { setMaxListeners } from 'node:events';
 import type { MailboxConfig } from '../config/index.ts';
 import type { MailboxLock } from '../ledger/index.ts';
 import { isPop3Error, Pop3Client } from '../pop3/index.ts';
+import { notBeforeAfterRefusal, notBeforeAfterSession } from './poll-policy.ts';
 import { runSession } from './session.ts';
 import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
 
@@ -47,7 +48,7 @@ export async function pollMailbox(
     const client = await deps.connect(mailbox, signal);
     try {
       const result = await runSession(deps, settings, client, signal);
-      const notBefore = result.loginDelayMs === undefined ? undefined : started + result.loginDelayMs;
+      const notBefore = notBeforeAfterSession(started, result.loginDelayMs);
       return report('ok', { result, ...(notBefore === undefined ? {} : { notBefore }) });
     } finally {
       client.close();
@@ -55,7 +56,7 @@ export async function pollMailbox(
   } catch (error) {
     if (isPop3Error(error, 'POP3_IN_USE')) return report('in-use');
     if (isPop3Error(error, 'POP3_LOGIN_DELAY')) {
-      return report('login-delay', { notBefore: deps.now() + mailbox.pollIntervalMs });
+      return report('login-delay', { notBefore: notBeforeAfterRefusal(deps.now(), mailbox.pollIntervalMs) });
     }
     throw error;
   } finally {

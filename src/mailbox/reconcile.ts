@@ -3,6 +3,8 @@
 // dead letters; missing jobs are enqueued again from the stored raw bytes, or retrieved again when those
 // are gone too. Only entries older than a grace period are looked at, so a job being enqueued is left alone.
 import type { LedgerEntry } from '../ledger/index.ts';
+import { webhookIdFor } from '../queue/ids.ts';
+import { deliverJob } from '../queue/jobs.ts';
 import type { ListedMessage, Listing } from './listing.ts';
 import type { MailboxSettings, SessionDeps } from './types.ts';
 
@@ -22,7 +24,7 @@ export async function reconcileQueued(
     return entry?.state === 'queued' && entry.since < cutoff;
   });
   if (stale.length === 0) return [];
-  const ids = new Map(stale.map((m) => [m.uidl, deps.webhookIdFor(mailbox.id, m.uidl)]));
+  const ids = new Map(stale.map((m) => [m.uidl, webhookIdFor(mailbox.id, m.uidl)]));
   const states = await deps.queue.deliveryStates(mailbox.id, [...ids.values()]);
   const refetch: ListedMessage[] = [];
   for (const message of stale) {
@@ -45,15 +47,8 @@ export async function reconcileQueued(
       { uidl: message.uidl, jobState: state },
       'queued message had no deliver job: enqueued again',
     );
-    await deps.queue.enqueueDelivery({
-      mailbox: mailbox.id,
-      uidl: message.uidl,
-      webhookId,
-      webhook: mailbox.webhook,
-      size,
-      queuedAt: entries.get(message.uidl)!.since,
-      receivedAt: new Date(entries.get(message.uidl)!.since).toISOString(),
-    });
+    const job = { mailbox: mailbox.id, uidl: message.uidl, webhook: mailbox.webhook, size };
+    await deps.queue.enqueueDelivery(deliverJob(job, entries.get(message.uidl)!.since));
   }
   return refetch;
 }

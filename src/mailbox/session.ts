@@ -11,8 +11,10 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
+import { deliverJob } from '../queue/jobs.ts';
 import { pickBatch } from './batch.ts';
 import { type ListedMessage, readListing } from './listing.ts';
+import { loginDelayMs } from './poll-policy.ts';
 import { reconcileQueued } from './reconcile.ts';
 import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
 
@@ -59,7 +61,7 @@ export async function runSession(
     tooLarge: batch.tooLarge.length,
     remaining: batch.remaining,
     fallbackIdentity: listing.fallbackIdentity,
-    loginDelayMs: loginDelayMs(client),
+    loginDelayMs: loginDelayMs(client.capabilities.loginDelaySeconds),
   };
 }
 
@@ -128,18 +130,13 @@ async function storeAndEnqueue(
   const stored = await deps.raw
     .write(mailbox.id, message.uidl, body, { ttlMs: mailbox.rawTtlMs, signal })
     .catch((error: unknown) => deadLetterIfTooLarge(deps, mailbox, message, error));
-  const webhookId = deps.webhookIdFor(mailbox.id, message.uidl);
-  await deps.ledger.markQueued(mailbox.id, message.uidl, { size: stored.size, webhookId });
-  await deps.queue.enqueueDelivery({
-    mailbox: mailbox.id,
-    uidl: message.uidl,
-    webhookId,
-    webhook: mailbox.webhook,
-    size: stored.size,
-    queuedAt: receivedAt.getTime(),
-    receivedAt: receivedAt.toISOString(),
-  });
-  deps.logger.debug({ uidl: message.uidl, size: stored.size, webhookId }, 'message queued');
+  const job = deliverJob(
+    { mailbox: mailbox.id, uidl: message.uidl, webhook: mailbox.webhook, size: stored.size },
+    receivedAt.getTime(),
+  );
+  await deps.ledger.markQueued(mailbox.id, message.uidl, { size: stored.size, webhookId: job.webhookId });
+  await deps.queue.enqueueDelivery(job);
+  deps.logger.debug({ uidl: message.uidl, size: stored.size, webhookId: job.webhookId }, 'message queued');
 }
 
 /**
@@ -181,14 +178,6 @@ async function deadLetterTooLarge(
     reason: `message is ${message.size} bytes, over maxMessageSize (${mailbox.maxMessageBytes})`,
   });
   deps.logger.warn({ uidl: message.uidl, size: message.size }, 'message over maxMessageSize: dead letter');
-}
-
-/** RFC 2449 LOGIN-DELAY, capped at a day so a hostile or broken value can't stop a mailbox for good. */
-const MAX_LOGIN_DELAY_SECONDS = 86_400;
-
-function loginDelayMs(client: Pop3Client): number | undefined {
-  const seconds = client.capabilities.loginDelaySeconds;
-  return seconds === undefined ? undefined : Math.min(seconds, MAX_LOGIN_DELAY_SECONDS) * 1000;
 }
 
 const sum = (messages: ListedMessage[]): number => messages.reduce((total, m) => total + m.size, 0);

@@ -2,8 +2,8 @@
 // read (and tested) apart from Redis and BullMQ wiring.
 
 import type { Ledger, RawStore } from '../ledger/index.ts';
-import type { Logger } from '../ops/logger.ts';
 import type { DeliverJobData } from '../queue/jobs.ts';
+import type { Logger } from '../telemetry/logger.ts';
 
 export interface MailboxSettings {
   id: string;
@@ -25,7 +25,6 @@ export interface SessionDeps {
   ledger: Ledger;
   raw: RawStore;
   queue: DeliveryQueuePort;
-  webhookIdFor(mailbox: string, uidl: string): string;
   now(): number;
   logger: Logger;
 }

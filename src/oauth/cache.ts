@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CredentialConfig } from '../config/index.ts';
 import { type ErrorCode, isPophookError, PophookError } from '../errors.ts';
 import { type RedisClient, scriptRunner } from '../ledger/scripts.ts';
-import { type Logger, silentLogger } from '../ops/logger.ts';
+import { type Logger, silentLogger } from '../telemetry/logger.ts';
 import { type CredentialKeys, credentialKeys } from './keys.ts';
 import { createTokenProvider, tokensPerSubject } from './providers.ts';
 import type { AccessToken, GetTokenOptions, TokenProvider, TokenSource } from './types.ts';
@@ -119,7 +119,7 @@ export class TokenCache {
         throw new PophookError(
           'OAUTH_ENDPOINT_UNAVAILABLE',
           `credential ${credentialId}: another process's token request did not finish in time`,
-          { retryable: true, details: { credential: credentialId } },
+          { details: { credential: credentialId } },
         );
       }
       await sleep(WAIT_STEP_MS, undefined, request.signal ? { signal: request.signal } : {});
@@ -222,7 +222,6 @@ export class TokenCache {
 /** The stored failure as the error it was, so every waiting mailbox reports the same code and text. */
 function restored(credential: string, failure: StoredFailure): PophookError {
   return new PophookError(failure.code, failure.message, {
-    retryable: failure.retryable,
     details: {
       credential,
       at: failure.at,

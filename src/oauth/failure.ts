@@ -56,7 +56,6 @@ export function tokenFailure(facts: TokenFailureFacts): PophookError {
     code,
     `credential ${facts.credential}: token request failed (${what})${text ? `: ${text}` : ''}`,
     {
-      retryable: code === 'OAUTH_ENDPOINT_UNAVAILABLE',
       ...(facts.cause === undefined ? {} : { cause: scrubbedCause(facts.cause, facts.secrets ?? []) }),
       details: {
         credential: facts.credential,

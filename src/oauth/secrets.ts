@@ -10,11 +10,10 @@ export async function readSecret(source: SecretSource, kind: 'line' | 'document'
   try {
     text = await readFile(source.file, 'utf8');
   } catch (error) {
-    // During a rotation the file may be briefly missing: later can work.
     throw new PophookError(
       'CONFIG_UNREADABLE',
       `cannot read ${source.file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { retryable: true, cause: error, details: { path: source.file } },
+      { cause: error, details: { path: source.file } },
     );
   }
   return kind === 'line' ? text.replace(/[\r\n]+$/, '') : text;

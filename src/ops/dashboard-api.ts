@@ -9,8 +9,8 @@ import {
   replayDeadLetter,
   selectDeadLetters,
 } from '../delivery/dead-letters.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import { json, type Route } from './http-server.ts';
-import type { Logger } from './logger.ts';
 import type { Snapshot } from './snapshot.ts';
 
 /** Enough for a screen; the CLI lists them all. */

@@ -4,7 +4,7 @@
 // on Redis Cluster. Written by the deliver worker in batches (STATS_FLUSH_MS), best effort: a
 // failed write never fails a delivery, and a crash loses at most the last batch.
 import type { RedisClient } from '../queue/connections.ts';
-import type { StatusClass } from './observations.ts';
+import type { StatusClass } from '../telemetry/observations.ts';
 
 export const RECENT_MAX = 100;
 /** The success rate counts the recent attempts of this last stretch of time. */

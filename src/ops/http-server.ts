@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Logger, silentLogger } from './logger.ts';
+import { type Logger, silentLogger } from '../telemetry/logger.ts';
 
 export interface Reply {
   status: number;

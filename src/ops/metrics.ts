@@ -3,8 +3,8 @@
 // state that lives in Redis (queue depths, ledger sizes, poll times, Redis memory) are set from a cached
 // snapshot when Prometheus scrapes, so they describe the whole fleet and cost Redis little.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { DeliveryObservation, PollObservation } from './observations.ts';
-import { statusClass } from './observations.ts';
+import type { DeliveryObservation, PollObservation } from '../telemetry/observations.ts';
+import { statusClass } from '../telemetry/observations.ts';
 import { QUEUE_STATES, type Snapshot } from './snapshot.ts';
 
 export const METRIC_PREFIX = 'pophook_';

@@ -2,44 +2,31 @@
 // workers report to (metrics, per-webhook stats in Redis), supervised workers, the watchdog, readiness,
 // and the HTTP listener (/metrics, /healthz, /readyz, dashboard) when the config has an `http` section.
 import type { Queue } from 'bullmq';
-import type { Config } from '../config/index.ts';
-import type { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
 import type { MailboxMetaStore } from '../mailbox/meta.ts';
-import type { RedisClient } from '../queue/connections.ts';
-import { type PophookQueues, pollSchedulerId } from '../queue/jobs.ts';
+import { pollSchedulerId } from '../queue/jobs.ts';
+import type { Role } from '../runtime/roles.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { type DeliveryObservation, type OpsObserver, statusClass } from '../telemetry/observations.ts';
 import { dashboardApiRoutes } from './dashboard-api.ts';
 import { dashboardPageRoutes } from './dashboard-page.ts';
 import type { DeliveryStats } from './delivery-stats.ts';
 import { json, type OpsHttpServer, type Route, startHttpServer } from './http-server.ts';
-import type { Logger } from './logger.ts';
 import { PophookMetrics } from './metrics.ts';
-import { type DeliveryObservation, type OpsObserver, statusClass } from './observations.ts';
 import { decideReadiness, probeRedis, withTimeout } from './readiness.ts';
 import { cachedSnapshot, queueCounts, readSnapshot, type Snapshot, snapshotSources } from './snapshot.ts';
 import { SupervisedWorker, type WorkerHandle } from './supervised-worker.ts';
 import { staleSchedules, Watchdog, type WatchdogTarget, workerProblem } from './watchdog.ts';
 
-export type OpsRole = 'scheduler' | 'poll' | 'deliver';
-
-/** The parts of workers/runtime.ts's Runtime the ops layer uses. */
-export interface OpsRuntime {
-  config: Config;
-  logger: Logger;
-  owner: string;
-  producer: RedisClient;
-  queues: PophookQueues;
-  pollState: { ledger: Ledger; raw: RawStore; lock: MailboxLock };
-}
+/** The parts of a Runtime the ops layer uses. */
+export type OpsRuntime = Pick<
+  Runtime,
+  'config' | 'logger' | 'owner' | 'redis' | 'queues' | 'meta' | 'pollState'
+>;
 
 export interface OpsOptions {
-  roles: ReadonlySet<OpsRole>;
+  roles: ReadonlySet<Role>;
   /** The watchdog gave up: the entry point should exit non-zero so a supervisor restarts the process. */
   onFatal(reason: string): void;
-  watchdogPeriodMs?: number;
-  /** Jobs waiting this long with none taken by a worker of this process is a stall. */
-  stallAfterMs?: number;
-  /** A mailbox is stale after this many poll intervals without an ok poll. */
-  staleIntervals?: number;
   now?: () => number;
 }
 
@@ -75,7 +62,7 @@ export class Ops {
       delivery: (o) => this.#onDelivery(o),
     };
     this.watchdog = new Watchdog(this.#targets(), {
-      periodMs: options.watchdogPeriodMs ?? 30_000,
+      periodMs: rt.config.watchdog.periodMs,
       logger: rt.logger.child({ component: 'watchdog' }),
       onFatal: options.onFatal,
       onRecover: (check) => this.metrics.observeRecovery(check),
@@ -124,8 +111,12 @@ export class Ops {
   }
 
   async readiness(): Promise<{ ready: boolean; checks: ReturnType<typeof decideReadiness>['checks'] }> {
-    const { config, owner, producer } = this.rt;
-    const probe = await probeRedis(producer, `${config.redis.prefix}:ops:probe:${owner}`, PROBE_TIMEOUT_MS);
+    const { config, owner, redis } = this.rt;
+    const probe = await probeRedis(
+      redis.failFast,
+      `${config.redis.prefix}:ops:probe:${owner}`,
+      PROBE_TIMEOUT_MS,
+    );
     const watchesMailboxes = this.options.roles.has('poll') || this.options.roles.has('scheduler');
     let mailboxes: Parameters<typeof decideReadiness>[0]['mailboxes'];
     if (probe === true && watchesMailboxes) {
@@ -139,7 +130,7 @@ export class Ops {
     const decision = decideReadiness({
       now: this.#now(),
       startedAt: this.#startedAt,
-      staleIntervals: this.options.staleIntervals ?? 3,
+      staleIntervals: config.watchdog.staleIntervals,
       redis: probe === true ? { ok: true } : { ok: false, detail: probe },
       workers: this.#workers.map(({ worker }) => ({ name: worker.name, running: worker.isRunning() })),
       watchdog: this.watchdog.problems(),
@@ -169,7 +160,7 @@ export class Ops {
   }
 
   #targets(): WatchdogTarget[] {
-    const stallAfterMs = this.options.stallAfterMs ?? 5 * 60_000;
+    const { stallAfterMs } = this.rt.config.watchdog;
     const targets: WatchdogTarget[] = [
       {
         check: 'workers',
@@ -228,7 +219,7 @@ export class Ops {
           counts.waiting,
           now,
           this.#startedAt,
-          this.options.staleIntervals ?? 3,
+          this.rt.config.watchdog.staleIntervals,
         );
         return stale.length === 0 ? undefined : `no polls produced for ${stale.join(', ')}`;
       },

@@ -4,9 +4,10 @@
 // through a short cache so a busy Prometheus never hammers Redis.
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerState, MailboxLock } from '../ledger/index.ts';
-import { type MailboxMeta, MailboxMetaStore } from '../mailbox/meta.ts';
+import type { MailboxMeta, MailboxMetaStore } from '../mailbox/meta.ts';
 import type { RedisClient } from '../queue/connections.ts';
 import { type PophookQueues, pollSchedulerId } from '../queue/jobs.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { DeliveryStats, type WebhookStatus } from './delivery-stats.ts';
 
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -43,22 +44,18 @@ export interface SnapshotSources {
   stats: DeliveryStats;
 }
 
-/** The sources from a runtime's parts (workers/runtime.ts): reads go over the fail-fast connection. */
-export function snapshotSources(rt: {
-  config: Config;
-  producer: RedisClient;
-  queues: PophookQueues;
-  pollState: { ledger: Ledger; lock: MailboxLock };
-}): SnapshotSources {
-  const prefix = rt.config.redis.prefix;
+/** The sources from a runtime's parts: reads go over the fail-fast connection. */
+export function snapshotSources(
+  rt: Pick<Runtime, 'config' | 'redis' | 'queues' | 'meta' | 'pollState'>,
+): SnapshotSources {
   return {
     config: rt.config,
-    redis: rt.producer,
+    redis: rt.redis.failFast,
     queues: rt.queues,
     ledger: rt.pollState.ledger,
     lock: rt.pollState.lock,
-    meta: new MailboxMetaStore(rt.producer, prefix),
-    stats: new DeliveryStats(rt.producer, prefix),
+    meta: rt.meta,
+    stats: new DeliveryStats(rt.redis.failFast, rt.config.redis.prefix),
   };
 }
 

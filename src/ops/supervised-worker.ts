@@ -3,7 +3,8 @@
 // closed Worker cannot be started again, so recovery means closing it and making a fresh one from the
 // same factory. Tracks the last time a worker of this process took or finished a job ("progress").
 import type { Worker } from 'bullmq';
-import { type Logger, silentLogger } from './logger.ts';
+import type { StoppablePart } from '../runtime/shutdown.ts';
+import { type Logger, silentLogger } from '../telemetry/logger.ts';
 
 export interface WorkerHandle {
   readonly workers: readonly Worker[];
@@ -13,11 +14,12 @@ export interface WorkerHandle {
 /** A wedged worker may never finish closing: give up waiting after this long and start a fresh one. */
 const CLOSE_WAIT_MS = 10_000;
 
-export class SupervisedWorker {
+export class SupervisedWorker implements StoppablePart {
   #handle: WorkerHandle;
   #lastProgressAt: number;
   #restarts = 0;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(
     readonly name: string,
@@ -69,9 +71,17 @@ export class SupervisedWorker {
     logger.info({ worker: this.name, restarts: this.#restarts }, 'worker restarted');
   }
 
-  async close(force: boolean): Promise<void> {
+  /** Stops taking jobs and waits for those in flight; once, however often it is called. */
+  close(): Promise<void> {
     this.#closed = true;
-    await this.#handle.close(force);
+    this.#closing ??= this.#handle.close(false);
+    return this.#closing;
+  }
+
+  /** Aborts the jobs in flight (their signals fire: a POP3 session ends without QUIT, a POST is cut). */
+  force(): void {
+    this.#closed = true;
+    for (const worker of this.#handle.workers) worker.cancelAllJobs('shutdown');
   }
 
   #start(): WorkerHandle {

@@ -4,7 +4,7 @@
 // the recovery has had time to work, still finds it wedged, recovery did not help and it calls onFatal()
 // so the entry point exits non-zero and a supervisor restarts the process. The decisions are pure
 // functions, tested with fake time.
-import { type Logger, silentLogger } from './logger.ts';
+import { type Logger, silentLogger } from '../telemetry/logger.ts';
 
 export interface WatchdogTarget {
   readonly check: string;

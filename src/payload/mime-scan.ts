@@ -172,7 +172,6 @@ class Scanner {
 
 function limitError(limit: keyof StructureLimits, value: number): PophookError {
   return new PophookError('PAYLOAD_LIMIT', `the message exceeds ${limit} (${value})`, {
-    retryable: false,
     details: { limit, value },
   });
 }

@@ -47,7 +47,6 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
       seq: request.seq,
       code: known ? error.code : 'PAYLOAD_PARSE_FAILED',
       message: known ? error.message : 'building the payload failed',
-      retryable: known ? error.retryable : false,
       details: {
         ...(known ? error.details : {}),
         ...(cause instanceof Error ? { cause: `${cause.name}: ${cause.message}` } : {}),

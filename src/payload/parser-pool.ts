@@ -221,8 +221,8 @@ export class ParserPool {
     if (message.type === 'done' || message.type === 'spooled') {
       job.resolve(message);
     } else {
-      const { code, retryable, details } = message;
-      job.reject(new PophookError(code, message.message, { retryable, details }));
+      const { code, details } = message;
+      job.reject(new PophookError(code, message.message, { details }));
     }
     this.pump();
   }
@@ -231,7 +231,6 @@ export class ParserPool {
     const { timeoutMs } = this.options.limits;
     slot.job?.reject(
       new PophookError('PAYLOAD_PARSE_TIMEOUT', `parsing took longer than ${timeoutMs} ms`, {
-        retryable: false,
         details: { timeoutMs },
       }),
     );
@@ -252,7 +251,6 @@ export class ParserPool {
     if (!this.slots.has(slot)) return;
     slot.job?.reject(
       new PophookError('PAYLOAD_PARSE_FAILED', 'the parse thread crashed', {
-        retryable: false,
         cause: error,
         // ERR_WORKER_OUT_OF_MEMORY when resourceLimits ended it
         details: { cause: `${error.name}: ${error.message}`, errorCode: (error as { code?: unknown }).code },
@@ -267,10 +265,7 @@ export class ParserPool {
     void this.discard(slot);
     for (const job of this.queue.splice(0)) {
       job.reject(
-        new PophookError('PAYLOAD_PARSE_FAILED', 'no parse thread could start', {
-          retryable: true,
-          cause: error,
-        }),
+        new PophookError('PAYLOAD_THREAD_START_FAILED', 'no parse thread could start', { cause: error }),
       );
     }
   }
@@ -299,5 +294,5 @@ export class ParserPool {
 }
 
 function closedError(): PophookError {
-  return new PophookError('PAYLOAD_POOL_CLOSED', 'the parser pool is closed', { retryable: true });
+  return new PophookError('PAYLOAD_POOL_CLOSED', 'the parser pool is closed');
 }

@@ -31,7 +31,6 @@ export type ThreadMessage =
       seq: number;
       code: ErrorCode;
       message: string;
-      retryable: boolean;
       details: Record<string, unknown>;
     };
 

@@ -10,16 +10,17 @@ import { DEFAULT_MAX_LINE_BYTES } from './line-reader.ts';
 import { listingLines, parseList, parseListLine, parseStat, parseUidl, parseUidlLine } from './listings.ts';
 import { assertAllowed } from './state.ts';
 import { describeTls, openSocket, type TransportParams, upgradeSocket } from './transport.ts';
-import type {
-  CallOptions,
-  MailboxStat,
-  MessageSize,
-  MessageUid,
-  Pop3ClientOptions,
-  Pop3Credentials,
-  Pop3State,
-  RetrOptions,
-  TlsInfo,
+import {
+  type CallOptions,
+  defaultPort,
+  type MailboxStat,
+  type MessageSize,
+  type MessageUid,
+  type Pop3ClientOptions,
+  type Pop3Credentials,
+  type Pop3State,
+  type RetrOptions,
+  type TlsInfo,
 } from './types.ts';
 
 export const DEFAULTS = {
@@ -61,7 +62,7 @@ export class Pop3Client {
 
   /** TCP/TLS, greeting, CAPA; with 'starttls' also STLS, handshake and CAPA again (RFC 2595 §4). */
   static async connect(options: Pop3ClientOptions): Promise<Pop3Client> {
-    const port = options.port ?? (options.tls === 'implicit' ? 995 : 110);
+    const port = options.port ?? defaultPort(options.tls);
     const params = (timeoutMs: number): TransportParams => ({
       host: options.host,
       port,

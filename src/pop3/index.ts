@@ -44,4 +44,4 @@ export type {
   TlsInfo,
   TlsMode,
 } from './types.ts';
-export { AUTH_METHODS, TLS_MODES } from './types.ts';
+export { AUTH_METHODS, defaultPort, isTokenAuth, TLS_MODES } from './types.ts';

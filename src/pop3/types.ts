@@ -4,6 +4,11 @@
 export const TLS_MODES = ['implicit', 'starttls', 'none'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
+/** RFC 8314 §3.3: 995 for POP3 over implicit TLS; RFC 1939 §3: 110 otherwise (STLS upgrades it). */
+export function defaultPort(tls: TlsMode): number {
+  return tls === 'implicit' ? 995 : 110;
+}
+
 export const AUTH_METHODS = [
   'auto',
   'user',
@@ -18,9 +23,14 @@ export const AUTH_METHODS = [
 ] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
+/** The methods that send an OAuth 2.0 access token instead of a password (RFC 7628, XOAUTH2). */
+export function isTokenAuth(method: unknown): boolean {
+  return method === 'xoauth2' || method === 'oauthbearer';
+}
+
 export type Pop3State = 'authorization' | 'transaction' | 'closed';
 
-/** Structurally compatible with pino's Logger (and with src/ops/logger.ts). */
+/** Structurally compatible with pino's Logger (and with src/telemetry/logger.ts). */
 export interface Pop3Logger {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;

@@ -4,6 +4,7 @@
 // With `delivery.shards` > 1 the deliver queue is split in shards, each mailbox always in the same one, so
 // a Redis Cluster spreads delivery work over its masters (layout.ts).
 import { type ConnectionOptions, type JobState, type JobsOptions, Queue } from 'bullmq';
+import { webhookIdFor } from './ids.ts';
 import { bullPrefix, DELIVER_QUEUE, deliverQueueNames, deliverShardOf, POLL_QUEUE } from './layout.ts';
 import { TurnBatch } from './turn-batch.ts';
 
@@ -24,6 +25,22 @@ export interface DeliverJobData {
   queuedAt: number;
   /** ISO time the message was retrieved from the POP3 server. */
   receivedAt: string;
+}
+
+/**
+ * The deliver job of one stored message. `queuedAt` starts the webhook's retry period (the first enqueue,
+ * or a replay); the webhook id is a pure function of (mailbox, UIDL), the same on every enqueue.
+ */
+export function deliverJob(
+  message: Pick<DeliverJobData, 'mailbox' | 'uidl' | 'webhook' | 'size'>,
+  queuedAt: number,
+): DeliverJobData {
+  return {
+    ...message,
+    webhookId: webhookIdFor(message.mailbox, message.uidl),
+    queuedAt,
+    receivedAt: new Date(queuedAt).toISOString(),
+  };
 }
 
 /** Far more attempts than any retry period allows: giving up is decided by time, in the deliver worker. */

@@ -2,6 +2,7 @@
 export {
   classifyStatus,
   MAX_RETRY_AFTER_MS,
+  nextAttemptDelayMs,
   parseRetryAfter,
   type RetryDelayOptions,
   retryDelayMs,

@@ -51,10 +51,10 @@ export function parseRetryAfter(
 }
 
 export interface RetryDelayOptions {
-  /** The ceiling of the first retry's delay; it doubles with every attempt. */
-  baseMs?: number;
-  /** The ceiling never grows past this. */
-  maxMs?: number;
+  /** The ceiling of the first retry's delay; it doubles with every attempt (webhooks.<id>.retryDelay). */
+  baseMs: number;
+  /** The ceiling never grows past this (webhooks.<id>.retryMaxDelay). */
+  maxMs: number;
   /** What the receiver asked for (from {@link parseRetryAfter}): the delay is never shorter. */
   retryAfterMs?: number;
   /** [0, 1), injectable for tests. */
@@ -67,13 +67,30 @@ export interface RetryDelayOptions {
  * baseMs·2^(attempt-1))), so a fleet that failed together does not retry together. A Retry-After is a
  * floor on top (itself capped at {@link MAX_RETRY_AFTER_MS}), so it may exceed maxMs.
  */
-export function retryDelayMs(attempt: number, options: RetryDelayOptions = {}): number {
-  const { baseMs = 5_000, maxMs = 30 * 60_000, retryAfterMs, random = Math.random } = options;
+export function retryDelayMs(attempt: number, options: RetryDelayOptions): number {
+  const { baseMs, maxMs, retryAfterMs, random = Math.random } = options;
   const exponent = Number.isFinite(attempt) ? Math.max(0, Math.floor(attempt) - 1) : 0;
   const ceiling = Math.min(maxMs, baseMs * 2 ** exponent);
   const jittered = Math.floor(random() * ceiling);
   const floor = retryAfterMs === undefined ? 0 : Math.min(Math.max(0, retryAfterMs), MAX_RETRY_AFTER_MS);
   return Math.max(jittered, floor);
+}
+
+/**
+ * BullMQ's backoff for a deliver job after `attemptsMade` failed attempts: the webhook's backoff, never
+ * shorter than the Retry-After its last answer asked for (carried in the error's details).
+ */
+export function nextAttemptDelayMs(
+  attemptsMade: number,
+  webhook: { retryDelayMs: number; retryMaxDelayMs: number },
+  error: unknown,
+): number {
+  const retryAfterMs = (error as { details?: { retryAfterMs?: unknown } } | null)?.details?.retryAfterMs;
+  return retryDelayMs(attemptsMade, {
+    baseMs: webhook.retryDelayMs,
+    maxMs: webhook.retryMaxDelayMs,
+    ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+  });
 }
 
 /** Whether retrying has gone on for `retryForMs` since the first attempt (then: dead letter). */

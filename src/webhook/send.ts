@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { PophookError } from '../errors.ts';
-import { type Logger, silentLogger } from '../ops/logger.ts';
+import { type Logger, silentLogger } from '../telemetry/logger.ts';
 import { classifyStatus, parseRetryAfter, type StatusClass } from './policy.ts';
 import { signatureHeaderOf, type WebhookSecret, webhookHeaders } from './sign.ts';
 
@@ -260,7 +260,6 @@ function statusError(
     if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
   }
   return new PophookError('WEBHOOK_HTTP_RETRYABLE', `the webhook answered ${status}`, {
-    retryable: true,
     details,
   });
 }
@@ -276,7 +275,6 @@ function requestError(
   const details = errorCode === undefined ? base : { ...base, errorCode };
   if (deadline.timedOut || (errorCode !== undefined && TIMEOUT_CODES.has(errorCode))) {
     return new PophookError('WEBHOOK_TIMEOUT', 'the webhook did not answer in time', {
-      retryable: true,
       details,
     });
   }
@@ -288,7 +286,6 @@ function requestError(
     });
   }
   return new PophookError('WEBHOOK_NETWORK', 'the webhook could not be reached', {
-    retryable: true,
     cause: error,
     details,
   });

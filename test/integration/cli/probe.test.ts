@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProbe } from '../../../src/cli/probe.ts';
+import { main } from '../../../workers/main.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
 
@@ -58,7 +58,7 @@ async function probe(
   const stdin = new PassThrough();
   if (typed !== undefined) stdin.end(typed);
   const env = password === undefined ? {} : { POPHOOK_PASSWORD: password };
-  const code = await runProbe(args, { stdout, stderr, env, stdin, isTTY: tty });
+  const code = await main(['probe', ...args], { stdout, stderr, env, stdin, isTTY: tty });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

@@ -11,11 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type Config, type MailboxConfig, parseConfig } from '../../../src/config/index.ts';
 import { connectMailbox, pollMailbox } from '../../../src/mailbox/poll.ts';
-import { silentLogger } from '../../../src/ops/logger.ts';
+import { mailboxSettings, pollOnce } from '../../../src/mailbox/poll-job.ts';
 import { isPop3Error, Pop3Client } from '../../../src/pop3/index.ts';
-import { webhookIdFor } from '../../../src/queue/ids.ts';
-import { mailboxSettings, pollOnce } from '../../../workers/poll-worker.ts';
-import { createRuntime, type Runtime } from '../../../workers/runtime.ts';
+import { createRuntime, type Runtime } from '../../../src/runtime/runtime.ts';
+import { silentLogger } from '../../../src/telemetry/logger.ts';
 import {
   type FakePop3Server,
   type FakeServerOptions,
@@ -185,14 +184,13 @@ describe('a poll session against a hostile server', () => {
       raw: failing,
       queue: rt.queues,
       owner: 'test',
-      webhookIdFor,
       now: Date.now,
       logger: silentLogger,
       connect: (m: MailboxConfig, signal: AbortSignal) => connectMailbox(m, signal),
     };
-    await expect(pollMailbox(deps, mailbox, mailboxSettings(rt, mailbox))).rejects.toThrow(
-      'redis write refused',
-    );
+    await expect(
+      pollMailbox(deps, mailbox, mailboxSettings(mailbox, rt.config.delivery.rawTtlMs)),
+    ).rejects.toThrow('redis write refused');
     expect(server.transcript.some((line) => /QUIT/.test(line))).toBe(false);
     expect(server.mailbox.map((m) => m.uid)).toEqual(['uid-1', 'uid-2', 'uid-3']);
     expect((await rt.pollState.ledger.get(mailbox.id, 'uid-3'))?.state).toBeUndefined();
@@ -224,7 +222,6 @@ describe('a poll session against a hostile server', () => {
       ...rt.pollState,
       queue: rt.queues,
       owner: 'test',
-      webhookIdFor,
       now: Date.now,
       logger: silentLogger,
       // connectMailbox with a short session deadline (the default is 30 minutes).
@@ -241,9 +238,9 @@ describe('a poll session against a hostile server', () => {
       },
     };
     const started = Date.now();
-    expect(await codeOf(pollMailbox(deps, mailbox, mailboxSettings(rt, mailbox)))).toBe(
-      'POP3_SESSION_TIMEOUT',
-    );
+    expect(
+      await codeOf(pollMailbox(deps, mailbox, mailboxSettings(mailbox, rt.config.delivery.rawTtlMs))),
+    ).toBe('POP3_SESSION_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(4_000);
     await expectNothingCommitted(server, mailbox);
     await server.stop();

@@ -4,11 +4,11 @@
 // config without a token has no dashboard and no API, while /metrics and /healthz stay open.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
-import { silentLogger } from '../../../src/ops/logger.ts';
 import { Ops } from '../../../src/ops/ops.ts';
 import { queueCounts } from '../../../src/ops/snapshot.ts';
+import { createRuntime, type Runtime } from '../../../src/runtime/runtime.ts';
+import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { startPollWorker } from '../../../workers/poll-worker.ts';
-import { createRuntime, type Runtime } from '../../../workers/runtime.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
 import { get, waitUntil } from './ops-fixture.ts';
 
@@ -28,6 +28,7 @@ beforeAll(async () => {
       `redis: { url: "${redis.url}", prefix: wd${Date.now()} }`,
       'webhooks: { hook: { url: "http://127.0.0.1:9/x", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } }',
       'http: { host: 127.0.0.1, port: 0 }',
+      'watchdog: { period: 1s, stallAfter: 1s }',
       'mailboxes:',
       '  box: { host: 127.0.0.1, port: 9, tls: none, username: u, password: p, allowPlaintextAuth: true, webhook: hook, pollInterval: 1h }',
     ].join('\n'),
@@ -48,8 +49,6 @@ describe('watchdog recovery', () => {
     const ops = new Ops(rt, {
       roles: new Set(['poll']),
       onFatal: (reason) => fatal.push(reason),
-      watchdogPeriodMs: 300,
-      stallAfterMs: 600,
     });
     const supervised = ops.supervise(
       'poll',
@@ -79,7 +78,8 @@ describe('watchdog recovery', () => {
         /^pophook_watchdog_recoveries_total\{check="workers"\} 1$/m,
       );
     } finally {
-      await supervised.close(true);
+      supervised.force();
+      await supervised.close();
       await ops.close();
     }
   });

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ErrorCode, isPophookError, type PophookError } from '../../../src/errors.ts';
-import type { Logger } from '../../../src/ops/logger.ts';
+import type { Logger } from '../../../src/telemetry/logger.ts';
 import { type WebhookMessage, WebhookSender, type WebhookTarget } from '../../../src/webhook/send.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';

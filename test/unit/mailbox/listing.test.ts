@@ -2,8 +2,8 @@
 // failure of the moment that must fail the session (found by the fault suite, test/faults).
 import { describe, expect, it } from 'vitest';
 import { readListing } from '../../../src/mailbox/listing.ts';
-import { silentLogger } from '../../../src/ops/logger.ts';
 import { type Pop3Client, Pop3Error } from '../../../src/pop3/index.ts';
+import { silentLogger } from '../../../src/telemetry/logger.ts';
 
 function stubClient(announcesUidl: boolean): Pop3Client {
   return {

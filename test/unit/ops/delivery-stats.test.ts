@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { RATE_WINDOW_MS, summarize } from '../../../src/ops/delivery-stats.ts';
 import { bearerMatches } from '../../../src/ops/http-server.ts';
-import { statusClass } from '../../../src/ops/observations.ts';
+import { statusClass } from '../../../src/telemetry/observations.ts';
 
 describe('summarize', () => {
   const now = 10 * RATE_WINDOW_MS;

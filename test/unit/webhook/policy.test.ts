@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyStatus,
   MAX_RETRY_AFTER_MS,
+  nextAttemptDelayMs,
   parseRetryAfter,
   retryDelayMs,
   shouldGiveUp,
@@ -80,15 +81,18 @@ describe('parseRetryAfter', () => {
   });
 });
 
+// The schema's defaults (webhooks.<id>.retryDelay 5s, retryMaxDelay 30m).
+const BACKOFF = { baseMs: 5_000, maxMs: 30 * 60_000 };
+
 describe('retryDelayMs', () => {
   const top = () => 0.999_999_999;
 
   it('draws from [0, base·2^(attempt-1)) with full jitter', () => {
-    expect(retryDelayMs(1, { random: () => 0 })).toBe(0);
-    expect(retryDelayMs(1, { random: () => 0.5 })).toBe(2_500);
-    expect(retryDelayMs(1, { random: top })).toBe(4_999);
-    expect(retryDelayMs(3, { random: () => 0.5 })).toBe(10_000);
-    expect(retryDelayMs(2, { baseMs: 100, random: () => 0.5 })).toBe(100);
+    expect(retryDelayMs(1, { ...BACKOFF, random: () => 0 })).toBe(0);
+    expect(retryDelayMs(1, { ...BACKOFF, random: () => 0.5 })).toBe(2_500);
+    expect(retryDelayMs(1, { ...BACKOFF, random: top })).toBe(4_999);
+    expect(retryDelayMs(3, { ...BACKOFF, random: () => 0.5 })).toBe(10_000);
+    expect(retryDelayMs(2, { ...BACKOFF, baseMs: 100, random: () => 0.5 })).toBe(100);
   });
 
   it('stays within its bounds and under the cap for any attempt and randomness', () => {
@@ -97,7 +101,7 @@ describe('retryDelayMs', () => {
         fc.integer({ min: 1, max: 5_000 }),
         fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         (n, r) => {
-          const delay = retryDelayMs(n, { random: () => r });
+          const delay = retryDelayMs(n, { ...BACKOFF, random: () => r });
           expect(delay).toBeGreaterThanOrEqual(0);
           expect(delay).toBeLessThan(Math.min(30 * 60_000, 5_000 * 2 ** (n - 1)));
           expect(Number.isInteger(delay)).toBe(true);
@@ -108,28 +112,30 @@ describe('retryDelayMs', () => {
 
   it('has a ceiling that grows with the attempt and then holds at maxMs', () => {
     const ceilings = Array.from({ length: 40 }, (_, i) =>
-      retryDelayMs(i + 1, { maxMs: 60_000, random: top }),
+      retryDelayMs(i + 1, { ...BACKOFF, maxMs: 60_000, random: top }),
     );
     for (let i = 1; i < ceilings.length; i++)
       expect(ceilings[i]).toBeGreaterThanOrEqual(ceilings[i - 1] ?? 0);
     expect(ceilings.at(-1)).toBe(59_999);
-    expect(retryDelayMs(2_000, { maxMs: 60_000, random: top })).toBe(59_999);
+    expect(retryDelayMs(2_000, { ...BACKOFF, maxMs: 60_000, random: top })).toBe(59_999);
   });
 
   it('treats attempt 0, fractions and NaN as the first attempt', () => {
     for (const attempt of [0, -3, 1.7, Number.NaN]) {
-      expect(retryDelayMs(attempt, { random: () => 0.5 })).toBe(2_500);
+      expect(retryDelayMs(attempt, { ...BACKOFF, random: () => 0.5 })).toBe(2_500);
     }
   });
 
   it('never waits less than Retry-After, even past maxMs, but never past the 1 h cap', () => {
-    expect(retryDelayMs(1, { retryAfterMs: 20_000, random: () => 0 })).toBe(20_000);
-    expect(retryDelayMs(1, { retryAfterMs: 1_000, random: () => 0.5 })).toBe(2_500);
-    expect(retryDelayMs(1, { maxMs: 10_000, retryAfterMs: 40 * 60_000, random: () => 0 })).toBe(40 * 60_000);
-    expect(retryDelayMs(1, { retryAfterMs: 5 * MAX_RETRY_AFTER_MS, random: () => 0 })).toBe(
+    expect(retryDelayMs(1, { ...BACKOFF, retryAfterMs: 20_000, random: () => 0 })).toBe(20_000);
+    expect(retryDelayMs(1, { ...BACKOFF, retryAfterMs: 1_000, random: () => 0.5 })).toBe(2_500);
+    expect(retryDelayMs(1, { ...BACKOFF, maxMs: 10_000, retryAfterMs: 40 * 60_000, random: () => 0 })).toBe(
+      40 * 60_000,
+    );
+    expect(retryDelayMs(1, { ...BACKOFF, retryAfterMs: 5 * MAX_RETRY_AFTER_MS, random: () => 0 })).toBe(
       MAX_RETRY_AFTER_MS,
     );
-    expect(retryDelayMs(1, { retryAfterMs: -1, random: () => 0 })).toBe(0);
+    expect(retryDelayMs(1, { ...BACKOFF, retryAfterMs: -1, random: () => 0 })).toBe(0);
   });
 });
 
@@ -144,5 +150,22 @@ describe('shouldGiveUp', () => {
 
   it('does not give up on a clock that went backwards', () => {
     expect(shouldGiveUp(NOW, NOW - 5_000, day)).toBe(false);
+  });
+});
+
+describe('nextAttemptDelayMs', () => {
+  const webhook = { retryDelayMs: 1_000, retryMaxDelayMs: 8_000 };
+
+  it("uses the webhook's backoff: within the doubled ceiling, never past the maximum", () => {
+    for (let attempt = 1; attempt <= 10; attempt += 1) {
+      const delay = nextAttemptDelayMs(attempt, webhook, new Error('x'));
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThan(Math.min(8_000, 1_000 * 2 ** (attempt - 1)));
+    }
+  });
+
+  it("waits at least the Retry-After carried in the error's details", () => {
+    const error = { details: { retryAfterMs: 120_000 } };
+    expect(nextAttemptDelayMs(1, webhook, error)).toBe(120_000);
   });
 });

@@ -2,7 +2,7 @@
 // silently drop ledger entries, raw messages and jobs; without persistence a restart forgets them. On a
 // Redis Cluster every master holds part of the data, so every master is asked.
 import type { Cluster, Redis } from 'ioredis';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../telemetry/logger.ts';
 
 export interface RedisPolicy {
   maxmemoryPolicy: string | undefined;

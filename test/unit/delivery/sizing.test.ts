@@ -1,6 +1,7 @@
-// How many parser threads a deliver worker runs: configured, or no more than the CPUs it has.
+// How much a deliver worker runs at once: parser threads (configured, or no more than the CPUs it has)
+// and each deliver queue shard's share of the concurrency.
 import { describe, expect, it } from 'vitest';
-import { parseThreads } from '../../../workers/deliver-worker.ts';
+import { parseThreads, shardConcurrency } from '../../../src/delivery/sizing.ts';
 import { configText, issuePaths, parse } from '../config/helpers.ts';
 
 describe('parseThreads', () => {
@@ -11,6 +12,14 @@ describe('parseThreads', () => {
   });
   it('takes delivery.parseThreads when given', () => {
     expect(parseThreads({ concurrency: 4, parseThreads: 6 }, 2)).toBe(6);
+  });
+});
+
+describe('shardConcurrency', () => {
+  it('splits the concurrency evenly, the remainder to the first shards, at least one each', () => {
+    expect(shardConcurrency(4, 1)).toEqual([4]);
+    expect(shardConcurrency(5, 2)).toEqual([3, 2]);
+    expect(shardConcurrency(2, 4)).toEqual([1, 1, 1, 1]);
   });
 });
 
