@@ -4,6 +4,7 @@
 // runs pollOnce, the middle of it.
 import type { MailboxConfig } from '../config/index.ts';
 import type { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
+import type { MailboxTokens } from '../oauth/index.ts';
 import type { PollJobData } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { OpsObserver } from '../telemetry/observations.ts';
@@ -24,6 +25,8 @@ export interface PollJobDeps {
   meta: MailboxMetaStore;
   queues: PollQueuePort;
   pollState: { ledger: Ledger; raw: RawStore; lock: MailboxLock };
+  /** Access tokens of mailboxes that name a credential (the fleet cache). */
+  tokens?: MailboxTokens;
 }
 
 export function mailboxSettings(mailbox: MailboxConfig, rawTtlMs: number): MailboxSettings {
@@ -51,7 +54,7 @@ export async function pollOnce(
     owner: deps.owner,
     now: Date.now,
     logger,
-    connect: (m: MailboxConfig, s: AbortSignal) => connectMailbox(m, s, logger),
+    connect: (m: MailboxConfig, s: AbortSignal) => connectMailbox(m, s, logger, deps.tokens),
   };
   const settings = mailboxSettings(mailbox, deps.config.delivery.rawTtlMs);
   try {

@@ -3,6 +3,7 @@
 import { setMaxListeners } from 'node:events';
 import type { MailboxConfig } from '../config/index.ts';
 import type { MailboxLock } from '../ledger/index.ts';
+import { type MailboxTokens, withMailboxToken } from '../oauth/index.ts';
 import { isPop3Error, Pop3Client } from '../pop3/index.ts';
 import { notBeforeAfterRefusal, notBeforeAfterSession } from './poll-policy.ts';
 import { runSession } from './session.ts';
@@ -64,9 +65,27 @@ export async function pollMailbox(
   }
 }
 
-/** Opens and authenticates a POP3 session for a configured mailbox. */
+/**
+ * Opens and authenticates a POP3 session for a configured mailbox. A mailbox with a credential logs in
+ * with a token from `tokens` (one forced refresh and one more login after a refusal, see src/oauth/login.ts).
+ */
 export async function connectMailbox(
   mailbox: MailboxConfig,
+  signal: AbortSignal,
+  logger?: SessionDeps['logger'],
+  tokens?: MailboxTokens,
+): Promise<Pop3Client> {
+  return withMailboxToken(
+    mailbox,
+    tokens,
+    (accessToken) => openSession(mailbox, accessToken, signal, logger),
+    signal,
+  );
+}
+
+async function openSession(
+  mailbox: MailboxConfig,
+  accessToken: string | undefined,
   signal: AbortSignal,
   logger?: SessionDeps['logger'],
 ): Promise<Pop3Client> {
@@ -88,7 +107,7 @@ export async function connectMailbox(
       {
         username: mailbox.username,
         ...(mailbox.password === undefined ? {} : { password: mailbox.password }),
-        ...(mailbox.accessToken === undefined ? {} : { accessToken: mailbox.accessToken }),
+        ...(accessToken === undefined ? {} : { accessToken }),
         auth: mailbox.auth,
         allowPlaintextAuth: mailbox.allowPlaintextAuth,
       },

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { type Config, maskUrlPassword } from '../config/index.ts';
 import { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
 import { MailboxMetaStore } from '../mailbox/meta.ts';
+import { TokenCache } from '../oauth/index.ts';
 import { createRedis, type RedisClient, waitReady } from '../queue/connections.ts';
 import { PophookQueues } from '../queue/jobs.ts';
 import { findOrphanedQueues } from '../queue/orphans.ts';
@@ -29,6 +30,8 @@ export interface Runtime {
   meta: MailboxMetaStore;
   pollState: { ledger: Ledger; raw: RawStore; lock: MailboxLock };
   deliverState: { ledger: Ledger; raw: RawStore };
+  /** OAuth 2.0 access tokens of the mailboxes that name a credential, shared by the fleet. */
+  tokens: TokenCache;
   close(): Promise<void>;
 }
 
@@ -53,10 +56,18 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     queue.on('error', (error) => logger.warn({ err: error.message, queue: queue.name }, 'queue error'));
   }
   let closed: Promise<void> | undefined;
+  const owner = `${hostname()}:${process.pid}`;
+  const tokens = new TokenCache({
+    redis: redis.failFast,
+    prefix,
+    owner,
+    credentials: config.credentials ?? {},
+    logger: logger.child({ component: 'oauth' }),
+  });
   return {
     config,
     logger,
-    owner: `${hostname()}:${process.pid}`,
+    owner,
     redis,
     queues,
     meta: new MailboxMetaStore(redis.failFast, prefix),
@@ -66,9 +77,11 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       lock: new MailboxLock(redis.failFast, prefix),
     },
     deliverState: { ledger: new Ledger(redis.patient, prefix), raw: new RawStore(redis.patient, prefix) },
+    tokens,
     close() {
       closed ??= (async () => {
         await queues.close();
+        await tokens.close();
         await Promise.allSettled([redis.failFast.quit(), redis.patient.quit()]);
       })();
       return closed;

@@ -26,8 +26,8 @@ export interface FakeServerOptions {
   messages?: Array<string | Buffer | { uid?: string; body: string | Buffer }>;
   /** username → password. Default { alice: 'secret' }. */
   users?: Record<string, string>;
-  /** username → OAuth access token. */
-  tokens?: Record<string, string>;
+  /** username → OAuth access token, or a judge of (username, token), e.g. a fake token endpoint's. */
+  tokens?: Record<string, string> | ((user: string, token: string) => boolean);
   greeting?: string;
   pipelining?: boolean;
   uidl?: boolean;
@@ -400,7 +400,11 @@ async function saslServer(session: FakeSession, args: string[], options: FakeSer
     const user = /(?:^|\x01)user=([^\x01]*)/.exec(text)?.[1] ?? /^n,a=([^,]*),/.exec(text)?.[1] ?? '';
     const token = /auth=Bearer ([^\x01]*)/.exec(text)?.[1];
     session.user = user;
-    if (tokens[user] !== undefined && tokens[user] === token) return true;
+    const valid =
+      typeof tokens === 'function'
+        ? token !== undefined && tokens(user, token)
+        : tokens[user] !== undefined && tokens[user] === token;
+    if (valid) return true;
     const answer = await challenge(session, '{"status":"401","schemes":"bearer"}');
     return answer === null ? 'cancelled' : false;
   }

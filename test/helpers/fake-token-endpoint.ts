@@ -58,6 +58,8 @@ export interface FakeTokenEndpoint {
   revoke(clientId: string): void;
   /** Accepts the client again with a new secret (or refresh token). */
   restore(clientId: string, secret: { clientSecret?: string; refreshToken?: string }): void;
+  /** Every access token handed out so far (to look for them in logs). */
+  issuedTokens(): string[];
   /** Whether the fake POP3 server should accept `token` for `user`. */
   accepts(user: string, token: string): boolean;
   stop(): Promise<void>;
@@ -82,6 +84,7 @@ export async function startFakeTokenEndpoint(options: FakeTokenEndpointOptions):
   const clients = new Map(options.clients.map((client) => [client.clientId, { ...client }]));
   const revoked = new Set<string>();
   const issued = new Map<string, Issued>();
+  const everIssued: string[] = [];
   const requests: TokenRequestRecord[] = [];
   const faults: Array<Fault & { clientId?: string }> = [];
   let base = '';
@@ -89,6 +92,7 @@ export async function startFakeTokenEndpoint(options: FakeTokenEndpointOptions):
   const issue = (clientId: string, subject?: string): Record<string, unknown> => {
     const lifetime = options.lifetimeSeconds ?? 3;
     const token = `fake-at-${randomBytes(12).toString('hex')}`;
+    everIssued.push(token);
     issued.set(token, { clientId, ...(subject ? { subject } : {}), expiresAt: Date.now() + lifetime * 1000 });
     return { access_token: token, token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime };
   };
@@ -170,6 +174,7 @@ export async function startFakeTokenEndpoint(options: FakeTokenEndpointOptions):
       revoked.delete(clientId);
       Object.assign(clients.get(clientId)!, secret);
     },
+    issuedTokens: () => [...everIssued],
     accepts(user, token) {
       const entry = issued.get(token);
       if (!entry || entry.expiresAt <= Date.now()) return false;
