@@ -14,7 +14,7 @@ import { type CredentialKeys, credentialKeys } from './keys.ts';
 import { createTokenProvider, tokensPerSubject } from './providers.ts';
 import type { AccessToken, GetTokenOptions, TokenProvider, TokenSource } from './types.ts';
 
-/** A token is not handed out with less than this left: the login must still find it valid. */
+/** A token is not handed out with less than this left (an eighth of its life if shorter): the login must still find it valid. */
 const MIN_VALID_MS = 2_000;
 /** How often a process waiting for another's token request looks again. */
 const WAIT_STEP_MS = 50;
@@ -86,7 +86,7 @@ export class TokenCache {
     // forceRefresh: only a token issued after this call began will do (another process may be faster).
     const acceptable = (token: StoredToken | undefined, now: number): token is StoredToken =>
       token !== undefined &&
-      token.expiresAt - now > MIN_VALID_MS &&
+      token.expiresAt - now > Math.min(MIN_VALID_MS, (token.expiresAt - token.issuedAt) / 8) &&
       token.accessToken !== request.rejected &&
       (!request.forceRefresh || token.issuedAt >= started);
     for (;;) {
