@@ -2,6 +2,7 @@
 // frozen Config down. Everything else in this folder is internal.
 
 export { describeConfigSchema } from './describe.ts';
+export { RESERVED_HEADERS } from './fields.ts';
 export { loadConfig, parseConfig } from './load.ts';
 export { maskUrlPassword } from './redact.ts';
 export { renderConfigReference } from './reference.ts';
