@@ -6,7 +6,7 @@
 import type { Config } from '../src/config/index.ts';
 import { Ops } from '../src/ops/ops.ts';
 import type { Role } from '../src/runtime/roles.ts';
-import { createRuntime } from '../src/runtime/runtime.ts';
+import { createRuntime, type Runtime } from '../src/runtime/runtime.ts';
 import { type StoppablePart, TwoStageShutdown } from '../src/runtime/shutdown.ts';
 import type { Logger } from '../src/telemetry/logger.ts';
 import { startDeliverWorker } from './deliver-worker.ts';
@@ -22,56 +22,14 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
   const rt = await createRuntime(config, logger);
   let onFatal = (_reason: string) => {};
   const ops = new Ops(rt, { roles, onFatal: (reason) => onFatal(reason) });
-  const parts: StoppablePart[] = [];
-  let parsersReady = Promise.resolve();
-  if (roles.has('deliver')) {
-    const deliver = ops.supervise(
-      'deliver',
-      () => rt.queues.deliverShards,
-      () => {
-        const started = startDeliverWorker(rt, ops.observer);
-        parsersReady = started.ready;
-        return {
-          workers: started.workers,
-          close: async (force) => {
-            if (force) await Promise.allSettled(started.workers.map((worker) => worker.close(true)));
-            await started.close();
-          },
-        };
-      },
-    );
-    parts.push(deliver);
-  }
-  // Mail is fetched only once it can be delivered: a deliver worker's parser threads take about a second
-  // each to load, and "pophook started" means able to work.
-  await parsersReady;
-  if (roles.has('scheduler')) {
-    const scheduler = await startScheduler(rt);
-    parts.push({ close: () => scheduler.close(), force: () => {} });
-  }
-  if (roles.has('poll')) {
-    const concurrency = Math.max(1, Math.min(MAX_POLL_CONCURRENCY, Object.keys(config.mailboxes).length));
-    const poll = ops.supervise(
-      'poll',
-      () => [rt.queues.poll],
-      () => {
-        const worker = startPollWorker(rt, concurrency, ops.observer);
-        return { workers: [worker], close: (force) => worker.close(force) };
-      },
-    );
-    parts.push(poll);
-  }
+  const parts = await startRoles(rt, ops, roles);
   await ops.start();
   logger.info({ roles: [...roles] }, 'pophook started');
-
-  const shutdown = new TwoStageShutdown(
-    parts,
-    async () => {
-      await ops.close();
-      await rt.close();
-    },
-    FORCE_GRACE_MS,
-  );
+  const finish = async () => {
+    await ops.close();
+    await rt.close();
+  };
+  const shutdown = new TwoStageShutdown(parts, finish, FORCE_GRACE_MS);
   return new Promise<number>((resolve) => {
     let exitCode = 0;
     let done = false;
@@ -105,4 +63,50 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+}
+
+/**
+ * Starts the workers of each role under the ops layer's supervision. Mail is fetched only once it can be
+ * delivered: a deliver worker's parser threads take about a second each to load, and "pophook started"
+ * means able to work.
+ */
+async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Promise<StoppablePart[]> {
+  const parts: StoppablePart[] = [];
+  let parsersReady = Promise.resolve();
+  if (roles.has('deliver')) {
+    const deliver = ops.supervise(
+      'deliver',
+      () => rt.queues.deliverShards,
+      () => {
+        const started = startDeliverWorker(rt, ops.observer);
+        parsersReady = started.ready;
+        return {
+          workers: started.workers,
+          close: async (force) => {
+            if (force) await Promise.allSettled(started.workers.map((worker) => worker.close(true)));
+            await started.close();
+          },
+        };
+      },
+    );
+    parts.push(deliver);
+  }
+  await parsersReady;
+  if (roles.has('scheduler')) {
+    const scheduler = await startScheduler(rt);
+    parts.push({ close: () => scheduler.close(), force: () => {} });
+  }
+  if (roles.has('poll')) {
+    const concurrency = Math.max(1, Math.min(MAX_POLL_CONCURRENCY, Object.keys(rt.config.mailboxes).length));
+    const poll = ops.supervise(
+      'poll',
+      () => [rt.queues.poll],
+      () => {
+        const worker = startPollWorker(rt, concurrency, ops.observer);
+        return { workers: [worker], close: (force) => worker.close(force) };
+      },
+    );
+    parts.push(poll);
+  }
+  return parts;
 }

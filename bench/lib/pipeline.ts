@@ -3,7 +3,6 @@
 // does what a poll session does for one message (raw bytes into Redis, ledger `queued`, deliver job).
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Ledger, RawStore } from '../../src/ledger/index.ts';
 import { createRedis, type Redis, waitReady } from '../../src/queue/connections.ts';
 import { webhookIdFor } from '../../src/queue/ids.ts';
@@ -121,5 +120,3 @@ export async function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): Pr
 export async function resetPeakRss(pid: number): Promise<void> {
   await writeFile(`/proc/${pid}/clear_refs`, '5');
 }
-
-export const configPath = (dir: string): string => join(dir, 'pophook.yml');

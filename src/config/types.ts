@@ -8,7 +8,6 @@ import type { CredentialConfig, MailboxProvider } from './credentials.ts';
 export { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/types.ts';
 export type {
   CredentialConfig,
-  CredentialType,
   GoogleCredential,
   GoogleServiceAccountCredential,
   MailboxProvider,

@@ -1,5 +1,5 @@
 // The shape of one ledger entry and its decoding from Redis. Entries are small JSON objects written only
-// by the Lua scripts in ledger-scripts.ts (a typical queued entry is ~90 bytes); anything else found in
+// by the Lua scripts in scripts.ts (a typical queued entry is ~90 bytes); anything else found in
 // the ledger hash is refused with LEDGER_CORRUPT rather than guessed at, because the poll session DELEs
 // on the strength of `state`.
 import { PophookError } from '../errors.ts';

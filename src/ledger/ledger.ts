@@ -25,8 +25,6 @@ import {
 import { mailboxKeys } from './keys.ts';
 import { type RedisClient, type RunScript, scriptRunner } from './scripts.ts';
 
-export type { LedgerEntry, LedgerError, LedgerState } from './entry.ts';
-
 export interface LedgerOptions {
   /** Above this many entries, entries() reads with HSCAN instead of HGETALL. Default 5 000. */
   scanThreshold?: number;

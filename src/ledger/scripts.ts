@@ -4,9 +4,9 @@
 // script touches is passed in KEYS and carries the mailbox hash tag, so the scripts are legal in Redis
 // Cluster. Registration goes through ioredis `defineCommand`: EVALSHA, with EVAL when the server answers
 // NOSCRIPT (after a restart or SCRIPT FLUSH).
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../queue/connections.ts';
 
-export type RedisClient = Redis | Cluster;
+export type { RedisClient };
 
 // Shared by the ledger scripts. An entry is a JSON object with at least `state` and `since`; `since` moves
 // only when the state changes. A corrupt entry makes load_entry return false and the script refuse.

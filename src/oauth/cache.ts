@@ -12,7 +12,7 @@ import { type RedisClient, scriptRunner } from '../ledger/scripts.ts';
 import { type Logger, silentLogger } from '../telemetry/logger.ts';
 import { type CredentialKeys, credentialKeys } from './keys.ts';
 import { createTokenProvider, tokensPerSubject } from './providers.ts';
-import type { AccessToken, GetTokenOptions, TokenProvider, TokenSource } from './types.ts';
+import type { AccessToken, GetTokenOptions, TokenProvider } from './types.ts';
 
 /** A token is not handed out with less than this left (an eighth of its life if shorter): the login must still find it valid. */
 const MIN_VALID_MS = 2_000;
@@ -67,11 +67,6 @@ export class TokenCache {
     const run = scriptRunner(options.redis);
     this.#release = (key, value) => run('lockRelease', [key], [value]);
     this.#logger = options.logger ?? silentLogger;
-  }
-
-  /** The TokenSource of one credential for one mailbox user (the subject of service-account tokens). */
-  source(credentialId: string, subject: string): TokenSource {
-    return { getToken: (options) => this.token(credentialId, subject, options) };
   }
 
   async token(credentialId: string, subject: string, request: TokenRequest = {}): Promise<AccessToken> {

@@ -1,14 +1,7 @@
 // The public face of src/oauth: OAuth 2.0 access tokens for mailbox logins, from a configured credential,
 // cached and shared by the whole fleet in Redis.
-export {
-  renewAt,
-  type StoredFailure,
-  TokenCache,
-  type TokenCacheOptions,
-  type TokenRequest,
-} from './cache.ts';
+export { renewAt, TokenCache } from './cache.ts';
 export { tokenFailureCode } from './failure.ts';
 export { credentialKeys } from './keys.ts';
 export { type MailboxTokens, uncachedTokens, withMailboxToken } from './login.ts';
 export { createTokenProvider } from './providers.ts';
-export type { AccessToken, GetTokenOptions, TokenProvider, TokenSource } from './types.ts';

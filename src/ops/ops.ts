@@ -1,4 +1,4 @@
-// The ops layer of one long-running pophook process, wired by workers/service.ts: the observer the
+// The ops layer of one long-running pophook process, wired by workers/service.ts (a Runtime from src/runtime): the observer the
 // workers report to (metrics, per-webhook stats in Redis), supervised workers, the watchdog, readiness,
 // and the HTTP listener (/metrics, /healthz, /readyz, dashboard) when the config has an `http` section.
 import type { Queue } from 'bullmq';

@@ -5,10 +5,8 @@
 // a Redis Cluster spreads delivery work over its masters (layout.ts).
 import { type ConnectionOptions, type JobState, type JobsOptions, Queue } from 'bullmq';
 import { webhookIdFor } from './ids.ts';
-import { bullPrefix, DELIVER_QUEUE, deliverQueueNames, deliverShardOf, POLL_QUEUE } from './layout.ts';
+import { bullPrefix, deliverQueueNames, deliverShardOf, POLL_QUEUE } from './layout.ts';
 import { TurnBatch } from './turn-batch.ts';
-
-export { DELIVER_QUEUE, POLL_QUEUE };
 
 export interface PollJobData {
   mailbox: string;

@@ -32,8 +32,6 @@ export interface OpsObserver {
   delivery(observation: DeliveryObservation): void;
 }
 
-export const noObserver: OpsObserver = { poll: () => {}, delivery: () => {} };
-
 /** Class of an attempt that reached for the webhook: `2xx`…`5xx`, `timeout`, `network`, or `error`. */
 export type StatusClass = `${1 | 2 | 3 | 4 | 5}xx` | 'timeout' | 'network' | 'error';
 

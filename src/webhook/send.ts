@@ -6,6 +6,7 @@
 // as the request body, with its content-length known beforehand.
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
+import { RESERVED_HEADERS } from '../config/index.ts';
 import { PophookError } from '../errors.ts';
 import { type Logger, silentLogger } from '../telemetry/logger.ts';
 import { classifyStatus, parseRetryAfter, type StatusClass } from './policy.ts';
@@ -55,13 +56,8 @@ export interface WebhookSenderOptions {
   connectionsPerOrigin?: number;
 }
 
-const RESERVED_HEADERS = new Set([
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'content-type',
-  'content-length',
-]);
+/** Headers the sender sets itself; the config refuses them too, this keeps a hand-built target honest. */
+const RESERVED = new Set(RESERVED_HEADERS);
 // Up to this much of a response body is read so its socket can be reused; past it the socket is dropped.
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 const EXCERPT_CHARS = 200;
@@ -174,7 +170,7 @@ function parseTarget(raw: string, details: Details): URL {
 function customHeaders(headers: Record<string, string>): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (!RESERVED_HEADERS.has(name.toLowerCase())) kept[name] = value;
+    if (!RESERVED.has(name.toLowerCase())) kept[name] = value;
   }
   return kept;
 }

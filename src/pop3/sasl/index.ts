@@ -7,7 +7,7 @@ import { createScram } from './scram.ts';
 import type { SaslCredentials, SaslMechanismName, SaslOptions, SaslSession } from './types.ts';
 
 export { apopDigest } from './apop.ts';
-export { type ChosenAuth, chooseAuth } from './choose.ts';
+export { chooseAuth } from './choose.ts';
 export type { SaslCredentials, SaslMechanismName, SaslOptions, SaslSession } from './types.ts';
 export { SASL_MECHANISMS } from './types.ts';
 

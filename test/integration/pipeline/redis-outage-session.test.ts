@@ -1,0 +1,85 @@
+// The poll side fails fast when Redis goes away (DESIGN.md "Known traps": producers have no offline
+// queue): Redis stopped in the middle of a session ends that session with an error within seconds, before
+// QUIT, so the server commits nothing and keeps every message; and an enqueue on the runtime's queues
+// rejects at once instead of waiting for Redis to come back.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { type Config, parseConfig } from '../../../src/config/index.ts';
+import { pollOnce } from '../../../src/mailbox/poll-job.ts';
+import { deliverJob } from '../../../src/queue/jobs.ts';
+import { createRuntime, type Runtime } from '../../../src/runtime/runtime.ts';
+import { silentLogger } from '../../../src/telemetry/logger.ts';
+import { type FakePop3Server, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
+import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+
+const MESSAGES = ['one', 'two', 'three'].map((word, i) => ({
+  uid: `uid-${i + 1}`,
+  body: `Subject: ${word}\r\n\r\nbody ${word}\r\n`,
+}));
+
+let redis: RedisServer;
+let server: FakePop3Server;
+let rt: Runtime;
+let redisStopped = false;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  server = await startFakePop3Server({
+    messages: MESSAGES,
+    overrides: {
+      // The first RETR takes Redis down before its answer goes out.
+      RETR: async () => {
+        if (!redisStopped) {
+          redisStopped = true;
+          await redis.stop();
+        }
+        return undefined;
+      },
+    },
+  });
+  const config: Config = await parseConfig(
+    stringify({
+      redis: { url: redis.url, prefix: `outage${randomBytes(3).toString('hex')}` },
+      webhooks: {
+        rx: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${randomBytes(32).toString('base64')}` },
+      },
+      mailboxes: {
+        inbox: {
+          host: '127.0.0.1',
+          port: server.port,
+          tls: 'none',
+          allowPlaintextAuth: true,
+          username: 'alice',
+          password: 'secret',
+          webhook: 'rx',
+        },
+      },
+    }),
+    { env: {}, baseDir: '.', sourceName: 'test' },
+  );
+  rt = await createRuntime(config, silentLogger);
+});
+
+afterAll(async () => {
+  await rt?.close();
+  await server?.stop();
+  await redis?.stop();
+});
+
+describe('Redis going away in the middle of a poll session', () => {
+  it('ends the session before QUIT within seconds; an enqueue rejects at once', async () => {
+    const started = Date.now();
+    await expect(pollOnce(rt, rt.config.mailboxes.inbox!)).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(redisStopped).toBe(true);
+    expect(server.transcript.some((line) => /^C\[\d+\]: RETR /.test(line))).toBe(true);
+    expect(server.transcript.filter((line) => /^C\[\d+\]: (QUIT|DELE)/.test(line))).toEqual([]);
+    expect(server.mailbox.map((m) => m.uid)).toEqual(['uid-1', 'uid-2', 'uid-3']);
+
+    const enqueueStarted = Date.now();
+    const job = deliverJob({ mailbox: 'inbox', uidl: 'uid-9', webhook: 'rx', size: 10 }, Date.now());
+    await expect(rt.queues.enqueueDelivery(job)).rejects.toThrow();
+    expect(Date.now() - enqueueStarted).toBeLessThan(2_000);
+  });
+});
