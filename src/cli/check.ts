@@ -3,6 +3,7 @@
 // and each webhook's host (an HTTP answer of any status). Secrets never reach the output.
 import type { Config } from '../config/index.ts';
 import { connectMailbox } from '../mailbox/poll.ts';
+import { type MailboxTokens, oauthLoginStep, uncachedTokens } from '../oauth/index.ts';
 import { createRedis, waitReady } from '../queue/connections.ts';
 import { findOrphanedQueues } from '../queue/orphans.ts';
 import { readRedisPolicy } from '../runtime/redis-check.ts';
@@ -22,7 +23,8 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   const { config } = await loadConfigFor('check', values.config, io, 2);
   const results: CheckResult[] = [{ check: 'config', ok: true, detail: 'valid' }];
   results.push(...(await checkRedis(config)));
-  for (const mailbox of Object.values(config.mailboxes)) results.push(await checkMailbox(mailbox));
+  const tokens = uncachedTokens(config.credentials ?? {});
+  for (const mailbox of Object.values(config.mailboxes)) results.push(await checkMailbox(mailbox, tokens));
   for (const webhook of Object.values(config.webhooks)) {
     const reached = await reachWebhook(webhook.url, Math.min(webhook.timeoutMs, 10_000));
     results.push({ check: `webhook ${webhook.id}`, ok: reached.ok, detail: reached.detail });
@@ -74,21 +76,29 @@ async function checkRedis(config: Config): Promise<CheckResult[]> {
   }
 }
 
-async function checkMailbox(mailbox: Config['mailboxes'][string]): Promise<CheckResult> {
+async function checkMailbox(
+  mailbox: Config['mailboxes'][string],
+  tokens: MailboxTokens,
+): Promise<CheckResult> {
   const check = `mailbox ${mailbox.id}`;
   try {
-    const client = await connectMailbox(mailbox, AbortSignal.timeout(mailbox.connectTimeoutMs * 2));
+    const signal = AbortSignal.timeout(mailbox.connectTimeoutMs * 2);
+    const client = await connectMailbox(mailbox, signal, undefined, tokens);
     try {
       const stat = await client.stat();
       await client.quit();
       const tls = client.tlsInfo ? `${client.tlsInfo.protocol}` : 'no TLS';
-      return { check, ok: true, detail: `${tls}, ${stat.count} message(s), ${stat.size} bytes` };
+      const via = mailbox.credential === undefined ? '' : `token of credential ${mailbox.credential}, `;
+      return { check, ok: true, detail: `${via}${tls}, ${stat.count} message(s), ${stat.size} bytes` };
     } finally {
       client.close();
     }
   } catch (error) {
     const { code, serverText } = error as { code?: string; serverText?: string };
     const reply = serverText ? ` (server said: ${serverText})` : '';
-    return { check, ok: false, detail: `${code ?? 'ERROR'}: ${(error as Error).message}${reply}` };
+    // A mailbox with a credential says which step of the OAuth login failed.
+    const step = mailbox.credential === undefined ? undefined : oauthLoginStep(error);
+    const where = step === undefined ? '' : `credential ${mailbox.credential}, ${step} failed: `;
+    return { check, ok: false, detail: `${where}${code ?? 'ERROR'}: ${(error as Error).message}${reply}` };
   }
 }

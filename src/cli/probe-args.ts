@@ -23,6 +23,9 @@ Options:
                            on a terminal, a prompt (not echoed)
   --auth METHOD            auto (default) | user | apop | plain | login | cram-md5 |
                            scram-sha-1 | scram-sha-256
+  --credential ID          log in as --user with an OAuth 2.0 token of credential ID
+                           from --config (then --auth is xoauth2, default, or oauthbearer)
+  --config FILE            the pophook.yml that defines --credential
   --allow-plaintext-auth   with --tls none, allow the password to travel unencrypted
   --ca FILE                extra trusted CA certificates (PEM)
   --servername N           TLS server name (SNI and certificate check), default --host
@@ -34,8 +37,9 @@ Options:
 Exit status: 0 probed, 1 connection, TLS or login failed, 2 bad arguments.
 `;
 
-/** probe takes a password, never a token: the OAuth methods are left out. */
+/** A password login takes a password method; a --credential login an OAuth one. */
 const PASSWORD_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter((method) => !isTokenAuth(method));
+const TOKEN_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter(isTokenAuth);
 const DEFAULT_TIMEOUT_SECONDS = 15;
 
 export interface ProbeArgs {
@@ -43,6 +47,8 @@ export interface ProbeArgs {
   port: number;
   tls: TlsMode;
   user?: string;
+  /** Log in with a token of this credential of that config file instead of a password. */
+  credential?: { configPath: string; id: string };
   auth: AuthMethod;
   allowPlaintextAuth: boolean;
   caFile?: string;
@@ -60,10 +66,10 @@ export function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
   const tls = v.tls as TlsMode;
   if (!TLS_MODES.includes(tls))
     throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`, 'probe');
-  const auth = (v.auth ?? 'auto') as AuthMethod;
-  if (!PASSWORD_AUTH_METHODS.includes(auth)) {
-    throw new UsageError(`--auth must be one of ${PASSWORD_AUTH_METHODS.join(', ')}`, 'probe');
-  }
+  const credential = tokenLogin(v);
+  const auth = (v.auth ?? (credential ? 'xoauth2' : 'auto')) as AuthMethod;
+  const allowed = credential ? TOKEN_AUTH_METHODS : PASSWORD_AUTH_METHODS;
+  if (!allowed.includes(auth)) throw new UsageError(`--auth must be one of ${allowed.join(', ')}`, 'probe');
   const port = v.port === undefined ? defaultPort(tls) : Number(v.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`--port must be a number between 1 and 65535 (got "${v.port}")`, 'probe');
@@ -88,13 +94,28 @@ export function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
     json: v.json ?? false,
     timeoutMs: Math.round(timeoutSeconds * 1000),
     ...(v.user ? { user: v.user } : {}),
+    ...(credential ? { credential } : {}),
     ...(v.ca ? { caFile: v.ca } : {}),
     ...(v.servername ? { servername: v.servername } : {}),
   };
 }
 
+/** --credential ID with --config FILE and --user, or neither. */
+function tokenLogin(v: { credential?: string; config?: string; user?: string }) {
+  if (v.credential === undefined) {
+    if (v.config !== undefined) throw new UsageError('--config is only used with --credential', 'probe');
+    return undefined;
+  }
+  if (v.config === undefined || v.user === undefined) {
+    throw new UsageError('--credential needs --config (where it is defined) and --user', 'probe');
+  }
+  return { configPath: v.config, id: v.credential };
+}
+
 const PROBE_OPTIONS = {
   host: { type: 'string' },
+  credential: { type: 'string' },
+  config: { type: 'string', short: 'c' },
   port: { type: 'string' },
   tls: { type: 'string' },
   user: { type: 'string' },

@@ -3,6 +3,9 @@
 // with QUIT and never DELEs anything. Exit codes: 0 probed, 1 the server or the network failed, 2 usage.
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { loadConfig } from '../config/index.ts';
+import { isPophookError } from '../errors.ts';
+import { oauthLoginStep, uncachedTokens } from '../oauth/index.ts';
 import { isPop3Error } from '../pop3/errors.ts';
 import { Pop3Client } from '../pop3/index.ts';
 import type { Pop3ClientOptions, TlsMode } from '../pop3/types.ts';
@@ -34,10 +37,13 @@ export async function runProbe(argv: string[], io: CliIo): Promise<number> {
         '  !!! and change this session, password included. Use it for diagnosis only, never in a config.\n\n',
     );
   }
-  const password = args.user ? await obtainPassword(args.user, io) : undefined;
-  const report = await probe(args, ca, password);
-  // Belt and braces: no code path puts the password in the report, and this makes sure of it.
-  const redact = (text: string): string => (password ? text.replaceAll(password, '****') : text);
+  const secrets: string[] = [];
+  const password = args.user && !args.credential ? await obtainPassword(args.user, io) : undefined;
+  if (password) secrets.push(password);
+  const report = await probe(args, ca, password, secrets);
+  // Belt and braces: no code path puts the password or token in the report, and this makes sure of it.
+  const redact = (text: string): string =>
+    secrets.reduce((out, secret) => out.replaceAll(secret, '****'), text);
   if (args.json) {
     io.stdout.write(redact(`${JSON.stringify(report, null, 2)}\n`));
   } else {
@@ -124,6 +130,7 @@ async function probe(
   args: ProbeArgs,
   ca: string | undefined,
   password: string | undefined,
+  secrets: string[],
 ): Promise<ProbeReport> {
   const report: ProbeReport = {
     ok: false,
@@ -138,7 +145,10 @@ async function probe(
     report.capabilities = summarizeCapabilities(client.capabilities);
     if (args.user) {
       phase = 'login';
-      report.login = await login(client, args, password);
+      const accessToken =
+        args.credential && (await credentialToken(args.credential, args.user, args.timeoutMs));
+      if (accessToken) secrets.push(accessToken);
+      report.login = await login(client, args, password, accessToken);
       if (report.login.status === 'ok') {
         phase = 'mailbox';
         report.mailbox = await mailboxSummary(client);
@@ -149,7 +159,8 @@ async function probe(
     report.quit = true;
     report.ok = true;
   } catch (error) {
-    report.error = describeError(error, phase);
+    // A token login names the step that failed: token endpoint, scope, SASL exchange, mailbox permission.
+    report.error = describeError(error, (args.credential && oauthLoginStep(error)) || phase);
     // Say goodbye where the session still stands (after a refused login, say); nothing was DELE'd.
     await client?.quit({ signal: AbortSignal.timeout(args.timeoutMs) }).catch(() => {});
   } finally {
@@ -186,16 +197,29 @@ function summarizeCapabilities(caps: Pop3Client['capabilities']): NonNullable<Pr
   };
 }
 
+/** A token of the credential for the user, straight from its token endpoint (no Redis, no cache). */
+async function credentialToken(
+  credential: { configPath: string; id: string },
+  user: string,
+  timeoutMs: number,
+) {
+  const config = await loadConfig(credential.configPath);
+  const request = { signal: AbortSignal.timeout(timeoutMs) };
+  return (await uncachedTokens(config.credentials ?? {}).token(credential.id, user, request)).accessToken;
+}
+
 async function login(
   client: Pop3Client,
   args: ProbeArgs,
   password: string | undefined,
+  accessToken: string | undefined,
 ): Promise<NonNullable<ProbeReport['login']>> {
   const username = args.user!;
-  if (password === undefined) {
+  if (password === undefined && accessToken === undefined) {
     return { username, status: 'skipped', reason: 'no password: set POPHOOK_PASSWORD or run on a terminal' };
   }
-  await client.login({ username, password, auth: args.auth, allowPlaintextAuth: args.allowPlaintextAuth });
+  const secret = accessToken === undefined ? { password: password! } : { accessToken };
+  await client.login({ username, ...secret, auth: args.auth, allowPlaintextAuth: args.allowPlaintextAuth });
   return { username, status: 'ok' };
 }
 
@@ -222,7 +246,9 @@ function describeError(error: unknown, phase: string): NonNullable<ProbeReport['
       ...(error.serverText !== undefined ? { serverReply: `-ERR ${code}${error.serverText}`.trimEnd() } : {}),
     };
   }
-  return { phase, code: 'PROBE_FAILED', message: error instanceof Error ? error.message : String(error) };
+  // A PophookError (the token request, the config of --credential) keeps its own code.
+  const code = isPophookError(error) ? error.code : 'PROBE_FAILED';
+  return { phase, code, message: error instanceof Error ? error.message : String(error) };
 }
 
 // --- human output -------------------------------------------------------------------------------------

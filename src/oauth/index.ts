@@ -3,5 +3,5 @@
 export { renewAt, TokenCache } from './cache.ts';
 export { tokenFailureCode } from './failure.ts';
 export { credentialKeys } from './keys.ts';
-export { type MailboxTokens, uncachedTokens, withMailboxToken } from './login.ts';
+export { type MailboxTokens, oauthLoginStep, uncachedTokens, withMailboxToken } from './login.ts';
 export { createTokenProvider } from './providers.ts';

@@ -63,3 +63,17 @@ export function uncachedTokens(credentials: Readonly<Record<string, CredentialCo
     },
   };
 }
+
+/**
+ * Which step of an OAuth login failed, for `check` and `probe`: the token endpoint (unreachable, client
+ * or grant refused), the scope, the SASL exchange (XOAUTH2/OAUTHBEARER not offered or broken), or the
+ * mailbox permission (a fresh token refused: no Add-MailboxPermission, POP disabled, delegation missing).
+ */
+export function oauthLoginStep(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'OAUTH_INVALID_SCOPE') return 'scope';
+  if (typeof code === 'string' && code.startsWith('OAUTH_')) return 'token endpoint';
+  if (code === 'POP3_SASL_FAILED' || code === 'POP3_AUTH_UNSUPPORTED') return 'SASL exchange';
+  if (code === 'POP3_AUTH_FAILED') return 'mailbox permission';
+  return undefined;
+}
