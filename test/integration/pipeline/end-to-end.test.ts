@@ -201,4 +201,38 @@ describe('pophook run against Dovecot, Redis and a verifying receiver', () => {
     expect(receiver.deliveries).toHaveLength(10);
     expect(await dovecot.countMessages(USER)).toBe(10);
   });
+
+  it('a second SIGTERM forces: the delivery in flight is cut, each part closes once, exit 0, nothing lost', async () => {
+    await dovecot.addMessages(
+      USER,
+      smallCorpus(1, 11).map((m) => m.raw),
+    );
+    // The receiver holds the first request for a minute: the drain would wait for it.
+    await receiver.setRespond((request) => (request.verified ? { status: 200, delayMs: 60_000 } : 401));
+    const prefix = `e2e${randomBytes(4).toString('hex')}`;
+    const first = start(['run', '--config', await config({ prefix })]);
+    await waitUntil('the delivery in flight', () => receiver.deliveries.length === 1, 30_000);
+    first.child.kill('SIGTERM');
+    await first.waitForLog((line) => line.msg === 'draining: no new work, waiting for work in flight');
+    const forcedAt = Date.now();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(Date.now() - forcedAt).toBeLessThan(12_000);
+    expect(first.logs.filter((line) => line.msg === 'second signal: forcing shutdown')).toHaveLength(1);
+    expect(first.logs.filter((line) => line.msg === 'pophook stopped')).toHaveLength(1);
+    expect(first.text.join('\n')).not.toMatch(/Error|Unhandled/);
+    expect(await dovecot.countMessages(USER)).toBe(1);
+
+    // The cut delivery is not lost: the next run delivers it and deletes the message.
+    receiver.clear();
+    await receiver.setRespond((request) => (request.verified ? 200 : 401));
+    const second = start(['run', '--config', await config({ prefix })]);
+    await waitUntil(
+      'delivered and deleted',
+      async () => delivered(receiver).length === 1 && (await dovecot.countMessages(USER)) === 0,
+      60_000,
+      { context: () => JSON.stringify(second.logs.slice(-8).map((l) => [l.msg, l.outcome, l.code])) },
+    );
+    expect(await second.stop('SIGTERM')).toBe(0);
+  }, 120_000);
 });
