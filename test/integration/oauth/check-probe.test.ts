@@ -135,29 +135,24 @@ describe('pophook check with OAuth credentials', () => {
 });
 
 describe('pophook probe --credential', () => {
-  const target = (port: number) => [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--tls',
-    'implicit',
-    '--ca',
-    join(dir, 'ca.pem'),
-  ];
+  /** `pophook probe --json` against `port`, logged in as `user` with a token of `credential`. */
+  const probeAs = (user: string, credential: string, port = pop.port) =>
+    run(
+      [
+        'probe',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--tls',
+        'implicit',
+        '--ca',
+        join(dir, 'ca.pem'),
+      ].concat(['--user', user, '--config', configPath, '--credential', credential, '--json']),
+    );
 
   it('acquires a token, logs in with XOAUTH2 and lists the mailbox', async () => {
-    const { code, stdout } = await run([
-      'probe',
-      ...target(pop.port),
-      '--user',
-      ALLOWED,
-      '--config',
-      configPath,
-      '--credential',
-      'good',
-      '--json',
-    ]);
+    const { code, stdout } = await probeAs(ALLOWED, 'good');
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as { login: { status: string }; mailbox: { count: number } };
     expect(report.login.status).toBe('ok');
@@ -166,33 +161,13 @@ describe('pophook probe --credential', () => {
   });
 
   it('names the step: token endpoint, mailbox permission', async () => {
-    const bad = await run([
-      'probe',
-      ...target(pop.port),
-      '--user',
-      ALLOWED,
-      '--config',
-      configPath,
-      '--credential',
-      'bad',
-      '--json',
-    ]);
+    const bad = await probeAs(ALLOWED, 'bad');
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).error).toMatchObject({
       phase: 'token endpoint',
       code: 'OAUTH_INVALID_CLIENT',
     });
-    const denied = await run([
-      'probe',
-      ...target(pop.port),
-      '--user',
-      DENIED,
-      '--config',
-      configPath,
-      '--credential',
-      'good',
-      '--json',
-    ]);
+    const denied = await probeAs(DENIED, 'good');
     expect(JSON.parse(denied.stdout).error).toMatchObject({
       phase: 'mailbox permission',
       code: 'POP3_AUTH_FAILED',
@@ -201,7 +176,8 @@ describe('pophook probe --credential', () => {
   });
 
   it('--credential without --config or --user is a usage error (exit 2)', async () => {
-    expect((await run(['probe', ...target(pop.port), '--credential', 'good'])).code).toBe(2);
-    expect((await run(['probe', ...target(pop.port), '--config', configPath])).code).toBe(2);
+    const target = ['probe', '--host', '127.0.0.1', '--port', String(pop.port), '--tls', 'implicit'];
+    expect((await run([...target, '--credential', 'good'])).code).toBe(2);
+    expect((await run([...target, '--config', configPath])).code).toBe(2);
   });
 });

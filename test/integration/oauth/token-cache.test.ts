@@ -51,6 +51,13 @@ function credential(id: string, extra: Partial<CredentialConfig> = {}): Credenti
   } as CredentialConfig;
 }
 
+/** Two "processes" sharing credential `id` under a fresh prefix. */
+function fleetOf(id: string) {
+  const prefix = uniquePrefix();
+  const creds = [credential(id)];
+  return { prefix, one: processCache(prefix, creds, 'p1'), two: processCache(prefix, creds, 'p2') };
+}
+
 /** A cache as one pophook process has it: its own Redis connection. */
 function processCache(prefix: string, credentials: CredentialConfig[], owner: string): TokenCache {
   const cache = new TokenCache({
@@ -65,9 +72,7 @@ function processCache(prefix: string, credentials: CredentialConfig[], owner: st
 
 describe('token cache', () => {
   it('single flight: 40 concurrent requests from two processes make one token request', async () => {
-    const prefix = uniquePrefix();
-    const creds = [credential('a')];
-    const [one, two] = [processCache(prefix, creds, 'p1'), processCache(prefix, creds, 'p2')];
+    const { prefix, one, two } = fleetOf('a');
     const tokens = await Promise.all(
       Array.from({ length: 40 }, (_, i) => (i % 2 ? one : two).token('a', 'inbox@example.com')),
     );
@@ -82,9 +87,7 @@ describe('token cache', () => {
   });
 
   it('renews ahead of expiry: after the renewal point one new token, shared by both processes', async () => {
-    const prefix = uniquePrefix();
-    const creds = [credential('b')];
-    const [one, two] = [processCache(prefix, creds, 'p1'), processCache(prefix, creds, 'p2')];
+    const { one, two } = fleetOf('b');
     const first = await one.token('b', 'u');
     // 4 s life, renewed 1 s before expiry (a quarter of the life): at 3.2 s a new one is asked for.
     await sleep(3_200);
@@ -97,9 +100,7 @@ describe('token cache', () => {
   });
 
   it('a refused token gets one refresh, which every process then shares', async () => {
-    const prefix = uniquePrefix();
-    const creds = [credential('c')];
-    const [one, two] = [processCache(prefix, creds, 'p1'), processCache(prefix, creds, 'p2')];
+    const { one, two } = fleetOf('c');
     const first = await one.token('c', 'u');
     const [x, y] = await Promise.all([
       one.token('c', 'u', { rejected: first.accessToken }),
@@ -111,9 +112,7 @@ describe('token cache', () => {
   });
 
   it('a revoked client: coded permanent error, stored with the provider text, held back, then recovers', async () => {
-    const prefix = uniquePrefix();
-    const creds = [credential('d')];
-    const [one, two] = [processCache(prefix, creds, 'p1'), processCache(prefix, creds, 'p2')];
+    const { one, two } = fleetOf('d');
     fake.revoke('app-d');
     const before = fake.requests.length;
     const errors = await Promise.all(
