@@ -14,7 +14,7 @@ import { type CredentialKeys, credentialKeys } from './keys.ts';
 import { createTokenProvider, tokensPerSubject } from './providers.ts';
 import type { AccessToken, GetTokenOptions, TokenProvider } from './types.ts';
 
-/** A token is not handed out with less than this left (an eighth of its life if shorter): the login must still find it valid. */
+/** A token is not handed out with less than this left (see servable): the login must still find it valid. */
 const MIN_VALID_MS = 2_000;
 /** How often a process waiting for another's token request looks again. */
 const WAIT_STEP_MS = 50;
@@ -51,6 +51,25 @@ export interface TokenCacheOptions {
   readonly providerFor?: (credential: CredentialConfig, subject: string) => TokenProvider;
 }
 
+/**
+ * A cached token that may be handed out: not the one a server just refused, enough life left for a login
+ * (2 s, or an eighth of a short life), and with forceRefresh issued after the call began (another process
+ * may have been faster).
+ */
+function servable(
+  token: StoredToken | undefined,
+  now: number,
+  request: TokenRequest,
+  started: number,
+): token is StoredToken {
+  return (
+    token !== undefined &&
+    token.expiresAt - now > Math.min(MIN_VALID_MS, (token.expiresAt - token.issuedAt) / 8) &&
+    token.accessToken !== request.rejected &&
+    (!request.forceRefresh || token.issuedAt >= started)
+  );
+}
+
 /** When a token should be renewed: `refreshBefore` ahead of expiry, at most a quarter of its life ahead. */
 export function renewAt(token: StoredToken, refreshBeforeMs: number): number {
   return token.expiresAt - Math.min(refreshBeforeMs, (token.expiresAt - token.issuedAt) / 4);
@@ -78,36 +97,23 @@ export class TokenCache {
     );
     const started = Date.now();
     const deadline = started + 2 * credential.timeoutMs + WAIT_STEP_MS;
-    // forceRefresh: only a token issued after this call began will do (another process may be faster).
-    const acceptable = (token: StoredToken | undefined, now: number): token is StoredToken =>
-      token !== undefined &&
-      token.expiresAt - now > Math.min(MIN_VALID_MS, (token.expiresAt - token.issuedAt) / 8) &&
-      token.accessToken !== request.rejected &&
-      (!request.forceRefresh || token.issuedAt >= started);
+    const fresh = (token: StoredToken | undefined, now: number): token is StoredToken =>
+      servable(token, now, request, started) && now < renewAt(token, credential.refreshBeforeMs);
     for (;;) {
       request.signal?.throwIfAborted();
       const now = Date.now();
       const cached = await this.#read(keys);
-      const usable = acceptable(cached, now) ? cached : undefined;
-      if (usable && now < renewAt(usable, credential.refreshBeforeMs)) return usable;
+      if (fresh(cached, now)) return cached;
+      const usable = servable(cached, now, request, started) ? cached : undefined;
       const failure = await this.#failure(keys);
       if (failure && now < failure.until) {
         if (usable) return usable;
         throw restored(credentialId, failure);
       }
-      const lockValue = `${randomBytes(12).toString('base64url')} ${this.#options.owner}`;
-      const lockTtl = credential.timeoutMs + 5_000;
-      if ((await this.#options.redis.set(keys.lock, lockValue, 'PX', lockTtl, 'NX')) === 'OK') {
-        try {
-          // Between our read and our lock another process may have stored a new token.
-          const again = await this.#read(keys);
-          if (acceptable(again, Date.now()) && Date.now() < renewAt(again, credential.refreshBeforeMs))
-            return again;
-          return await this.#fetch(credential, subject, keys, request.signal);
-        } finally {
-          await this.#release(keys.lock, lockValue).catch(() => {});
-        }
-      }
+      const fetched = await this.#underLock(credential, keys, fresh, () =>
+        this.#fetch(credential, subject, keys, request.signal),
+      );
+      if (fetched) return fetched;
       // Someone else is asking: the current token serves meanwhile, or wait for theirs.
       if (usable) return usable;
       if (Date.now() > deadline) {
@@ -133,6 +139,25 @@ export class TokenCache {
   async close(): Promise<void> {
     await Promise.allSettled([...this.#providers.values()].map((provider) => provider.close()));
     this.#providers.clear();
+  }
+
+  /** Runs `fetch` holding the single-flight lock; undefined when another process holds it. */
+  async #underLock(
+    credential: CredentialConfig,
+    keys: CredentialKeys,
+    fresh: (token: StoredToken | undefined, now: number) => token is StoredToken,
+    fetch: () => Promise<StoredToken>,
+  ): Promise<StoredToken | undefined> {
+    const lockValue = `${randomBytes(12).toString('base64url')} ${this.#options.owner}`;
+    const lockTtl = credential.timeoutMs + 5_000;
+    if ((await this.#options.redis.set(keys.lock, lockValue, 'PX', lockTtl, 'NX')) !== 'OK') return undefined;
+    try {
+      // Between our read and our lock another process may have stored a new token.
+      const again = await this.#read(keys);
+      return fresh(again, Date.now()) ? again : await fetch();
+    } finally {
+      await this.#release(keys.lock, lockValue).catch(() => {});
+    }
   }
 
   async #fetch(
