@@ -1,6 +1,7 @@
 // The public face of src/config: load and validate the YAML file once at the entry point, pass the
 // frozen Config down. Everything else in this folder is internal.
 
+export { serviceAccountKeyProblem } from './credentials.ts';
 export { describeConfigSchema } from './describe.ts';
 export { RESERVED_HEADERS } from './fields.ts';
 export { loadConfig, parseConfig } from './load.ts';

@@ -35,6 +35,12 @@ export interface StoredFailure {
   readonly until: number;
 }
 
+export interface CredentialStatus {
+  readonly credential: string;
+  readonly state: 'ok' | 'credentials' | 'unavailable';
+  readonly failures: Readonly<Record<string, StoredFailure>>;
+}
+
 export interface TokenRequest extends GetTokenOptions {
   /** A token a server just refused: never hand it out again (one forced refresh, see login.ts). */
   readonly rejected?: string;
@@ -127,13 +133,21 @@ export class TokenCache {
     }
   }
 
-  /** The last failures of a credential by user field (`app` for application tokens), for status. */
-  async failures(credentialId: string): Promise<Record<string, StoredFailure>> {
+  /**
+   * What `status`, /readyz and metrics show for a credential: `credentials` while a permanent failure
+   * holds (revoked consent, expired secret: operator action), `unavailable` while the endpoint is down,
+   * else `ok`; with the stored failures by user field (`app` for application tokens), each with its code,
+   * time and provider text. A success clears its failure, so what is stored is the current state.
+   */
+  async status(credentialId: string): Promise<CredentialStatus> {
     const { errors } = credentialKeys(this.#options.prefix, credentialId);
-    const all = await this.#options.redis.hgetall(errors);
-    return Object.fromEntries(
-      Object.entries(all).map(([field, json]) => [field, JSON.parse(json) as StoredFailure]),
+    const stored = await this.#options.redis.hgetall(errors);
+    const failures = Object.fromEntries(
+      Object.entries(stored).map(([field, json]) => [field, JSON.parse(json) as StoredFailure]),
     );
+    const all = Object.values(failures);
+    const state = all.some((f) => !f.retryable) ? 'credentials' : all.length > 0 ? 'unavailable' : 'ok';
+    return { credential: credentialId, state, failures };
   }
 
   async close(): Promise<void> {

@@ -4,8 +4,12 @@
 // configured token URL: OAuth2Client takes it as `endpoints.oauth2TokenUrl`; the JWT client posts to
 // Google's fixed URL, which a request interceptor points at the configured one.
 import { type AuthClient, JWT, OAuth2Client } from 'google-auth-library';
-import type { GoogleCredential, GoogleServiceAccountCredential } from '../config/index.ts';
-import { isPophookError } from '../errors.ts';
+import {
+  type GoogleCredential,
+  type GoogleServiceAccountCredential,
+  serviceAccountKeyProblem,
+} from '../config/index.ts';
+import { isPophookError, PophookError } from '../errors.ts';
 import { tokenFailure } from './failure.ts';
 import type { TokenHttp } from './http.ts';
 import { readSecret } from './secrets.ts';
@@ -60,6 +64,23 @@ async function grant(id: string, secrets: string[], run: () => Promise<Answer>):
   return { accessToken: answer.access_token, expiresAt: answer.expiry_date };
 }
 
+interface ServiceAccountKey {
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+}
+
+/** The JSON key (checked at load, but a rotated file may hold anything). */
+function parseKey(credential: GoogleServiceAccountCredential, text: string): ServiceAccountKey {
+  const problem = serviceAccountKeyProblem(text);
+  if (problem !== undefined) {
+    throw new PophookError('CONFIG_UNREADABLE', `credential ${credential.id}: ${problem}`, {
+      details: { credential: credential.id },
+    });
+  }
+  return JSON.parse(text) as ServiceAccountKey;
+}
+
 export function googleRefreshProvider(credential: GoogleCredential, http: TokenHttp): TokenProvider {
   return {
     async getToken(options: GetTokenOptions = {}) {
@@ -89,11 +110,7 @@ export function googleServiceAccountProvider(
 ): TokenProvider {
   return {
     async getToken(options: GetTokenOptions = {}) {
-      const key = JSON.parse(await readSecret(credential.serviceAccountKey, 'document')) as {
-        client_email: string;
-        private_key: string;
-        private_key_id?: string;
-      };
+      const key = parseKey(credential, await readSecret(credential.serviceAccountKey, 'document'));
       const client = new JWT({
         email: key.client_email,
         key: key.private_key,

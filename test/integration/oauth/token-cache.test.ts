@@ -128,13 +128,14 @@ describe('token cache', () => {
     }
     // The fleet asked once; the others read the stored failure.
     expect(fake.requests.length - before).toBe(1);
-    const failures = await two.failures('d');
-    expect(failures.app).toMatchObject({ code: 'OAUTH_INVALID_CLIENT', retryable: false });
-    expect(failures.app?.providerText).toMatch(/revoked/);
+    const status = await two.status('d');
+    expect(status.state).toBe('credentials');
+    expect(status.failures.app).toMatchObject({ code: 'OAUTH_INVALID_CLIENT', retryable: false });
+    expect(status.failures.app?.providerText).toMatch(/revoked/);
     fake.restore('app-d', { clientSecret: 'secret-d' });
     await sleep(700);
     expect((await one.token('d', 'u')).accessToken).toMatch(/^fake-at-/);
-    expect(await two.failures('d')).toEqual({});
+    expect(await two.status('d')).toEqual({ credential: 'd', state: 'ok', failures: {} });
   });
 
   it('an endpoint answering 503 is retryable and paused briefly, then used again', async () => {
@@ -146,6 +147,7 @@ describe('token cache', () => {
       (e: unknown) => e,
     );
     expect(isPophookError(error, 'OAUTH_ENDPOINT_UNAVAILABLE') && error.retryable).toBe(true);
+    expect((await cache.status('e')).state).toBe('unavailable');
     await sleep(700);
     expect((await cache.token('e', 'u')).accessToken).toMatch(/^fake-at-/);
   });
