@@ -2,11 +2,11 @@
 // copied into entries, units moved into names, and everything deep-frozen.
 
 import { defaultPort } from '../pop3/types.ts';
-import { buildCredential, type FileLookup, PROVIDER_DEFAULTS } from './credentials.ts';
+import { CREDENTIAL_DEFAULTS, type CredentialDocument, PROVIDER_DEFAULTS } from './credentials.ts';
 import type { FileContents } from './files.ts';
 import { formatPath } from './paths.ts';
 import type { ConfigDocument, MailboxDocument, WebhookDocument } from './schema.ts';
-import type { Config, MailboxConfig, WebhookConfig } from './types.ts';
+import type { Config, CredentialConfig, MailboxConfig, SecretSource, WebhookConfig } from './types.ts';
 
 type Files = FileContents['contents'];
 
@@ -57,6 +57,71 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     commandTimeoutMs: doc.commandTimeout,
     sessionTimeoutMs: doc.sessionTimeout,
   });
+}
+
+type Loose = Record<string, unknown>;
+/** A file the config named, by the issue path of its field: content and absolute path. */
+type FileLookup = (path: string) => { content: string; absolute: string } | undefined;
+
+function source(id: string, doc: Loose, key: string, files: FileLookup): SecretSource | undefined {
+  if (typeof doc[key] === 'string') return { value: doc[key] as string };
+  const file = files(formatPath(['credentials', id, `${key}File`]));
+  return file === undefined ? undefined : { value: file.content, file: file.absolute };
+}
+
+function buildCredential(id: string, doc: CredentialDocument, files: FileLookup): CredentialConfig {
+  const loose = doc as unknown as Loose;
+  const secretOf = (key: string) => source(id, loose, key, files);
+  const base = {
+    id,
+    caPem: doc.ca === undefined ? undefined : files(formatPath(['credentials', id, 'ca']))?.content,
+    timeoutMs: doc.timeout,
+    refreshBeforeMs: doc.refreshBefore,
+    failureBackoffMs: doc.failureBackoff,
+  };
+  switch (doc.type) {
+    case 'microsoft365':
+      return defined({
+        ...base,
+        type: doc.type,
+        authority: (doc.authority ?? CREDENTIAL_DEFAULTS.authority).replace(/\/+$/, ''),
+        tenant: doc.tenant!,
+        clientId: doc.clientId!,
+        scope: doc.scope ?? CREDENTIAL_DEFAULTS.microsoft365Scope,
+        clientSecret: secretOf('clientSecret'),
+        privateKey: secretOf('privateKey'),
+        thumbprint: doc.thumbprint,
+      });
+    case 'google':
+      return defined({
+        ...base,
+        type: doc.type,
+        tokenUrl: doc.tokenUrl ?? CREDENTIAL_DEFAULTS.googleTokenUrl,
+        clientId: doc.clientId!,
+        clientSecret: secretOf('clientSecret')!,
+        refreshToken: secretOf('refreshToken')!,
+      });
+    case 'google-service-account':
+      return defined({
+        ...base,
+        type: doc.type,
+        tokenUrl: doc.tokenUrl ?? CREDENTIAL_DEFAULTS.googleTokenUrl,
+        scope: doc.scope ?? CREDENTIAL_DEFAULTS.googleScope,
+        serviceAccountKey: secretOf('serviceAccountKey')!,
+      });
+    case 'oauth2':
+      return defined({
+        ...base,
+        type: doc.type,
+        tokenUrl: doc.tokenUrl!,
+        grant: doc.grant!,
+        clientAuth: doc.clientAuth ?? 'basic',
+        clientId: doc.clientId!,
+        clientSecret: secretOf('clientSecret'),
+        refreshToken: secretOf('refreshToken'),
+        scope: doc.scope,
+      });
+  }
 }
 
 export function buildConfig(doc: ConfigDocument, read: Pick<FileContents, 'contents' | 'paths'>): Config {

@@ -1,13 +1,13 @@
 // The `credentials:` section: OAuth 2.0 credentials that mailboxes name, their per-type defaults and
-// rules, and the typed CredentialConfig that src/oauth turns into tokens. One object schema for every type
-// (not a union) so the generated reference lists each key and unknown keys get "did you mean".
+// rules, and the provider profiles of mailboxes. One object schema for every type (not a union) so the
+// generated reference lists each key and unknown keys get "did you mean". build.ts turns an entry into the
+// CredentialConfig of types.ts.
 
 import { z } from 'zod';
 import { documented as doc, duration, expecting, filePath, httpUrl, line, oneOf } from './fields.ts';
-import { formatPath } from './paths.ts';
 
 export const CREDENTIAL_TYPES = ['microsoft365', 'google', 'google-service-account', 'oauth2'] as const;
-export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
+type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 export const OAUTH2_GRANTS = ['client_credentials', 'refresh_token'] as const;
 export const CLIENT_AUTH_METHODS = ['basic', 'post'] as const;
 
@@ -28,68 +28,6 @@ export const PROVIDER_DEFAULTS = {
   // support.google.com/mail/answer/7104828: pop.gmail.com:995, SSL required.
   gmail: { host: 'pop.gmail.com', port: 995, tls: 'implicit', auth: 'xoauth2' },
 } as const;
-
-/** A secret as loaded, plus the file it came from: providers read the file again at each token request. */
-export interface SecretSource {
-  readonly value: string;
-  readonly file?: string;
-}
-
-interface CredentialBase {
-  readonly id: string;
-  /** Extra trusted CA certificates (PEM) for the token endpoint. */
-  readonly caPem?: string;
-  readonly timeoutMs: number;
-  /** A token is renewed when less than this is left of its life (capped at a quarter of its life). */
-  readonly refreshBeforeMs: number;
-  /** After invalid_client/invalid_grant, no new token request for this long. */
-  readonly failureBackoffMs: number;
-}
-
-export interface Microsoft365Credential extends CredentialBase {
-  readonly type: 'microsoft365';
-  readonly authority: string;
-  readonly tenant: string;
-  readonly clientId: string;
-  readonly scope: string;
-  readonly clientSecret?: SecretSource;
-  /** Certificate credential: the private key (PEM) and the certificate's SHA-1 or SHA-256 thumbprint. */
-  readonly privateKey?: SecretSource;
-  readonly thumbprint?: string;
-}
-
-export interface GoogleCredential extends CredentialBase {
-  readonly type: 'google';
-  readonly tokenUrl: string;
-  readonly clientId: string;
-  readonly clientSecret: SecretSource;
-  readonly refreshToken: SecretSource;
-}
-
-export interface GoogleServiceAccountCredential extends CredentialBase {
-  readonly type: 'google-service-account';
-  readonly tokenUrl: string;
-  readonly scope: string;
-  /** The service account's JSON key (client_email, private_key, private_key_id). */
-  readonly serviceAccountKey: SecretSource;
-}
-
-export interface OAuth2Credential extends CredentialBase {
-  readonly type: 'oauth2';
-  readonly tokenUrl: string;
-  readonly grant: (typeof OAUTH2_GRANTS)[number];
-  readonly clientAuth: (typeof CLIENT_AUTH_METHODS)[number];
-  readonly clientId: string;
-  readonly clientSecret?: SecretSource;
-  readonly refreshToken?: SecretSource;
-  readonly scope?: string;
-}
-
-export type CredentialConfig =
-  | Microsoft365Credential
-  | GoogleCredential
-  | GoogleServiceAccountCredential
-  | OAuth2Credential;
 
 const MINUTE = 60_000;
 const secret = (what: string, description: string) => doc(line(what), 'secret', description).optional();
@@ -308,71 +246,3 @@ export const CREDENTIAL_FILE_FIELDS = [
   { key: 'serviceAccountKeyFile', kind: 'document', check: serviceAccountKeyProblem },
   { key: 'ca', kind: 'pem' },
 ] as const;
-
-/** A file the config named, by the issue path of its field: content and absolute path. */
-export type FileLookup = (path: string) => { content: string; absolute: string } | undefined;
-
-function source(id: string, doc: Loose, key: string, files: FileLookup): SecretSource | undefined {
-  if (typeof doc[key] === 'string') return { value: doc[key] as string };
-  const file = files(formatPath(['credentials', id, `${key}File`]));
-  return file === undefined ? undefined : { value: file.content, file: file.absolute };
-}
-
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-export function buildCredential(id: string, doc: CredentialDocument, files: FileLookup): CredentialConfig {
-  const loose = doc as unknown as Loose;
-  const secretOf = (key: string) => source(id, loose, key, files);
-  const base = {
-    id,
-    caPem: doc.ca === undefined ? undefined : files(formatPath(['credentials', id, 'ca']))?.content,
-    timeoutMs: doc.timeout,
-    refreshBeforeMs: doc.refreshBefore,
-    failureBackoffMs: doc.failureBackoff,
-  };
-  switch (doc.type) {
-    case 'microsoft365':
-      return defined({
-        ...base,
-        type: doc.type,
-        authority: (doc.authority ?? CREDENTIAL_DEFAULTS.authority).replace(/\/+$/, ''),
-        tenant: doc.tenant!,
-        clientId: doc.clientId!,
-        scope: doc.scope ?? CREDENTIAL_DEFAULTS.microsoft365Scope,
-        clientSecret: secretOf('clientSecret'),
-        privateKey: secretOf('privateKey'),
-        thumbprint: doc.thumbprint,
-      });
-    case 'google':
-      return defined({
-        ...base,
-        type: doc.type,
-        tokenUrl: doc.tokenUrl ?? CREDENTIAL_DEFAULTS.googleTokenUrl,
-        clientId: doc.clientId!,
-        clientSecret: secretOf('clientSecret')!,
-        refreshToken: secretOf('refreshToken')!,
-      });
-    case 'google-service-account':
-      return defined({
-        ...base,
-        type: doc.type,
-        tokenUrl: doc.tokenUrl ?? CREDENTIAL_DEFAULTS.googleTokenUrl,
-        scope: doc.scope ?? CREDENTIAL_DEFAULTS.googleScope,
-        serviceAccountKey: secretOf('serviceAccountKey')!,
-      });
-    case 'oauth2':
-      return defined({
-        ...base,
-        type: doc.type,
-        tokenUrl: doc.tokenUrl!,
-        grant: doc.grant!,
-        clientAuth: doc.clientAuth ?? 'basic',
-        clientId: doc.clientId!,
-        clientSecret: secretOf('clientSecret'),
-        refreshToken: secretOf('refreshToken'),
-        scope: doc.scope,
-      });
-  }
-}

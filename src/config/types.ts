@@ -2,19 +2,10 @@
 // every duration in milliseconds and every size in bytes, with the unit in the field name.
 
 import type { AuthMethod, TlsMode } from '../pop3/types.ts';
-import type { CredentialConfig, MailboxProvider } from './credentials.ts';
+import type { CLIENT_AUTH_METHODS, MailboxProvider, OAUTH2_GRANTS } from './credentials.ts';
 
 // The POP3 client owns the lists of TLS modes and authentication methods; the config accepts exactly those.
 export { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/types.ts';
-export type {
-  CredentialConfig,
-  GoogleCredential,
-  GoogleServiceAccountCredential,
-  MailboxProvider,
-  Microsoft365Credential,
-  OAuth2Credential,
-  SecretSource,
-} from './credentials.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -114,6 +105,68 @@ export interface MailboxConfig {
   /** Bound on a whole poll session. */
   readonly sessionTimeoutMs: number;
 }
+
+/** A secret as loaded, plus the file it came from: providers read the file again at each token request. */
+export interface SecretSource {
+  readonly value: string;
+  readonly file?: string;
+}
+
+interface CredentialBase {
+  readonly id: string;
+  /** Extra trusted CA certificates (PEM) for the token endpoint. */
+  readonly caPem?: string;
+  readonly timeoutMs: number;
+  /** A token is renewed when less than this is left of its life (capped at a quarter of its life). */
+  readonly refreshBeforeMs: number;
+  /** After invalid_client/invalid_grant, no new token request for this long. */
+  readonly failureBackoffMs: number;
+}
+
+export interface Microsoft365Credential extends CredentialBase {
+  readonly type: 'microsoft365';
+  readonly authority: string;
+  readonly tenant: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly clientSecret?: SecretSource;
+  /** Certificate credential: the private key (PEM) and the certificate's SHA-1 or SHA-256 thumbprint. */
+  readonly privateKey?: SecretSource;
+  readonly thumbprint?: string;
+}
+
+export interface GoogleCredential extends CredentialBase {
+  readonly type: 'google';
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: SecretSource;
+  readonly refreshToken: SecretSource;
+}
+
+export interface GoogleServiceAccountCredential extends CredentialBase {
+  readonly type: 'google-service-account';
+  readonly tokenUrl: string;
+  readonly scope: string;
+  /** The service account's JSON key (client_email, private_key, private_key_id). */
+  readonly serviceAccountKey: SecretSource;
+}
+
+export interface OAuth2Credential extends CredentialBase {
+  readonly type: 'oauth2';
+  readonly tokenUrl: string;
+  readonly grant: (typeof OAUTH2_GRANTS)[number];
+  readonly clientAuth: (typeof CLIENT_AUTH_METHODS)[number];
+  readonly clientId: string;
+  readonly clientSecret?: SecretSource;
+  readonly refreshToken?: SecretSource;
+  readonly scope?: string;
+}
+
+export type CredentialConfig =
+  | Microsoft365Credential
+  | GoogleCredential
+  | GoogleServiceAccountCredential
+  | OAuth2Credential;
 
 export interface Config {
   readonly redis: RedisConfig;
