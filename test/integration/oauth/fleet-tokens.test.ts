@@ -159,8 +159,12 @@ describe('OAuth 2.0 across a fleet', () => {
     await Promise.all(processes.map((p) => p.waitForLog((l) => l.msg === 'pophook started', 60_000)));
     const started = Date.now();
     let sent = 0;
-    // Mail keeps arriving for 12 s: four token lifetimes.
-    while (Date.now() - started < 12_000) {
+    // Mail keeps arriving for 12 s (four token lifetimes), and on a busy machine until each credential
+    // has had three grants, i.e. logins across several token lifetimes.
+    const grantsOf = (client: string) =>
+      fake.requests.filter((r) => r.clientId === client && r.status === 200).length;
+    const fewGrants = () => Math.min(grantsOf('m365-cert-app'), grantsOf('google-app')) < 3;
+    while ((Date.now() - started < 12_000 || fewGrants()) && Date.now() - started < 60_000) {
       drop(m365Pop, 2);
       drop(gmailPop, 2);
       sent += 4;
@@ -169,7 +173,7 @@ describe('OAuth 2.0 across a fleet', () => {
     await waitUntil(
       `${sent} deliveries and empty mailboxes`,
       () => delivered() >= sent && m365Pop.mailbox.length + gmailPop.mailbox.length === 0,
-      30_000,
+      60_000,
     );
     const byId = receiver.byWebhookId();
     expect(byId.size).toBe(sent);
@@ -189,14 +193,14 @@ describe('OAuth 2.0 across a fleet', () => {
       expect(grants.length).toBeLessThanOrEqual(bound);
       expect(closeGrants(client, 1_000)).toEqual([]);
     }
-  }, 150_000);
+  }, 200_000);
 
   it('a revoked grant is a coded permanent error in Redis and the logs, and recovers with a new refresh token', async () => {
     const before = delivered();
     fake.revoke('google-app');
     drop(gmailPop, 3);
     await Promise.all(
-      processes.map((p) => p.waitForLog((l) => l.msg === 'poll' && l.code === 'OAUTH_INVALID_GRANT', 20_000)),
+      processes.map((p) => p.waitForLog((l) => l.msg === 'poll' && l.code === 'OAUTH_INVALID_GRANT', 40_000)),
     );
     const client = new Redis(redis.url);
     try {
@@ -213,12 +217,12 @@ describe('OAuth 2.0 across a fleet', () => {
       // The operator puts a new refresh token in place; no restart.
       fake.restore('google-app', { refreshToken: REFRESH_2 });
       await writeFile(join(dir, 'refresh-token'), `${REFRESH_2}\n`);
-      await waitUntil('the gmail mailbox delivers again', () => delivered() >= before + 3, 20_000);
+      await waitUntil('the gmail mailbox delivers again', () => delivered() >= before + 3, 40_000);
       expect(await client.hget(keys[0]!, 'app')).toBeNull();
     } finally {
       client.disconnect();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('secrets-not-logged: no secret, key or access token in any log line of either process', async () => {
     await Promise.all(processes.map((p) => p.stop('SIGTERM')));
@@ -230,5 +234,5 @@ describe('OAuth 2.0 across a fleet', () => {
     for (const secret of [GOOGLE_SECRET, REFRESH_1, REFRESH_2, keyBody, ...fake.issuedTokens()]) {
       expect(everything.includes(secret), `a secret of ${secret.length} chars in the logs`).toBe(false);
     }
-  }, 30_000);
+  }, 60_000);
 });
