@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CredentialConfig } from '../config/index.ts';
 import { type ErrorCode, isPophookError, PophookError } from '../errors.ts';
-import { type RedisClient, scriptRunner } from '../ledger/scripts.ts';
+import { scriptRunner } from '../ledger/scripts.ts';
+import type { RedisClient } from '../queue/connections.ts';
 import { type Logger, silentLogger } from '../telemetry/logger.ts';
 import { type CredentialKeys, credentialKeys } from './keys.ts';
 import { createTokenProvider, tokensPerSubject } from './providers.ts';
@@ -53,8 +54,6 @@ export interface TokenCacheOptions {
   /** Who asks, for the lock value: host:pid. */
   readonly owner: string;
   readonly logger?: Logger;
-  /** Tests replace the providers. */
-  readonly providerFor?: (credential: CredentialConfig, subject: string) => TokenProvider;
 }
 
 /**
@@ -246,7 +245,7 @@ export class TokenCache {
     const key = tokensPerSubject(credential) ? `${credential.id}\n${subject}` : credential.id;
     let provider = this.#providers.get(key);
     if (provider === undefined) {
-      provider = (this.#options.providerFor ?? createTokenProvider)(credential, subject);
+      provider = createTokenProvider(credential, subject);
       this.#providers.set(key, provider);
     }
     return provider;
