@@ -29,8 +29,8 @@ export async function loadConfigFor(
 }
 
 /**
- * Prints a failure for a person: the stable code, the message, and every config issue with its path. A
- * wrong command line also gets the usage, on stderr, so scripts that read stdout see nothing.
+ * Prints a failure for a person: the stable code and the message (for CONFIG_INVALID, every issue with its
+ * path, once). A wrong command line also gets the usage, on stderr, so scripts that read stdout see nothing.
  */
 export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
@@ -39,13 +39,8 @@ export function reportError(error: unknown, io: CliIo): number {
     return 2;
   }
   if (isPophookError(error)) {
+    // CONFIG_INVALID's message already lists every issue, one per line, so it is printed as it is.
     io.stderr.write(`pophook: ${error.code}: ${error.message}\n`);
-    const issues = error.details.issues;
-    if (Array.isArray(issues)) {
-      for (const issue of issues as Array<{ path: string; message: string }>) {
-        io.stderr.write(`  ${issue.path}: ${issue.message}\n`);
-      }
-    }
     return 1;
   }
   if (isPop3Error(error)) {
