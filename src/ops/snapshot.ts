@@ -31,7 +31,8 @@ export interface Snapshot {
   webhooks: WebhookStatus[];
   /** By queue name: `poll`, then `deliver` (or its shards `deliver-0`…). */
   queues: Record<string, QueueCounts>;
-  redis: { usedBytes?: number; maxBytes?: number };
+  /** maxBytes 0: no maxmemory; systemBytes: the machine's memory as Redis sees it (its limit then). */
+  redis: { usedBytes?: number; maxBytes?: number; systemBytes?: number };
 }
 
 export interface SnapshotSources {
@@ -112,7 +113,7 @@ export async function queueCounts(queue: {
   };
 }
 
-/** used_memory and maxmemory from INFO memory (maxBytes 0: no limit configured). */
+/** used_memory, maxmemory and total_system_memory from INFO memory (maxBytes 0: no limit configured). */
 export async function readRedisMemory(redis: RedisClient): Promise<Snapshot['redis']> {
   const info = await redis.info('memory');
   const field = (name: string): number | undefined => {
@@ -121,9 +122,11 @@ export async function readRedisMemory(redis: RedisClient): Promise<Snapshot['red
   };
   const used = field('used_memory');
   const max = field('maxmemory');
+  const system = field('total_system_memory');
   return {
     ...(used === undefined ? {} : { usedBytes: used }),
     ...(max === undefined ? {} : { maxBytes: max }),
+    ...(system ? { systemBytes: system } : {}),
   };
 }
 
