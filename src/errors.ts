@@ -23,6 +23,7 @@ const CATALOG = {
   LEDGER_CORRUPT: [false, 'a ledger entry in Redis is not one pophook wrote; its state is not guessed'],
   LOCK_LOST: [true, 'the mailbox lock expired or was taken by another session'],
   MAILBOX_UNKNOWN: [false, 'no mailbox with that id in the configuration'],
+  WEBHOOK_UNKNOWN: [false, 'no webhook with that id in the configuration'],
 } as const satisfies Record<string, readonly [retryable: boolean, description: string]>;
 
 export type ErrorCode = keyof typeof CATALOG;

@@ -1,15 +1,8 @@
 // Command-line parsing of `pophook probe`: its options, help text and checks (exit code 2 on a mistake).
-import {
-  AUTH_METHODS,
-  type AuthMethod,
-  defaultPort,
-  isTokenAuth,
-  TLS_MODES,
-  type TlsMode,
-} from '../pop3/types.ts';
+import { AUTH_METHODS, type AuthMethod, defaultPort, TLS_MODES, type TlsMode } from '../pop3/types.ts';
 import { parseCommandLine, UsageError } from './args.ts';
 
-export const PROBE_HELP = `Usage: pophook probe --host H --tls implicit|starttls|none [options]
+export const PROBE_HELP = `Usage: pophook probe --host H [--port P] --tls implicit|starttls|none [options]
 
 Connects to one POP3 server and prints its greeting, TLS session and certificate,
 capabilities and SASL mechanisms; with --user also logs in and prints the message
@@ -17,12 +10,14 @@ count, total size and the first 10 UIDLs. Ends with QUIT; never deletes anything
 
 Options:
   --host H                 server name or address (required)
-  --port P                 default 995 with --tls implicit, 110 otherwise
+  --port P                 optional: default 995 with --tls implicit, 110 otherwise
   --tls MODE               implicit | starttls | none (required)
   --user U                 log in as U; the password comes from POPHOOK_PASSWORD or,
                            on a terminal, a prompt (not echoed)
   --auth METHOD            auto (default) | user | apop | plain | login | cram-md5 |
-                           scram-sha-1 | scram-sha-256
+                           scram-sha-1 | scram-sha-256 | xoauth2 | oauthbearer; the OAuth
+                           methods take an access token from POPHOOK_ACCESS_TOKEN (or the
+                           prompt) instead of a password
   --allow-plaintext-auth   with --tls none, allow the password to travel unencrypted
   --ca FILE                extra trusted CA certificates (PEM)
   --servername N           TLS server name (SNI and certificate check), default --host
@@ -31,11 +26,10 @@ Options:
   --json                   one JSON object on stdout instead of text
   --help                   this text
 
-Exit status: 0 probed, 1 connection, TLS or login failed, 2 bad arguments.
+Exit status: 0 probed, 1 connection, TLS or login failed (or --user without a password or token,
+so the login was skipped), 2 bad arguments.
 `;
 
-/** probe takes a password, never a token: the OAuth methods are left out. */
-const PASSWORD_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter((method) => !isTokenAuth(method));
 const DEFAULT_TIMEOUT_SECONDS = 15;
 
 export interface ProbeArgs {
@@ -61,8 +55,8 @@ export function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
   if (!TLS_MODES.includes(tls))
     throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`, 'probe');
   const auth = (v.auth ?? 'auto') as AuthMethod;
-  if (!PASSWORD_AUTH_METHODS.includes(auth)) {
-    throw new UsageError(`--auth must be one of ${PASSWORD_AUTH_METHODS.join(', ')}`, 'probe');
+  if (!AUTH_METHODS.includes(auth)) {
+    throw new UsageError(`--auth must be one of ${AUTH_METHODS.join(', ')}`, 'probe');
   }
   const port = v.port === undefined ? defaultPort(tls) : Number(v.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {

@@ -1,7 +1,7 @@
 // A broken configuration as a person sees it on stderr: every problem once, the code once, exit 1.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cli } from './run-cli.ts';
+import { cli } from '../../helpers/run-cli.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/config/${name}`, import.meta.url));
 

@@ -2,7 +2,7 @@
 // argument exits 2 with a line naming the problem and that command's usage on stderr; nothing is started
 // (the service runner is never called) and stdout stays empty.
 import { describe, expect, it } from 'vitest';
-import { cli } from './run-cli.ts';
+import { cli } from '../../helpers/run-cli.ts';
 
 const CASES: Array<[args: string[], problem: RegExp, usage: RegExp]> = [
   [['run', '--config', 'x.yml', '--bogus'], /Unknown option '--bogus'/, /Usage: pophook run/],
