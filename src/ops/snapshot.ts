@@ -4,7 +4,7 @@
 // through a short cache so a busy Prometheus never hammers Redis.
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerState, MailboxLock } from '../ledger/index.ts';
-import type { MailboxMeta, MailboxMetaStore } from '../mailbox/meta.ts';
+import { errorIsPast, type MailboxMeta, type MailboxMetaStore } from '../mailbox/meta.ts';
 import type { RedisClient } from '../queue/connections.ts';
 import { type PophookQueues, pollSchedulerId } from '../queue/jobs.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -15,6 +15,8 @@ export type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
 
 export interface MailboxStatus extends MailboxMeta {
   id: string;
+  /** With a lastError: true once an ok poll came after it (history, not the mailbox's state). */
+  lastErrorPast?: boolean;
   webhook: string;
   pollIntervalMs: number;
   ledger: Record<LedgerState, number>;
@@ -93,6 +95,7 @@ async function readMailbox(
     webhook: mailbox.webhook,
     pollIntervalMs: mailbox.pollIntervalMs,
     ...meta,
+    ...(meta.lastError === undefined ? {} : { lastErrorPast: errorIsPast(meta) }),
     ledger,
     ...(oldestQueuedAt === undefined ? {} : { oldestQueuedAt }),
     ...(lock ? { lock } : {}),
