@@ -9,8 +9,10 @@ import { commandHelp, USAGE } from './cli/help.ts';
 import type { CliIo } from './cli/io.ts';
 import { runPoll } from './cli/poll.ts';
 import { runProbe } from './cli/probe.ts';
+import { runSendTest } from './cli/send-test.ts';
 import { loadConfigFor, reportError } from './cli/shared.ts';
 import { runStatus } from './cli/status.ts';
+import { packageVersion } from './cli/version.ts';
 import type { Config } from './config/index.ts';
 import { isServiceCommand, type Role, SERVICE_COMMANDS, WORKER_ROLES } from './runtime/roles.ts';
 import type { Logger } from './telemetry/logger.ts';
@@ -24,6 +26,7 @@ const ONE_SHOT: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   poll: runPoll,
   dlq: runDlq,
   status: runStatus,
+  'send-test': runSendTest,
 };
 
 export async function runCli(argv: string[], io: CliIo, runService: ServiceRunner): Promise<number> {
@@ -31,6 +34,11 @@ export async function runCli(argv: string[], io: CliIo, runService: ServiceRunne
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
+  }
+  // Before any parsing, so it works with every command and whatever else is on the line.
+  if (argv.includes('--version') || argv.includes('-V')) {
+    io.stdout.write(`pophook ${packageVersion()}\n`);
+    return 0;
   }
   const help = commandHelp(command);
   if (help && (rest.includes('--help') || rest.includes('-h'))) {

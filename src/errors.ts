@@ -43,6 +43,7 @@ const CATALOG = {
     true,
     'the token endpoint could not be reached, timed out or answered 429/5xx (retry later)',
   ],
+  WEBHOOK_UNKNOWN: [false, 'no webhook with that id in the configuration'],
 } as const satisfies Record<string, readonly [retryable: boolean, description: string]>;
 
 export type ErrorCode = keyof typeof CATALOG;

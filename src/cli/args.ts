@@ -33,3 +33,11 @@ export function parseCommandLine<O extends Options>(
     throw new UsageError(text, command);
   }
 }
+
+/** A command that names exactly one configured thing (`poll MAILBOX`, `send-test WEBHOOK`). */
+export function parseOneId<O extends Options>(command: string, argv: string[], options: O, what: string) {
+  const { values, positionals } = parseCommandLine(command, argv, options, true);
+  const [id] = positionals;
+  if (!id || positionals.length > 1) throw new UsageError(`takes exactly one ${what} id`, command);
+  return { values, id };
+}

@@ -1,18 +1,18 @@
 // `pophook check`: everything a deployment needs, tried once, with a line per check: the config (every
 // issue with its path), Redis (reachable, writable, eviction policy, AOF), each mailbox (TLS, login, STAT)
-// and each webhook's host (an HTTP answer of any status). Secrets never reach the output.
-import type { Config } from '../config/index.ts';
+// and each webhook (a signed test event, answered 2xx). Secrets never reach the output.
+import type { Config, WebhookConfig } from '../config/index.ts';
 import { connectMailbox } from '../mailbox/poll.ts';
 import { type MailboxTokens, oauthLoginStep, uncachedTokens } from '../oauth/index.ts';
 import { createRedis, waitReady } from '../queue/connections.ts';
 import { findOrphanedQueues } from '../queue/orphans.ts';
 import { readRedisPolicy } from '../runtime/redis-check.ts';
-import { reachWebhook } from '../webhook/index.ts';
+import { sendTestEvent, WebhookSender } from '../webhook/index.ts';
 import { CONFIG_OPTION, parseCommandLine } from './args.ts';
 import type { CliIo } from './io.ts';
 import { loadConfigFor } from './shared.ts';
 
-interface CheckResult {
+export interface CheckResult {
   check: string;
   ok: boolean;
   detail: string;
@@ -25,13 +25,30 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   results.push(...(await checkRedis(config)));
   const tokens = uncachedTokens(config.credentials ?? {});
   for (const mailbox of Object.values(config.mailboxes)) results.push(await checkMailbox(mailbox, tokens));
-  for (const webhook of Object.values(config.webhooks)) {
-    const reached = await reachWebhook(webhook.url, Math.min(webhook.timeoutMs, 10_000));
-    results.push({ check: `webhook ${webhook.id}`, ok: reached.ok, detail: reached.detail });
-  }
-  if (values.json) io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  results.push(...(await checkWebhooks(Object.values(config.webhooks))));
+  return writeResults(results, values.json ?? false, io);
+}
+
+/** One line per check (or JSON); exit code 0 when every check passed, 1 otherwise. */
+export function writeResults(results: readonly CheckResult[], json: boolean, io: CliIo): number {
+  if (json) io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else for (const r of results) io.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.check}: ${r.detail}\n`);
   return results.every((r) => r.ok) ? 0 : 1;
+}
+
+/** A signed test event to each webhook (not a delivery: a receiver tells it apart by its type). */
+export async function checkWebhooks(webhooks: readonly WebhookConfig[]): Promise<CheckResult[]> {
+  const sender = new WebhookSender();
+  try {
+    const results: CheckResult[] = [];
+    for (const webhook of webhooks) {
+      const sent = await sendTestEvent(sender, webhook, { timeoutMs: Math.min(webhook.timeoutMs, 10_000) });
+      results.push({ check: `webhook ${webhook.id}`, ok: sent.ok, detail: sent.detail });
+    }
+    return results;
+  } finally {
+    await sender.close();
+  }
 }
 
 async function checkRedis(config: Config): Promise<CheckResult[]> {

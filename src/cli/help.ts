@@ -8,15 +8,19 @@ Commands:
   scheduler --config FILE           only the scheduler (one or more per fleet)
   worker --config FILE [--role poll|deliver|all]
                                     poll and/or deliver workers
-  check --config FILE               validate the config; connect to every mailbox and webhook; report
-  probe --host H --port P --tls implicit|starttls|none [--user U]
+  check --config FILE               validate the config; connect to every mailbox; a signed test event
+                                    to every webhook; report
+  send-test WEBHOOK --config FILE   POST a signed test event (type pophook.test) to one webhook
+  probe --host H [--port P] --tls implicit|starttls|none [--user U]
                                     inspect one POP3 server: greeting, TLS, capabilities, counts
   poll MAILBOX --config FILE --once one poll session now, in the foreground
   dlq list|replay [ID…|--all] --config FILE
                                     list or replay dead letters
   status --config FILE [--json]     mailboxes, webhooks and queues at a glance
 
-The config path may also come from POPHOOK_CONFIG. Run 'pophook <command> --help' for details.
+Without --config, the config file is POPHOOK_CONFIG, else ./pophook.yml when it exists.
+'pophook --version' (or 'pophook <command> --version') prints the version.
+Run 'pophook <command> --help' for details.
 `;
 
 const COMMANDS: Record<string, string> = {
@@ -39,8 +43,17 @@ deliver: parses messages and POSTs them to their webhooks. all (default): both.
   check: `Usage: pophook check --config FILE [--json]
 
 Validates the configuration (every problem listed with its path), checks Redis (reachable, writable,
-maxmemory-policy, AOF), logs in to every mailbox (STAT) and reaches every webhook's host.
-Exit code 0 when everything passed, 1 otherwise.
+maxmemory-policy, AOF), logs in to every mailbox (STAT) and POSTs a signed test event to every
+webhook (see send-test); a webhook passes only with a 2xx answer, and a failure shows the status
+and the first line of the answer. Exit code 0 when everything passed, 1 otherwise.
+`,
+  'send-test': `Usage: pophook send-test WEBHOOK --config FILE [--json]
+
+POSTs one signed test event to the webhook WEBHOOK of the config, with the Standard Webhooks headers
+and the webhook's own headers, as a delivery would: {"type": "pophook.test", "id": "test_…",
+"webhook": WEBHOOK, "sentAt": "…"} (the id equals the webhook-id header). No mail is involved and
+nothing is retried. Exit code 0 on a 2xx answer, 1 otherwise (the status and the first line of the
+answer are shown).
 `,
   poll: `Usage: pophook poll MAILBOX --config FILE --once
 

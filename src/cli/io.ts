@@ -7,4 +7,6 @@ export interface CliIo {
   stdin: Readable;
   env: NodeJS.ProcessEnv;
   isTTY: boolean;
+  /** Where a relative default (./pophook.yml) is looked for; the process's working directory when absent. */
+  cwd?: string;
 }

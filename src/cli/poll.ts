@@ -2,19 +2,17 @@
 import { PophookError } from '../errors.ts';
 import { pollOnce } from '../mailbox/poll-job.ts';
 import { createRuntime } from '../runtime/runtime.ts';
-import { CONFIG_OPTION, parseCommandLine, UsageError } from './args.ts';
+import { CONFIG_OPTION, parseOneId, UsageError } from './args.ts';
 import type { CliIo } from './io.ts';
 import { loadConfigFor } from './shared.ts';
 
 export async function runPoll(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(
+  const { values, id: mailboxId } = parseOneId(
     'poll',
     argv,
     { ...CONFIG_OPTION, once: { type: 'boolean' } },
-    true,
+    'MAILBOX',
   );
-  const [mailboxId] = positionals;
-  if (!mailboxId || positionals.length > 1) throw new UsageError('takes exactly one MAILBOX id', 'poll');
   if (!values.once) throw new UsageError('runs one session only: pass --once', 'poll');
   const { config, logger } = await loadConfigFor('poll', values.config, io, 2);
   const mailbox = config.mailboxes[mailboxId];

@@ -9,7 +9,7 @@ import {
 } from '../pop3/types.ts';
 import { parseCommandLine, UsageError } from './args.ts';
 
-export const PROBE_HELP = `Usage: pophook probe --host H --tls implicit|starttls|none [options]
+export const PROBE_HELP = `Usage: pophook probe --host H [--port P] --tls implicit|starttls|none [options]
 
 Connects to one POP3 server and prints its greeting, TLS session and certificate,
 capabilities and SASL mechanisms; with --user also logs in and prints the message
@@ -17,12 +17,14 @@ count, total size and the first 10 UIDLs. Ends with QUIT; never deletes anything
 
 Options:
   --host H                 server name or address (required)
-  --port P                 default 995 with --tls implicit, 110 otherwise
+  --port P                 optional: default 995 with --tls implicit, 110 otherwise
   --tls MODE               implicit | starttls | none (required)
   --user U                 log in as U; the password comes from POPHOOK_PASSWORD or,
                            on a terminal, a prompt (not echoed)
   --auth METHOD            auto (default) | user | apop | plain | login | cram-md5 |
-                           scram-sha-1 | scram-sha-256
+                           scram-sha-1 | scram-sha-256 | xoauth2 | oauthbearer; the OAuth
+                           methods take an access token from POPHOOK_ACCESS_TOKEN (or the
+                           prompt) instead of a password
   --credential ID          log in as --user with an OAuth 2.0 token of credential ID
                            from --config (then --auth is xoauth2, default, or oauthbearer)
   --config FILE            the pophook.yml that defines --credential
@@ -34,11 +36,11 @@ Options:
   --json                   one JSON object on stdout instead of text
   --help                   this text
 
-Exit status: 0 probed, 1 connection, TLS or login failed, 2 bad arguments.
+Exit status: 0 probed, 1 connection, TLS or login failed (or --user without a password or token,
+so the login was skipped), 2 bad arguments.
 `;
 
-/** A password login takes a password method; a --credential login an OAuth one. */
-const PASSWORD_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter((method) => !isTokenAuth(method));
+/** A --credential login takes an OAuth method; otherwise any method (OAuth ones read POPHOOK_ACCESS_TOKEN). */
 const TOKEN_AUTH_METHODS: readonly AuthMethod[] = AUTH_METHODS.filter(isTokenAuth);
 const DEFAULT_TIMEOUT_SECONDS = 15;
 
@@ -68,7 +70,7 @@ export function parseProbeArgs(argv: string[]): ProbeArgs | 'help' {
     throw new UsageError(`--tls must be implicit, starttls or none (got "${v.tls}")`, 'probe');
   const credential = tokenLogin(v);
   const auth = (v.auth ?? (credential ? 'xoauth2' : 'auto')) as AuthMethod;
-  const allowed = credential ? TOKEN_AUTH_METHODS : PASSWORD_AUTH_METHODS;
+  const allowed = credential ? TOKEN_AUTH_METHODS : AUTH_METHODS;
   if (!allowed.includes(auth)) throw new UsageError(`--auth must be one of ${allowed.join(', ')}`, 'probe');
   const port = v.port === undefined ? defaultPort(tls) : Number(v.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {

@@ -8,7 +8,7 @@ import { isPophookError } from '../errors.ts';
 import { oauthLoginStep, uncachedTokens } from '../oauth/index.ts';
 import { isPop3Error } from '../pop3/errors.ts';
 import { Pop3Client } from '../pop3/index.ts';
-import type { Pop3ClientOptions, TlsMode } from '../pop3/types.ts';
+import { isTokenAuth, type Pop3ClientOptions, type TlsMode } from '../pop3/types.ts';
 import type { CliIo } from './io.ts';
 import { PROBE_HELP, type ProbeArgs, parseProbeArgs } from './probe-args.ts';
 
@@ -38,26 +38,29 @@ export async function runProbe(argv: string[], io: CliIo): Promise<number> {
     );
   }
   const secrets: string[] = [];
-  const password = args.user && !args.credential ? await obtainPassword(args.user, io) : undefined;
-  if (password) secrets.push(password);
-  const report = await probe(args, ca, password, secrets);
+  const secret = args.user && !args.credential ? await obtainSecret(args, io) : undefined;
+  if (secret) secrets.push(secret);
+  const report = await probe(args, ca, secret, secrets);
   // Belt and braces: no code path puts the password or token in the report, and this makes sure of it.
   const redact = (text: string): string =>
-    secrets.reduce((out, secret) => out.replaceAll(secret, '****'), text);
+    secrets.reduce((out, known) => out.replaceAll(known, '****'), text);
   if (args.json) {
     io.stdout.write(redact(`${JSON.stringify(report, null, 2)}\n`));
   } else {
     io.stdout.write(redact(formatReport(report)));
     if (report.error) io.stderr.write(redact(formatError(report.error)));
+    else if (report.login?.status === 'skipped') io.stderr.write(`login skipped: ${report.login.reason}\n`);
   }
   return report.ok ? 0 : 1;
 }
 
-async function obtainPassword(user: string, io: CliIo): Promise<string | undefined> {
-  const fromEnv = io.env.POPHOOK_PASSWORD;
+/** The password, or the access token for the OAuth methods: from the environment, else a prompt. */
+async function obtainSecret(args: ProbeArgs, io: CliIo): Promise<string | undefined> {
+  const token = isTokenAuth(args.auth);
+  const fromEnv = token ? io.env.POPHOOK_ACCESS_TOKEN : io.env.POPHOOK_PASSWORD;
   if (fromEnv) return fromEnv;
   if (!io.isTTY) return undefined;
-  return promptHidden(`Password for ${user}: `, io);
+  return promptHidden(`${token ? 'Access token' : 'Password'} for ${args.user}: `, io);
 }
 
 type RawCapable = Readable & { setRawMode?: (raw: boolean) => unknown };
@@ -129,7 +132,7 @@ interface ProbeReport {
 async function probe(
   args: ProbeArgs,
   ca: string | undefined,
-  password: string | undefined,
+  secret: string | undefined,
   secrets: string[],
 ): Promise<ProbeReport> {
   const report: ProbeReport = {
@@ -148,7 +151,7 @@ async function probe(
       const accessToken =
         args.credential && (await credentialToken(args.credential, args.user, args.timeoutMs));
       if (accessToken) secrets.push(accessToken);
-      report.login = await login(client, args, password, accessToken);
+      report.login = await login(client, args, accessToken || secret);
       if (report.login.status === 'ok') {
         phase = 'mailbox';
         report.mailbox = await mailboxSummary(client);
@@ -157,7 +160,8 @@ async function probe(
     phase = 'quit';
     await client.quit();
     report.quit = true;
-    report.ok = true;
+    // A login asked for and skipped did not test what was asked: a script must not read it as success.
+    report.ok = report.login?.status !== 'skipped';
   } catch (error) {
     // A token login names the step that failed: token endpoint, scope, SASL exchange, mailbox permission.
     report.error = describeError(error, (args.credential && oauthLoginStep(error)) || phase);
@@ -211,15 +215,25 @@ async function credentialToken(
 async function login(
   client: Pop3Client,
   args: ProbeArgs,
-  password: string | undefined,
-  accessToken: string | undefined,
+  secret: string | undefined,
 ): Promise<NonNullable<ProbeReport['login']>> {
   const username = args.user!;
-  if (password === undefined && accessToken === undefined) {
-    return { username, status: 'skipped', reason: 'no password: set POPHOOK_PASSWORD or run on a terminal' };
+  const token = isTokenAuth(args.auth);
+  if (secret === undefined) {
+    const variable = token ? 'POPHOOK_ACCESS_TOKEN' : 'POPHOOK_PASSWORD';
+    return {
+      username,
+      status: 'skipped',
+      reason: `no ${token ? 'access token' : 'password'}: set ${variable} or run on a terminal`,
+    };
   }
-  const secret = accessToken === undefined ? { password: password! } : { accessToken };
-  await client.login({ username, ...secret, auth: args.auth, allowPlaintextAuth: args.allowPlaintextAuth });
+  const credential = token ? { accessToken: secret } : { password: secret };
+  await client.login({
+    username,
+    ...credential,
+    auth: args.auth,
+    allowPlaintextAuth: args.allowPlaintextAuth,
+  });
   return { username, status: 'ok' };
 }
 

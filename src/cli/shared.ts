@@ -1,5 +1,7 @@
 // What the config-driven commands share: finding and loading the config, the root logger, and turning
 // an error into a message on stderr and an exit code.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isPophookError } from '../errors.ts';
 import { isPop3Error } from '../pop3/index.ts';
@@ -9,11 +11,23 @@ import { UsageError } from './args.ts';
 import { commandHelp, USAGE } from './help.ts';
 import type { CliIo } from './io.ts';
 
-/** The config file: `--config`, else POPHOOK_CONFIG. */
+/** Used when neither --config nor POPHOOK_CONFIG names a file, if it exists. */
+export const DEFAULT_CONFIG_FILE = 'pophook.yml';
+
+/**
+ * The config file: `--config`, else POPHOOK_CONFIG, else ./pophook.yml when it exists. What is said
+ * explicitly wins over what happens to lie in the working directory (a container sets POPHOOK_CONFIG and
+ * must not be overridden by a stray file).
+ */
 export function configPath(command: string, given: string | undefined, io: CliIo): string {
   const path = given ?? io.env.POPHOOK_CONFIG;
-  if (!path) throw new UsageError('no configuration: pass --config FILE or set POPHOOK_CONFIG', command);
-  return path;
+  if (path) return path;
+  const fallback = resolve(io.cwd ?? '.', DEFAULT_CONFIG_FILE);
+  if (existsSync(fallback)) return fallback;
+  throw new UsageError(
+    `no configuration: pass --config FILE, set POPHOOK_CONFIG, or create ./${DEFAULT_CONFIG_FILE}`,
+    command,
+  );
 }
 
 /** Services log to stdout (fd 1); one-shot commands to stderr (fd 2), since their stdout is the report. */
@@ -29,8 +43,8 @@ export async function loadConfigFor(
 }
 
 /**
- * Prints a failure for a person: the stable code, the message, and every config issue with its path. A
- * wrong command line also gets the usage, on stderr, so scripts that read stdout see nothing.
+ * Prints a failure for a person: the stable code and the message (for CONFIG_INVALID, every issue with its
+ * path, once). A wrong command line also gets the usage, on stderr, so scripts that read stdout see nothing.
  */
 export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
@@ -39,13 +53,8 @@ export function reportError(error: unknown, io: CliIo): number {
     return 2;
   }
   if (isPophookError(error)) {
+    // CONFIG_INVALID's message already lists every issue, one per line, so it is printed as it is.
     io.stderr.write(`pophook: ${error.code}: ${error.message}\n`);
-    const issues = error.details.issues;
-    if (Array.isArray(issues)) {
-      for (const issue of issues as Array<{ path: string; message: string }>) {
-        io.stderr.write(`  ${issue.path}: ${issue.message}\n`);
-      }
-    }
     return 1;
   }
   if (isPop3Error(error)) {

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import { PophookError } from '../errors.ts';
 import { buildConfig, deepFreeze } from './build.ts';
 import { readConfigFiles } from './files.ts';
+import { findIndentSlips } from './indent-slip.ts';
 import { interpolateTree } from './interpolate.ts';
 import { fromZodIssues, invalidConfig, mergeIssues, zodMessage } from './issues.ts';
 import { configSchema } from './schema.ts';
@@ -46,16 +47,17 @@ const YAML_PROBLEMS: Readonly<Record<string, string>> = {
 
 function parseYaml(text: string): { value: unknown } | { issues: ConfigIssue[] } {
   const doc = parseDocument(text, { merge: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((error) => {
-      const at = error.linePos?.[0];
-      const problem = YAML_PROBLEMS[error.code] ?? error.code.toLowerCase().replaceAll('_', ' ');
-      return {
-        path: at ? `line ${at.line}, column ${at.col}` : '(yaml)',
-        message: `invalid YAML: ${problem}`,
-      };
-    });
-    return { issues };
+  // The first syntax error is the mistake; the parser's later errors (and any schema problems of the
+  // half-read tree) only follow from it, so it is reported alone.
+  const first = doc.errors[0];
+  if (first) {
+    const at = first.linePos?.[0];
+    const problem = YAML_PROBLEMS[first.code] ?? first.code.toLowerCase().replaceAll('_', ' ');
+    return {
+      issues: [
+        { path: at ? `line ${at.line}, column ${at.col}` : '(yaml)', message: `invalid YAML: ${problem}` },
+      ],
+    };
   }
   try {
     return { value: doc.toJS({ maxAliasCount: 100 }) };
@@ -91,9 +93,12 @@ export async function parseConfig(text: string, options: ParseConfigOptions): Pr
   const overridden = applyEnvOverrides(interpolated.value, options.env);
   const result = configSchema.safeParse(interpolated.value, { error: zodMessage });
   const files = await readConfigFiles(interpolated.value, options.baseDir);
+  const slips = findIndentSlips(configSchema, interpolated.value);
+  const explained = (issue: ConfigIssue) => slips.some((slip) => slip.explained.has(issue.path));
   const issues = mergeIssues(
+    slips.map((slip) => slip.issue),
     interpolated.issues.filter((issue) => !overridden.has(issue.path)),
-    result.success ? [] : fromZodIssues(configSchema, result.error.issues),
+    result.success ? [] : fromZodIssues(configSchema, result.error.issues).filter((i) => !explained(i)),
     files.issues,
   ).map((issue) => {
     const from = overridden.get(issue.path);

@@ -1,5 +1,6 @@
 // Per-mailbox facts that outlive a session, in the mailbox's meta hash: when it was last polled and how it
-// went, and the earliest time the server allows the next login (RFC 2449 LOGIN-DELAY). Read by the poll
+// went, the last failure (its code, time and how many polls in a row failed), and the earliest time the
+// server allows the next login (RFC 2449 LOGIN-DELAY). Read by the poll
 // worker, `pophook status`, the watchdog and the metrics.
 import { mailboxKeys } from '../ledger/index.ts';
 import type { RedisClient } from '../queue/connections.ts';
@@ -9,11 +10,19 @@ export interface MailboxMeta {
   lastOutcome?: string;
   lastOkAt?: number;
   lastError?: string;
+  lastErrorAt?: number;
+  /** Polls in a row that ended with lastError; an ok poll since then makes the whole streak past. */
+  failures?: number;
   notBefore?: number;
   listed?: number;
 }
 
-const NUMBERS = ['lastPollAt', 'lastOkAt', 'notBefore', 'listed'] as const;
+const NUMBERS = ['lastPollAt', 'lastOkAt', 'lastErrorAt', 'failures', 'notBefore', 'listed'] as const;
+
+/** Whether the last failure was followed by an ok poll: then it is history, not the mailbox's state. */
+export function errorIsPast(meta: MailboxMeta): boolean {
+  return meta.lastErrorAt !== undefined && meta.lastOkAt !== undefined && meta.lastOkAt > meta.lastErrorAt;
+}
 
 export class MailboxMetaStore {
   constructor(
@@ -28,6 +37,22 @@ export class MailboxMetaStore {
     if (raw.lastOutcome !== undefined) meta.lastOutcome = raw.lastOutcome;
     if (raw.lastError !== undefined) meta.lastError = raw.lastError;
     return meta;
+  }
+
+  /**
+   * A failed poll: a streak goes on, or starts again at 1 after an ok poll. Read then written: only the
+   * session holding the mailbox lock records an outcome, so nothing interleaves.
+   */
+  async recordFailure(mailbox: string, code: string, at: number): Promise<void> {
+    const before = await this.read(mailbox);
+    const failures = errorIsPast(before) || before.lastErrorAt === undefined ? 1 : (before.failures ?? 0) + 1;
+    await this.write(mailbox, {
+      lastPollAt: at,
+      lastOutcome: 'error',
+      lastError: code,
+      lastErrorAt: at,
+      failures,
+    });
   }
 
   async write(mailbox: string, meta: MailboxMeta): Promise<void> {

@@ -69,9 +69,7 @@ export async function pollOnce(
     return report;
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
-    await deps.meta
-      .write(mailbox.id, { lastPollAt: Date.now(), lastOutcome: 'error', lastError: code })
-      .catch(() => {});
+    await deps.meta.recordFailure(mailbox.id, code, Date.now()).catch(() => {});
     logger.warn({ outcome: 'error', code, err: (error as Error).message }, 'poll');
     throw error;
   }

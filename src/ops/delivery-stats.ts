@@ -25,7 +25,8 @@ export interface WebhookStatus {
   totalOk: number;
   totalFailed: number;
   lastOkAt?: number;
-  lastError?: { at: number; code: string; status?: number };
+  /** `past`: a delivery succeeded after it (history, not the webhook's state). */
+  lastError?: { at: number; code: string; status?: number; past: boolean };
 }
 
 export function webhookStatsKeys(prefix: string, webhook: string): { stats: string; recent: string } {
@@ -127,7 +128,8 @@ export function summarize(
   };
   if (stats.lastOkAt) status.lastOkAt = Number(stats.lastOkAt);
   if (stats.lastErrorAt && stats.lastErrorCode) {
-    status.lastError = { at: Number(stats.lastErrorAt), code: stats.lastErrorCode };
+    const at = Number(stats.lastErrorAt);
+    status.lastError = { at, code: stats.lastErrorCode, past: (status.lastOkAt ?? 0) > at };
     if (stats.lastErrorStatus) status.lastError.status = Number(stats.lastErrorStatus);
   }
   return status;

@@ -62,10 +62,12 @@ export class PophookMetrics {
   );
   readonly #redisUsed = this.#gauge('redis_memory_used_bytes', 'Redis used_memory', []);
   readonly #redisMax = this.#gauge('redis_memory_max_bytes', 'Redis maxmemory (0: no limit)', []);
+  // Labelled so the series can be absent: a label-less gauge reads 0 after a reset, and 0 headroom is the
+  // alarm. Without maxmemory Redis grows until the machine's memory runs out, so that is the limit then.
   readonly #redisLeft = this.#gauge(
     'redis_memory_headroom_bytes',
-    'maxmemory minus used_memory; absent when maxmemory is 0',
-    [],
+    'Bytes Redis may still use: maxmemory (limit="maxmemory") or, without one, the machine\'s memory (limit="system") minus used_memory',
+    ['limit'],
   );
   readonly #stateUp = this.#gauge('state_read_up', '1 when the last read of the Redis state succeeded', []);
 
@@ -127,10 +129,12 @@ export class PophookMetrics {
       const age = m.oldestQueuedAt === undefined ? 0 : Math.max(0, s.at - m.oldestQueuedAt) / 1000;
       this.#oldest.set({ mailbox: m.id }, age);
     }
-    const { usedBytes, maxBytes } = s.redis;
+    const { usedBytes, maxBytes, systemBytes } = s.redis;
     if (usedBytes !== undefined) this.#redisUsed.set(usedBytes);
     if (maxBytes !== undefined) this.#redisMax.set(maxBytes);
-    if (usedBytes !== undefined && maxBytes) this.#redisLeft.set(maxBytes - usedBytes);
+    if (usedBytes === undefined) return;
+    if (maxBytes) this.#redisLeft.set({ limit: 'maxmemory' }, maxBytes - usedBytes);
+    else if (systemBytes) this.#redisLeft.set({ limit: 'system' }, systemBytes - usedBytes);
   }
 
   #counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {

@@ -4,7 +4,7 @@
 // through a short cache so a busy Prometheus never hammers Redis.
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerState, MailboxLock } from '../ledger/index.ts';
-import type { MailboxMeta, MailboxMetaStore } from '../mailbox/meta.ts';
+import { errorIsPast, type MailboxMeta, type MailboxMetaStore } from '../mailbox/meta.ts';
 import type { RedisClient } from '../queue/connections.ts';
 import { type PophookQueues, pollSchedulerId } from '../queue/jobs.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -15,6 +15,8 @@ export type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
 
 export interface MailboxStatus extends MailboxMeta {
   id: string;
+  /** With a lastError: true once an ok poll came after it (history, not the mailbox's state). */
+  lastErrorPast?: boolean;
   webhook: string;
   pollIntervalMs: number;
   ledger: Record<LedgerState, number>;
@@ -31,7 +33,8 @@ export interface Snapshot {
   webhooks: WebhookStatus[];
   /** By queue name: `poll`, then `deliver` (or its shards `deliver-0`…). */
   queues: Record<string, QueueCounts>;
-  redis: { usedBytes?: number; maxBytes?: number };
+  /** maxBytes 0: no maxmemory; systemBytes: the machine's memory as Redis sees it (its limit then). */
+  redis: { usedBytes?: number; maxBytes?: number; systemBytes?: number };
 }
 
 export interface SnapshotSources {
@@ -92,6 +95,7 @@ async function readMailbox(
     webhook: mailbox.webhook,
     pollIntervalMs: mailbox.pollIntervalMs,
     ...meta,
+    ...(meta.lastError === undefined ? {} : { lastErrorPast: errorIsPast(meta) }),
     ledger,
     ...(oldestQueuedAt === undefined ? {} : { oldestQueuedAt }),
     ...(lock ? { lock } : {}),
@@ -112,7 +116,7 @@ export async function queueCounts(queue: {
   };
 }
 
-/** used_memory and maxmemory from INFO memory (maxBytes 0: no limit configured). */
+/** used_memory, maxmemory and total_system_memory from INFO memory (maxBytes 0: no limit configured). */
 export async function readRedisMemory(redis: RedisClient): Promise<Snapshot['redis']> {
   const info = await redis.info('memory');
   const field = (name: string): number | undefined => {
@@ -121,9 +125,11 @@ export async function readRedisMemory(redis: RedisClient): Promise<Snapshot['red
   };
   const used = field('used_memory');
   const max = field('maxmemory');
+  const system = field('total_system_memory');
   return {
     ...(used === undefined ? {} : { usedBytes: used }),
     ...(max === undefined ? {} : { maxBytes: max }),
+    ...(system ? { systemBytes: system } : {}),
   };
 }
 

@@ -49,7 +49,7 @@ export function formatStatus(s: Snapshot): string {
     s.mailboxes.map((m) => [
       m.id,
       relative(m.lastPollAt, now),
-      (m.lastOutcome ?? '—') + (m.lastOutcome === 'error' && m.lastError ? ` ${m.lastError}` : ''),
+      outcome(m, now),
       m.listed ?? '—',
       m.ledger.queued,
       m.oldestQueuedAt === undefined ? '—' : duration(now - m.oldestQueuedAt),
@@ -65,7 +65,7 @@ export function formatStatus(s: Snapshot): string {
       w.window.rate === null ? 'no attempts' : `${Math.round(w.window.rate * 100)}% of ${w.window.attempts}`,
       relative(w.lastOkAt, now),
       w.lastError
-        ? `${w.lastError.code}${w.lastError.status ? ` ${w.lastError.status}` : ''}, ${relative(w.lastError.at, now)}`
+        ? `${w.lastError.past ? 'past: ' : ''}${w.lastError.code}${w.lastError.status ? ` ${w.lastError.status}` : ''}, ${relative(w.lastError.at, now)}`
         : '—',
     ]),
   );
@@ -79,6 +79,19 @@ export function formatStatus(s: Snapshot): string {
     webhooks,
     queues,
   ].join('\n');
+}
+
+/**
+ * `error CODE ×3` while polls fail; once a poll went well, the failure fades to history with its time:
+ * `ok (past: CODE ×3, 2 h ago)`, so nobody chases a problem that is gone.
+ */
+function outcome(m: Snapshot['mailboxes'][number], now: number): string {
+  const base = m.lastOutcome ?? '—';
+  if (m.lastError === undefined) return base;
+  const streak = m.failures && m.failures > 1 ? ` ×${m.failures}` : '';
+  if (m.lastOutcome === 'error') return `error ${m.lastError}${streak}`;
+  if (!m.lastErrorPast) return base;
+  return `${base} (past: ${m.lastError}${streak}, ${relative(m.lastErrorAt, now)})`;
 }
 
 function redisLine(r: Snapshot['redis']): string {

@@ -4,12 +4,12 @@ import type { Readable } from 'node:stream';
 import { authenticate } from './auth.ts';
 import { type Capabilities, NO_CAPABILITIES, parseCapabilities } from './capabilities.ts';
 import { checkMessageNumber, encodeCommand } from './commands.ts';
-import { Pop3Connection } from './connection.ts';
+import { type OkStatus, Pop3Connection } from './connection.ts';
 import { isPop3Error, Pop3Error } from './errors.ts';
 import { DEFAULT_MAX_LINE_BYTES } from './line-reader.ts';
 import { listingLines, parseList, parseListLine, parseStat, parseUidl, parseUidlLine } from './listings.ts';
 import { assertAllowed } from './state.ts';
-import { describeTls, openSocket, type TransportParams, upgradeSocket } from './transport.ts';
+import { describeTls, openSocket, speaksTls, type TransportParams, upgradeSocket } from './transport.ts';
 import {
   type CallOptions,
   defaultPort,
@@ -33,6 +33,38 @@ export const DEFAULTS = {
   /** A server that trickles bytes keeps every idle timer alive; this bounds the whole session. */
   sessionTimeoutMs: 30 * 60_000,
 } as const;
+
+/** A POP3 server greets at once; a port silent this long may be waiting for a TLS ClientHello. */
+const SILENCE_BEFORE_TLS_LOOK_MS = 2_000;
+
+/**
+ * The greeting (RFC 1939 §4). Without implicit TLS, a port still silent after a short while gets a second
+ * look: when it answers a TLS handshake, it is an implicit-TLS port (RFC 8314) that would only ever time
+ * out, and the wait ends at once with the fix.
+ */
+async function awaitGreeting(
+  connection: Pop3Connection,
+  params: TransportParams,
+  timeoutMs: number,
+): Promise<OkStatus> {
+  const greeting = connection.greeting(timeoutMs);
+  if (params.options.tls === 'implicit') return greeting;
+  const look = new AbortController();
+  const timer = setTimeout(
+    async () => {
+      if (!(await speaksTls({ ...params, signal: look.signal })) || look.signal.aborted) return;
+      const message = `port ${params.port} expects TLS at once: use tls: implicit`;
+      connection.close(new Pop3Error('POP3_PORT_EXPECTS_TLS', message));
+    },
+    Math.min(SILENCE_BEFORE_TLS_LOOK_MS, timeoutMs / 2),
+  );
+  try {
+    return await greeting;
+  } finally {
+    clearTimeout(timer);
+    look.abort();
+  }
+}
 
 export class Pop3Client {
   readonly greeting: string;
@@ -81,7 +113,8 @@ export class Pop3Client {
     });
     const removeSessionAbort = guardSession(connection, options);
     try {
-      const greeting = await connection.greeting(options.greetingTimeoutMs ?? DEFAULTS.greetingTimeoutMs);
+      const greetingTimeoutMs = options.greetingTimeoutMs ?? DEFAULTS.greetingTimeoutMs;
+      const greeting = await awaitGreeting(connection, params(connectTimeoutMs), greetingTimeoutMs);
       const client = new Pop3Client(connection, options, port, greeting.text, removeSessionAbort);
       await client.#refreshCapabilities();
       if (options.tls === 'starttls') await client.#startTls(params(connectTimeoutMs));

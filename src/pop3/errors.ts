@@ -9,6 +9,8 @@ export const POP3_ERROR_CODES = {
   POP3_SESSION_TIMEOUT: 'the whole session took longer than its budget',
   POP3_CONNECTION_CLOSED: 'the server closed the connection unexpectedly',
   POP3_TLS_FAILED: 'the TLS handshake failed or the certificate was not trusted',
+  POP3_PORT_SPEAKS_PLAIN: 'TLS was expected but the port greets in plain POP3: use tls: starttls',
+  POP3_PORT_EXPECTS_TLS: 'the port expects a TLS handshake at once (implicit TLS): use tls: implicit',
   POP3_STLS_UNAVAILABLE: 'tls: starttls was asked for but the server does not offer STLS',
   POP3_STLS_INJECTION: 'bytes arrived between +OK to STLS and the TLS handshake (STARTTLS injection)',
   POP3_PLAINTEXT_REFUSED: 'a password would have been sent without TLS',

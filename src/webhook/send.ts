@@ -237,7 +237,7 @@ function statusError(
   base: Details,
 ): PophookError {
   const status = response.statusCode;
-  const details: Details = { ...base, status, bodyExcerpt: excerpt(kept) };
+  const details: Details = { ...base, status, bodyExcerpt: excerpt(kept), bodyFirstLine: firstLine(kept) };
   if (verdict === 'redirect') {
     return new PophookError(
       'WEBHOOK_REDIRECT',
@@ -285,6 +285,16 @@ function requestError(
     cause: error,
     details,
   });
+}
+
+/** The receiver's own summary, for a person (`pophook check`): its first non-empty line, control-free. */
+function firstLine(bytes: Buffer): string {
+  const line =
+    bytes
+      .toString('utf8')
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '') ?? '';
+  return excerpt(Buffer.from(line.trim()));
 }
 
 function excerpt(bytes: Buffer): string {

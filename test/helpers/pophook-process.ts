@@ -25,9 +25,11 @@ export interface PophookProcess {
   exited: Promise<number | null>;
 }
 
-export function startPophook(args: string[], env: NodeJS.ProcessEnv = {}): PophookProcess {
+/** `cwd`: where ./pophook.yml would be found (the repository root by default). */
+export function startPophook(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): PophookProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];

@@ -47,7 +47,8 @@ async function run(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; output: string }> {
-  const child = startPophook(args, { POPHOOK_CONFIG: undefined, REDIS_URL: undefined, ...env });
+  // In an empty directory: no ./pophook.yml to fall back on.
+  const child = startPophook(args, { POPHOOK_CONFIG: undefined, REDIS_URL: undefined, ...env }, dir);
   const code = await child.exited;
   return { code, output: [...child.text, ...child.logs.map((line) => JSON.stringify(line))].join('\n') };
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../workers/main.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
+import { startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
 
 const USER = 'erin';
@@ -51,13 +52,18 @@ interface Outcome {
 
 async function probe(
   args: string[],
-  { password, tty = false, typed }: { password?: string; tty?: boolean; typed?: string } = {},
+  {
+    password,
+    tty = false,
+    typed,
+    env: extra = {},
+  }: { password?: string; tty?: boolean; typed?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Outcome> {
   const stdout = new Capture();
   const stderr = new Capture();
   const stdin = new PassThrough();
   if (typed !== undefined) stdin.end(typed);
-  const env = password === undefined ? {} : { POPHOOK_PASSWORD: password };
+  const env = { ...extra, ...(password === undefined ? {} : { POPHOOK_PASSWORD: password }) };
   const code = await main(['probe', ...args], { stdout, stderr, env, stdin, isTTY: tty });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
@@ -179,9 +185,10 @@ describe('pophook probe against Dovecot', () => {
     expect(code).toBe(0);
   });
 
-  it('without a terminal or POPHOOK_PASSWORD, skips the login with a note', async () => {
-    const { code, stdout } = await probe([...implicit(), '--user', USER]);
-    expect(code).toBe(0);
+  it('without a terminal or POPHOOK_PASSWORD, skips the login with a note and exits 1', async () => {
+    const { code, stdout, stderr } = await probe([...implicit(), '--user', USER]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('POPHOOK_PASSWORD');
     expect(stdout).toMatch(new RegExp(`login\\s+${USER}: skipped`));
     expect(stdout).not.toMatch(/messages\s+\d/);
   });
@@ -261,6 +268,42 @@ describe('pophook probe against Dovecot', () => {
   });
 });
 
+describe('pophook probe with an access token', () => {
+  const TOKEN = 'ya29.token-zq91';
+  const args = (port: number, auth: string) =>
+    ['--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--allow-plaintext-auth'].concat([
+      '--user',
+      'alice',
+      '--auth',
+      auth,
+    ]);
+
+  it.each(['xoauth2', 'oauthbearer'])('--auth %s logs in with POPHOOK_ACCESS_TOKEN', async (auth) => {
+    const fake = await startFakePop3Server({ tokens: { alice: TOKEN } });
+    try {
+      const { code, stdout } = await probe(args(fake.port, auth), { env: { POPHOOK_ACCESS_TOKEN: TOKEN } });
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/login\s+alice: ok/);
+      expect(stdout).not.toContain(TOKEN);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('--auth xoauth2 without POPHOOK_ACCESS_TOKEN skips the login and exits 1', async () => {
+    const fake = await startFakePop3Server({ tokens: { alice: TOKEN } });
+    try {
+      const { code, stderr } = await probe(args(fake.port, 'xoauth2'), {
+        password: 'a password is not a token',
+      });
+      expect(code).toBe(1);
+      expect(stderr).toContain('POPHOOK_ACCESS_TOKEN');
+    } finally {
+      await fake.stop();
+    }
+  });
+});
+
 describe('pophook probe arguments', () => {
   it.each([
     [[]],
@@ -280,10 +323,11 @@ describe('pophook probe arguments', () => {
     expect(stderr).toContain('pophook probe');
   });
 
-  it('--help prints the usage on stdout and exits 0', async () => {
+  it('--help prints the usage on stdout and exits 0: --port optional, the OAuth methods listed', async () => {
     const { code, stdout } = await probe(['--help']);
     expect(code).toBe(0);
-    expect(stdout).toContain('Usage: pophook probe');
+    expect(stdout).toContain('Usage: pophook probe --host H [--port P] --tls');
+    expect(stdout).toMatch(/--auth METHOD[\s\S]*xoauth2/);
     expect(stdout).toContain('--insecure');
   });
 });

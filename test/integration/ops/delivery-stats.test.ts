@@ -24,7 +24,7 @@ describe('DeliveryStats', () => {
       totalOk: 2,
       totalFailed: 1,
       lastOkAt: now - 1,
-      lastError: { at: now - 2, code: 'WEBHOOK_HTTP', status: 503 },
+      lastError: { at: now - 2, code: 'WEBHOOK_HTTP', status: 503, past: true },
       window: { attempts: 3, ok: 2 },
     });
     const recent = await fx.redis.lrange(webhookStatsKeys(prefix, 'tickets').recent, 0, -1);

@@ -1,32 +1,8 @@
 // The command line as a Unix tool: for every command, an unknown option, a missing value or a stray
 // argument exits 2 with a line naming the problem and that command's usage on stderr; nothing is started
 // (the service runner is never called) and stdout stays empty.
-import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli.ts';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function cli(argv: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  let started = false;
-  const code = await runCli(
-    argv,
-    { stdout, stderr, stdin: new PassThrough(), env: {}, isTTY: false },
-    async () => {
-      started = true;
-      return 0;
-    },
-  );
-  return { code, stdout: stdout.text, stderr: stderr.text, started };
-}
+import { cli } from '../../helpers/run-cli.ts';
 
 const CASES: Array<[args: string[], problem: RegExp, usage: RegExp]> = [
   [['run', '--config', 'x.yml', '--bogus'], /Unknown option '--bogus'/, /Usage: pophook run/],

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
-import { configText, issuePaths, issuesOf, parse } from './helpers.ts';
+import { configText, issuePaths, issuesOf, parse, SECRET } from './helpers.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/config/${name}`, import.meta.url));
 
@@ -70,6 +70,12 @@ describe('YAML syntax errors', () => {
     expect(paths).toEqual([expect.stringMatching(/^line \d+, column \d+$/)]);
   });
 
+  it('an indentation slip is reported alone: its first error, not the cascade that follows it', async () => {
+    // The yaml parser reports 9 errors for this file (and used to be followed by schema problems).
+    const paths = await issuePaths(loadConfig(fixture('indent-slip.yml.txt'), {}));
+    expect(paths).toEqual(['line 10, column 1']);
+  });
+
   it.each([
     ['bad indentation', 'a:\n  b: 1\n c: 2\n', 3],
     ['tab indentation', 'a:\n\tb: 1\n', 2],
@@ -77,13 +83,39 @@ describe('YAML syntax errors', () => {
     ['unclosed flow mapping', 'a: { b: 1\nc: 2\n', 2],
   ])('%s names its line', async (_name, text, line) => {
     const paths = await issuePaths(parse(text));
-    expect(paths.length).toBeGreaterThan(0);
+    expect(paths).toHaveLength(1);
     expect(paths[0]).toMatch(new RegExp(`^line ${line}, column \\d+$`));
   });
 
   it('an empty file is a document without mappings, not a crash', async () => {
     expect(await issuePaths(parse(''))).toEqual(['(root)']);
     expect(await issuePaths(parse('- a\n- b\n'))).toEqual(['(root)']);
+  });
+});
+
+describe('an indentation slip that still parses', () => {
+  it('an empty entry followed by its settings one level too far left is one issue at the entry', async () => {
+    const text = [
+      'webhooks:',
+      '  tickets:',
+      '    url: https://tickets.example.com/hooks/email',
+      `    secret: ${SECRET}`,
+      'mailboxes:',
+      '  support:',
+      '  host: pop.example.com',
+      '  username: support@example.com',
+      '  password: x',
+      '  webhook: tickets',
+      '',
+    ].join('\n');
+    expect(await issuePaths(parse(text))).toEqual(['mailboxes.support']);
+  });
+
+  it('leaves an empty entry without misplaced settings to the schema', async () => {
+    const text = configText((doc) => {
+      doc.mailboxes.other = null;
+    });
+    expect(await issuePaths(parse(text))).toEqual(['mailboxes.other']);
   });
 });
 

@@ -25,7 +25,9 @@ describe('summarize', () => {
     const status = summarize('tickets', stats, recent, now);
     expect(status.window).toEqual({ attempts: 2, ok: 1, rate: 0.5, windowMs: RATE_WINDOW_MS });
     expect(status.totalOk).toBe(7);
-    expect(status.lastError).toEqual({ at: 5, code: 'WEBHOOK_TIMEOUT' });
+    // A delivery succeeded after it: the error is history.
+    expect(status.lastError).toEqual({ at: 5, code: 'WEBHOOK_TIMEOUT', past: true });
+    expect(summarize('tickets', { ...stats, lastOkAt: '4' }, recent, now).lastError?.past).toBe(false);
   });
 
   it('says "no rate" when nothing was tried', () => {

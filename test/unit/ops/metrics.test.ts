@@ -81,8 +81,22 @@ describe('PophookMetrics', () => {
     expect(text).toContain('pophook_ledger_entries{mailbox="support",state="dead"} 1');
     expect(text).toContain('pophook_last_successful_poll_timestamp_seconds{mailbox="support"} 1700000000');
     expect(text).toContain('pophook_oldest_undelivered_age_seconds{mailbox="support"} 60');
-    expect(text).toContain('pophook_redis_memory_headroom_bytes 3000');
+    expect(text).toContain('pophook_redis_memory_headroom_bytes{limit="maxmemory"} 3000');
     expect(text).toContain('pophook_state_read_up 1');
+  });
+
+  it("without maxmemory, the headroom is the machine's memory left, never 0 (the alert must not fire)", async () => {
+    const unbounded = { ...snapshot, redis: { usedBytes: 1_000, maxBytes: 0, systemBytes: 8_000 } };
+    const metrics = new PophookMetrics(async () => unbounded, { processMetrics: false });
+    const text = await metrics.render();
+    expect(text).toContain('pophook_redis_memory_headroom_bytes{limit="system"} 7000');
+    expect(text).not.toMatch(/^pophook_redis_memory_headroom_bytes(\{[^}]*\})? 0$/m);
+  });
+
+  it('without any known limit, the headroom series is absent rather than 0', async () => {
+    const unknown = { ...snapshot, redis: { usedBytes: 1_000, maxBytes: 0 } };
+    const metrics = new PophookMetrics(async () => unknown, { processMetrics: false });
+    expect(await metrics.render()).not.toMatch(/^pophook_redis_memory_headroom_bytes/m);
   });
 
   it('reports a failed state read instead of failing the scrape', async () => {

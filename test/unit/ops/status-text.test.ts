@@ -51,7 +51,7 @@ describe('status text', () => {
           totalOk: 19,
           totalFailed: 1,
           lastOkAt: AT - 2_000,
-          lastError: { at: AT - 600_000, code: 'WEBHOOK_HTTP_4XX', status: 400 },
+          lastError: { at: AT - 600_000, code: 'WEBHOOK_HTTP_4XX', status: 400, past: true },
         },
       ],
       queues: {
@@ -66,8 +66,48 @@ describe('status text', () => {
     );
     expect(text).toMatch(/support\s+12 s ago\s+ok\s+14\s+3\s+90 s\s+1\s+host-a:4242\s+in 48 s/);
     expect(text).toMatch(/invoices\s+5 s ago\s+error POP3_AUTH_FAILED\s+—\s+0\s+—\s+0\s+—\s+—/);
-    expect(text).toMatch(/tickets\s+95% of 20\s+2 s ago\s+WEBHOOK_HTTP_4XX 400, 10 min ago/);
+    expect(text).toMatch(/tickets\s+95% of 20\s+2 s ago\s+past: WEBHOOK_HTTP_4XX 400, 10 min ago/);
     expect(text).toMatch(/deliver\s+3\s+2\s+0\s+1/);
     expect(text.split('\n').every((line) => line.length <= 120)).toBe(true);
+  });
+
+  it('old failures fade: after an ok poll the last error shows as past, with its streak and time', () => {
+    const mailbox = (meta: Partial<Snapshot['mailboxes'][number]>) => ({
+      id: 'support',
+      webhook: 'tickets',
+      pollIntervalMs: 60_000,
+      ledger: { queued: 0, delivered: 0, dead: 0 },
+      ...meta,
+    });
+    const failing = { lastError: 'POP3_AUTH_FAILED', lastErrorAt: AT - 7_200_000, failures: 3 };
+    const snapshot: Snapshot = {
+      at: AT,
+      mailboxes: [
+        mailbox({ ...failing, lastOutcome: 'error', lastPollAt: AT - 7_200_000, lastErrorPast: false }),
+        mailbox({
+          ...failing,
+          id: 'healed',
+          lastOutcome: 'ok',
+          lastOkAt: AT - 60_000,
+          lastPollAt: AT - 60_000,
+          lastErrorPast: true,
+        }),
+      ],
+      webhooks: [
+        {
+          id: 'tickets',
+          window: { attempts: 1, ok: 0, rate: 0, windowMs: 3_600_000 },
+          totalOk: 0,
+          totalFailed: 1,
+          lastError: { at: AT - 5_000, code: 'WEBHOOK_HTTP_4XX', status: 400, past: false },
+        },
+      ],
+      queues: {},
+      redis: {},
+    };
+    const text = formatStatus(snapshot);
+    expect(text).toMatch(/support\s+2 h ago\s+error POP3_AUTH_FAILED ×3\s/);
+    expect(text).toMatch(/healed\s+60 s ago\s+ok \(past: POP3_AUTH_FAILED ×3, 2 h ago\)\s/);
+    expect(text).toMatch(/tickets\s+0% of 1\s+—\s+WEBHOOK_HTTP_4XX 400, 5 s ago/);
   });
 });
