@@ -19,6 +19,7 @@ export class SupervisedWorker implements StoppablePart {
   #lastProgressAt: number;
   #restarts = 0;
   #closed = false;
+  #forced = false;
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -71,16 +72,20 @@ export class SupervisedWorker implements StoppablePart {
     logger.info({ worker: this.name, restarts: this.#restarts }, 'worker restarted');
   }
 
-  /** Stops taking jobs and waits for those in flight; once, however often it is called. */
+  /**
+   * Stops taking jobs and waits for those in flight; once, however often it is called. After force() it
+   * closes forced: a graceful close waits for Redis, which may be down.
+   */
   close(): Promise<void> {
     this.#closed = true;
-    this.#closing ??= this.#handle.close(false);
+    this.#closing ??= this.#handle.close(this.#forced);
     return this.#closing;
   }
 
   /** Aborts the jobs in flight (their signals fire: a POP3 session ends without QUIT, a POST is cut). */
   force(): void {
     this.#closed = true;
+    this.#forced = true;
     for (const worker of this.#handle.workers) worker.cancelAllJobs('shutdown');
   }
 

@@ -102,6 +102,8 @@ export interface TestConfigInput {
   webhook?: Record<string, unknown>;
   redis?: Record<string, unknown>;
   delivery?: Record<string, unknown>;
+  /** More top-level sections (http, watchdog…). */
+  extra?: Record<string, unknown>;
 }
 
 /** Writes a pophook.yml for one mailbox and one webhook (overrides merged in) and returns its path. */
@@ -109,6 +111,7 @@ export async function writeTestConfig(input: TestConfigInput): Promise<string> {
   const caPath = join(input.dir, 'ca.pem');
   await writeFile(caPath, input.pop3.caPem);
   const config = {
+    ...input.extra,
     redis: { url: input.redisUrl, prefix: input.prefix, ...input.redis },
     webhooks: {
       receiver: { url: input.webhookUrl, secret: input.secret, timeout: '5s', ...input.webhook },
