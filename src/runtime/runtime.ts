@@ -109,7 +109,7 @@ async function connect(redis: RuntimeRedis, url: string, options: RuntimeOptions
     await Promise.all([waitReady(redis.failFast, wait), waitReady(redis.patient, wait)]);
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new PophookError('REDIS_UNAVAILABLE', `Redis at ${url}: ${(error as Error).message}`, {
+    throw new PophookError('REDIS_UNAVAILABLE', `${(error as Error).message} (${url})`, {
       cause: error,
     });
   }
