@@ -135,3 +135,23 @@ export async function writeTestConfig(input: TestConfigInput): Promise<string> {
   await writeFile(path, stringify(config));
   return path;
 }
+
+/** A config whose one mailbox and webhook point at closed ports: enough for a process that only starts. */
+export function idleConfig(redisUrl: string, prefix: string): Record<string, unknown> {
+  return {
+    redis: { url: redisUrl, prefix },
+    webhooks: { hook: { url: 'http://127.0.0.1:9/x', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } },
+    mailboxes: {
+      box: {
+        host: '127.0.0.1',
+        port: 9,
+        tls: 'none',
+        username: 'u',
+        password: 'p',
+        allowPlaintextAuth: true,
+        webhook: 'hook',
+        pollInterval: '1h',
+      },
+    },
+  };
+}

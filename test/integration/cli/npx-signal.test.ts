@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { idleConfig } from '../../helpers/pophook-process.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
 import { waitUntil } from '../../helpers/wait.ts';
@@ -43,25 +44,7 @@ function alive(pid: number): boolean {
 
 async function config(redisUrl: string): Promise<string> {
   const path = join(dir, `pophook-${pids.length}.yml`);
-  await writeFile(
-    path,
-    stringify({
-      redis: { url: redisUrl, prefix: `npx${Date.now()}` },
-      webhooks: { hook: { url: 'http://127.0.0.1:9/x', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } },
-      mailboxes: {
-        box: {
-          host: '127.0.0.1',
-          port: 9,
-          tls: 'none',
-          username: 'u',
-          password: 'p',
-          allowPlaintextAuth: true,
-          webhook: 'hook',
-          pollInterval: '1h',
-        },
-      },
-    }),
-  );
+  await writeFile(path, stringify(idleConfig(redisUrl, `npx${Date.now()}`)));
   return path;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startPophook } from '../../helpers/pophook-process.ts';
+import { idleConfig, startPophook } from '../../helpers/pophook-process.ts';
 import { freePort } from '../../helpers/ports.ts';
 
 const REDIS_PASSWORD = 'redis-pass-zq91';
@@ -19,21 +19,7 @@ beforeAll(async () => {
   config = join(dir, 'pophook.yml');
   await writeFile(
     config,
-    stringify({
-      redis: { url: `redis://default:${REDIS_PASSWORD}@127.0.0.1:${port}`, prefix: 'down' },
-      webhooks: { hook: { url: 'http://127.0.0.1:9/x', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } },
-      mailboxes: {
-        box: {
-          host: '127.0.0.1',
-          port: 9,
-          tls: 'none',
-          username: 'u',
-          password: 'p',
-          allowPlaintextAuth: true,
-          webhook: 'hook',
-        },
-      },
-    }),
+    stringify(idleConfig(`redis://default:${REDIS_PASSWORD}@127.0.0.1:${port}`, 'down')),
   );
 });
 
