@@ -59,12 +59,17 @@ it('redis-outage: Redis down for 2 minutes mid-run; nobody exits, nothing is los
           lines: during.length,
           warnings: during.filter((l) => l.level >= 40).length,
           reminders: during.filter((l) => l.event === 'redis-still-down').length,
+          // Lines that are not about the outage itself (a poll session cut by it, say), by message.
+          others: [...new Set(during.filter((l) => l.event === undefined).map((l) => String(l.msg)))],
         };
       });
       console.log(
         `redis-outage: log lines during the ${OUTAGE_MS / 1000} s outage: ` +
           counts
-            .map((c) => `${c.role} ${c.lines} (${c.warnings} warn+, ${c.reminders} reminders)`)
+            .map(
+              (c) =>
+                `${c.role} ${c.lines} (${c.warnings} warn+, ${c.reminders} reminders; ${c.others.join(', ')})`,
+            )
             .join('; '),
       );
       for (const { role, p } of processes) {
