@@ -96,10 +96,15 @@ function runUntilStopped(
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       ops.drain();
-      if (signals > 1 || outage.down) {
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: forcing shutdown');
+        resolveWhen(shutdown.force());
+        return;
+      }
+      if (outage.down) {
         // Without Redis nothing in flight can finish (its ledger write waits for Redis): abandon it, it is
         // retried once Redis is back.
-        logger.warn({ signal, redisDown: outage.down }, 'forcing shutdown');
+        logger.warn({ signal }, 'Redis is down: forcing shutdown, work in flight is retried later');
         resolveWhen(shutdown.force());
         return;
       }
