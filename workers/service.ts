@@ -123,7 +123,7 @@ function runUntilStopped(
 /**
  * Starts the workers of each role under the ops layer's supervision. Mail is fetched only once it can be
  * delivered: a deliver worker's parser threads take about a second each to load, and "pophook started"
- * means able to work.
+ * means able to work (its workers' Redis connections are up too).
  */
 async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Promise<StoppablePart[]> {
   const parts: StoppablePart[] = [];
@@ -145,8 +145,8 @@ async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Prom
       },
     );
     parts.push(deliver);
+    await Promise.all([parsersReady, deliver.ready()]);
   }
-  await parsersReady;
   if (roles.has('scheduler')) {
     const scheduler = await startScheduler(rt);
     parts.push({ close: () => scheduler.close(), force: () => {} });
@@ -162,6 +162,7 @@ async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Prom
       },
     );
     parts.push(poll);
+    await poll.ready();
   }
   return parts;
 }
