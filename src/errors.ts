@@ -22,6 +22,7 @@ const CATALOG = {
   ],
   LEDGER_CORRUPT: [false, 'a ledger entry in Redis is not one pophook wrote; its state is not guessed'],
   LOCK_LOST: [true, 'the mailbox lock expired or was taken by another session'],
+  REDIS_UNAVAILABLE: [true, 'Redis could not be reached (refused, unreachable, closed)'],
   MAILBOX_UNKNOWN: [false, 'no mailbox with that id in the configuration'],
   OAUTH_INVALID_CLIENT: [
     false,

@@ -58,7 +58,9 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
       maxStalledCount: 5,
       settings: { backoffStrategy: deliverBackoff(webhooks) },
     });
-    worker.on('error', (error) => rt.logger.warn({ err: error.message, queue: queue.name }, 'worker error'));
+    worker.on('error', (error) => {
+      if (!rt.outage.report(error)) rt.logger.warn({ err: error.message, queue: queue.name }, 'worker error');
+    });
     return worker;
   });
   const ready = parser.start();

@@ -20,6 +20,8 @@ export function startPollWorker(
     // A session holds its own mailbox lock; a stalled poll job is simply run again.
     maxStalledCount: 10,
   });
-  worker.on('error', (error) => rt.logger.warn({ err: error.message, queue: 'poll' }, 'worker error'));
+  worker.on('error', (error) => {
+    if (!rt.outage.report(error)) rt.logger.warn({ err: error.message, queue: 'poll' }, 'worker error');
+  });
   return worker;
 }

@@ -19,7 +19,9 @@ export async function startScheduler(rt: Runtime): Promise<Scheduler> {
   await sync();
   rt.logger.info({ mailboxes: mailboxes.map((m) => m.id) }, 'scheduler started');
   const timer = setInterval(() => {
-    sync().catch((error) => rt.logger.warn({ err: (error as Error).message }, 'schedule sync failed'));
+    sync().catch((error: Error) => {
+      if (!rt.outage.report(error)) rt.logger.warn({ err: error.message }, 'schedule sync failed');
+    });
   }, RESYNC_EVERY_MS);
   timer.unref();
   return {

@@ -2,9 +2,11 @@
 // runtime, the ops layer and the workers, and stops in two stages (src/runtime/shutdown.ts). The first
 // SIGTERM/SIGINT drains; a second signal or the drain timeout forces (a POP3 session ends without QUIT so
 // its DELEs are not committed; a delivery is retried by another worker). Exit code 0. When the watchdog
-// gives up, the process stops with exit code 1 so a supervisor (docker, systemd) starts a fresh one.
+// gives up, the process stops with exit code 1 so a supervisor (docker, systemd) starts a fresh one. Redis
+// down at start is waited for (a signal meanwhile stops the wait, exit code 0).
 import type { Config } from '../src/config/index.ts';
 import { Ops } from '../src/ops/ops.ts';
+import type { RedisOutage } from '../src/runtime/redis-outage.ts';
 import type { Role } from '../src/runtime/roles.ts';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.ts';
 import { type StoppablePart, TwoStageShutdown } from '../src/runtime/shutdown.ts';
@@ -19,9 +21,45 @@ const MAX_POLL_CONCURRENCY = 8;
 const FORCE_GRACE_MS = 10_000;
 
 export async function runService(roles: ReadonlySet<Role>, config: Config, logger: Logger): Promise<number> {
-  const rt = await createRuntime(config, logger);
-  let onFatal = (_reason: string) => {};
-  const ops = new Ops(rt, { roles, onFatal: (reason) => onFatal(reason) });
+  // A signal before the roles run (Redis down at start: the wait for it) stops the start-up.
+  const starting = new AbortController();
+  const onEarlySignal = (signal: NodeJS.Signals) => starting.abort(signal);
+  process.once('SIGTERM', onEarlySignal);
+  process.once('SIGINT', onEarlySignal);
+  let started: Started;
+  try {
+    started = await startService(roles, config, logger, starting.signal);
+  } catch (error) {
+    if (!starting.signal.aborted) throw error;
+    logger.info({ signal: starting.signal.reason }, 'pophook stopped before it started');
+    return 0;
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  }
+  return runUntilStopped(started, logger, starting.signal);
+}
+
+interface Started {
+  ops: Ops;
+  shutdown: TwoStageShutdown;
+  /** Resolves with the reason when the watchdog gives up. */
+  fatal: Promise<string>;
+  outage: RedisOutage;
+}
+
+async function startService(
+  roles: ReadonlySet<Role>,
+  config: Config,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<Started> {
+  const rt = await createRuntime(config, logger, { waitForRedis: true, signal });
+  let giveUp: (reason: string) => void = () => {};
+  const fatal = new Promise<string>((resolve) => {
+    giveUp = resolve;
+  });
+  const ops = new Ops(rt, { roles, onFatal: giveUp });
   const parts = await startRoles(rt, ops, roles);
   await ops.start();
   logger.info({ roles: [...roles] }, 'pophook started');
@@ -29,7 +67,15 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
     await ops.close();
     await rt.close();
   };
-  const shutdown = new TwoStageShutdown(parts, finish, FORCE_GRACE_MS);
+  return { ops, shutdown: new TwoStageShutdown(parts, finish, FORCE_GRACE_MS), fatal, outage: rt.outage };
+}
+
+/** Runs until a signal (one drains, a second forces) or the watchdog gives up (exit code 1). */
+function runUntilStopped(
+  { ops, shutdown, fatal, outage }: Started,
+  logger: Logger,
+  earlySignal: AbortSignal,
+): Promise<number> {
   return new Promise<number>((resolve) => {
     let exitCode = 0;
     let done = false;
@@ -40,18 +86,25 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
         logger.info({ forced: shutdown.forced, exitCode }, 'pophook stopped');
         resolve(exitCode);
       });
-    onFatal = (reason) => {
+    void fatal.then((reason) => {
       logger.error({ reason }, 'watchdog gave up: exiting so a supervisor restarts pophook');
       exitCode = 1;
       ops.drain();
       resolveWhen(shutdown.force());
-    };
+    });
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       ops.drain();
       if (signals > 1) {
         logger.warn({ signal }, 'second signal: forcing shutdown');
+        resolveWhen(shutdown.force());
+        return;
+      }
+      if (outage.down) {
+        // Without Redis nothing in flight can finish (its ledger write waits for Redis): abandon it, it is
+        // retried once Redis is back.
+        logger.warn({ signal }, 'Redis is down: forcing shutdown, work in flight is retried later');
         resolveWhen(shutdown.force());
         return;
       }
@@ -62,13 +115,15 @@ export async function runService(roles: ReadonlySet<Role>, config: Config, logge
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // A signal that came while the roles were starting.
+    if (earlySignal.aborted) onSignal(earlySignal.reason as NodeJS.Signals);
   });
 }
 
 /**
  * Starts the workers of each role under the ops layer's supervision. Mail is fetched only once it can be
  * delivered: a deliver worker's parser threads take about a second each to load, and "pophook started"
- * means able to work.
+ * means able to work (its workers' Redis connections are up too).
  */
 async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Promise<StoppablePart[]> {
   const parts: StoppablePart[] = [];
@@ -90,8 +145,8 @@ async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Prom
       },
     );
     parts.push(deliver);
+    await Promise.all([parsersReady, deliver.ready()]);
   }
-  await parsersReady;
   if (roles.has('scheduler')) {
     const scheduler = await startScheduler(rt);
     parts.push({ close: () => scheduler.close(), force: () => {} });
@@ -107,6 +162,7 @@ async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Prom
       },
     );
     parts.push(poll);
+    await poll.ready();
   }
   return parts;
 }

@@ -20,7 +20,7 @@ import { staleSchedules, Watchdog, type WatchdogTarget, workerProblem } from './
 /** The parts of a Runtime the ops layer uses. */
 export type OpsRuntime = Pick<
   Runtime,
-  'config' | 'logger' | 'owner' | 'redis' | 'queues' | 'meta' | 'pollState'
+  'config' | 'logger' | 'owner' | 'redis' | 'outage' | 'queues' | 'meta' | 'pollState'
 >;
 
 export interface OpsOptions {
@@ -66,6 +66,7 @@ export class Ops {
       logger: rt.logger.child({ component: 'watchdog' }),
       onFatal: options.onFatal,
       onRecover: (check) => this.metrics.observeRecovery(check),
+      redis: rt.outage,
       now: this.#now,
     });
   }
@@ -131,7 +132,7 @@ export class Ops {
       now: this.#now(),
       startedAt: this.#startedAt,
       staleIntervals: config.watchdog.staleIntervals,
-      redis: probe === true ? { ok: true } : { ok: false, detail: probe },
+      redis: probe === true ? { ok: true } : { ok: false, detail: this.rt.outage.describe() ?? probe },
       workers: this.#workers.map(({ worker }) => ({ name: worker.name, running: worker.isRunning() })),
       watchdog: this.watchdog.problems(),
       ...(mailboxes ? { mailboxes } : {}),
@@ -170,12 +171,13 @@ export class Ops {
             const counts = await Promise.all(entry.queues().map(queueCounts));
             const waiting = counts.reduce((sum, c) => sum + c.waiting, 0);
             if (waiting === 0) entry.lastIdleAt = now;
-            const { worker, lastIdleAt } = entry;
+            const { worker } = entry;
             const progress = {
               running: worker.isRunning(),
               waiting,
               lastProgressAt: worker.lastProgressAt,
-              lastIdleAt,
+              // After an outage the workers get stallAfter to take work again, as after a start.
+              lastIdleAt: Math.max(entry.lastIdleAt, this.rt.outage.upSince),
             };
             const problem = workerProblem(progress, now, stallAfterMs);
             if (problem) problems.push(`${worker.name}: ${problem}`);
@@ -218,7 +220,7 @@ export class Ops {
           views,
           counts.waiting,
           now,
-          this.#startedAt,
+          Math.max(this.#startedAt, this.rt.outage.upSince),
           this.rt.config.watchdog.staleIntervals,
         );
         return stale.length === 0 ? undefined : `no polls produced for ${stale.join(', ')}`;

@@ -11,14 +11,21 @@ export interface WorkerHandle {
   close(force: boolean): Promise<void>;
 }
 
+interface Started {
+  handle: WorkerHandle;
+  /** Settles once every connection of its workers finished initialising (or failed to). */
+  ready: Promise<void>;
+}
+
 /** A wedged worker may never finish closing: give up waiting after this long and start a fresh one. */
 const CLOSE_WAIT_MS = 10_000;
 
 export class SupervisedWorker implements StoppablePart {
-  #handle: WorkerHandle;
+  #current: Started;
   #lastProgressAt: number;
   #restarts = 0;
   #closed = false;
+  #forced = false;
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -27,7 +34,7 @@ export class SupervisedWorker implements StoppablePart {
     private readonly options: { now?: () => number; logger?: Logger } = {},
   ) {
     this.#lastProgressAt = this.#now();
-    this.#handle = this.#start();
+    this.#current = this.#start();
   }
 
   get lastProgressAt(): number {
@@ -39,24 +46,29 @@ export class SupervisedWorker implements StoppablePart {
   }
 
   get workers(): readonly Worker[] {
-    return this.#handle.workers;
+    return this.#current.handle.workers;
+  }
+
+  /** Resolves once the current workers' connections are initialised: then they take work. */
+  ready(): Promise<void> {
+    return this.#current.ready;
   }
 
   isRunning(): boolean {
-    return !this.#closed && this.#handle.workers.every((w) => w.isRunning());
+    return !this.#closed && this.#current.handle.workers.every((w) => w.isRunning());
   }
 
   /** Force-closes the current workers (their active jobs stall and are retried) and starts fresh ones. */
   async restart(): Promise<void> {
     if (this.#closed) return;
-    const old = this.#handle;
+    const old = this.#current;
     this.#restarts += 1;
     const logger = this.options.logger ?? silentLogger;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), CLOSE_WAIT_MS);
     });
-    const closing = old.close(true).then(
+    const closing = this.#closeWhenReady(old, true).then(
       () => 'closed' as const,
       (error: unknown) => {
         logger.warn({ worker: this.name, err: (error as Error).message }, 'closing a stuck worker failed');
@@ -67,24 +79,28 @@ export class SupervisedWorker implements StoppablePart {
     if (how === 'timeout')
       logger.warn({ worker: this.name }, 'stuck worker did not close; starting anew anyway');
     if (this.#closed) return;
-    this.#handle = this.#start();
+    this.#current = this.#start();
     logger.info({ worker: this.name, restarts: this.#restarts }, 'worker restarted');
   }
 
-  /** Stops taking jobs and waits for those in flight; once, however often it is called. */
+  /**
+   * Stops taking jobs and waits for those in flight; once, however often it is called. After force() it
+   * closes forced: a graceful close waits for Redis, which may be down.
+   */
   close(): Promise<void> {
     this.#closed = true;
-    this.#closing ??= this.#handle.close(false);
+    this.#closing ??= this.#closeWhenReady(this.#current, this.#forced);
     return this.#closing;
   }
 
   /** Aborts the jobs in flight (their signals fire: a POP3 session ends without QUIT, a POST is cut). */
   force(): void {
     this.#closed = true;
-    for (const worker of this.#handle.workers) worker.cancelAllJobs('shutdown');
+    this.#forced = true;
+    for (const worker of this.#current.handle.workers) worker.cancelAllJobs('shutdown');
   }
 
-  #start(): WorkerHandle {
+  #start(): Started {
     const handle = this.create();
     const progress = () => {
       this.#lastProgressAt = this.#now();
@@ -94,7 +110,25 @@ export class SupervisedWorker implements StoppablePart {
       worker.on('completed', progress);
       worker.on('failed', progress);
     }
-    return handle;
+    const ready = Promise.all(handle.workers.map((w) => w.waitUntilReady())).then(
+      () => {},
+      () => {},
+    );
+    return { handle, ready };
+  }
+
+  /**
+   * BullMQ's connection of a worker closed while it still initialises removes its listeners, then emits
+   * its failed init as an 'error' nobody can hear (an uncaught "Connection is closed" after shutdown): so
+   * a close waits for the init first, up to CLOSE_WAIT_MS (a Redis that never answers).
+   */
+  async #closeWhenReady(started: Started, force: boolean): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT_MS);
+    });
+    await Promise.race([started.ready, late]).finally(() => clearTimeout(timer));
+    await started.handle.close(force);
   }
 
   #now(): number {

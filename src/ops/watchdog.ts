@@ -2,15 +2,42 @@
 // schedulers that stop producing). Every period it asks each target whether it is wedged. The first time
 // it is, it logs an error and recovers (restart the worker, re-sync the schedules); if the next look, once
 // the recovery has had time to work, still finds it wedged, recovery did not help and it calls onFatal()
-// so the entry point exits non-zero and a supervisor restarts the process. The decisions are pure
+// so the entry point exits non-zero and a supervisor restarts the process. A Redis outage is not a wedge:
+// an inspection that fails, or runs into an outage, can't tell (judgeInspection). The decisions are pure
 // functions, tested with fake time.
 import { type Logger, silentLogger } from '../telemetry/logger.ts';
 
 export interface WatchdogTarget {
   readonly check: string;
-  /** What is wrong, or undefined when healthy. Throws when it can't tell (Redis down): no decision then. */
+  /** What is wrong, or undefined when healthy. Throws when it can't tell (a failed read): no decision then. */
   inspect(now: number): Promise<string | undefined>;
   recover(): Promise<void>;
+}
+
+/** What one inspection came back with. */
+export type Inspection =
+  | { kind: 'answered'; problem: string | undefined }
+  | { kind: 'failed'; error: string }
+  | { kind: 'silent'; timeoutMs: number };
+
+export const CANT_TELL = 'cant-tell';
+
+/**
+ * Pure: the problem an inspection shows (undefined: healthy), or CANT_TELL. While Redis is down, or when
+ * an outage ran into the inspection, nothing it saw is the workers' fault (the outage module tells the
+ * operator, /readyz shows it). A refused or failed read says nothing about the workers either. A read
+ * that never answers while Redis is up (no connection error, no close) is the half-open link of a wedge
+ * (DESIGN.md "Known traps"): a problem, so recovery and, failing that, a supervised restart get fresh
+ * connections.
+ */
+export function judgeInspection(
+  inspection: Inspection,
+  redisWasDown: boolean,
+): { problem: string | undefined } | typeof CANT_TELL {
+  if (redisWasDown || inspection.kind === 'failed') return CANT_TELL;
+  if (inspection.kind === 'silent')
+    return { problem: `no answer from Redis within ${inspection.timeoutMs} ms` };
+  return { problem: inspection.problem };
 }
 
 export interface CheckState {
@@ -103,6 +130,8 @@ export interface WatchdogOptions {
   logger?: Logger;
   onFatal(reason: string): void;
   onRecover?(check: string): void;
+  /** The Redis outage state: whether Redis was down at any time since a moment (src/runtime/redis-outage.ts). */
+  redis?: { downSince(since: number): boolean };
   now?: () => number;
 }
 
@@ -148,17 +177,17 @@ export class Watchdog {
 
   async #round(): Promise<void> {
     for (const target of this.targets) {
-      let problem: string | undefined;
-      try {
-        problem = await this.#inspect(target);
-      } catch (error) {
-        this.#logger.debug({ check: target.check, err: (error as Error).message }, 'watchdog cannot tell');
+      const started = this.#now();
+      const inspection = await this.#inspect(target);
+      const verdict = judgeInspection(inspection, this.options.redis?.downSince(started) ?? false);
+      if (verdict === CANT_TELL) {
+        this.#logger.debug({ check: target.check, inspection }, 'watchdog cannot tell');
         continue;
       }
       const now = this.#now();
       const { state, action } = decide(
         this.#states.get(target.check) ?? {},
-        problem,
+        verdict.problem,
         now,
         this.options.periodMs,
       );
@@ -167,19 +196,19 @@ export class Watchdog {
     }
   }
 
-  /**
-   * A refused or failed read says nothing about the workers (Redis down: /readyz shows it). A read that
-   * never answers is the half-open link of a wedge (DESIGN.md "Known traps"): that counts as a problem, so
-   * recovery and, failing that, a supervised restart get fresh connections.
-   */
-  async #inspect(target: WatchdogTarget): Promise<string | undefined> {
+  /** Runs one inspection within its time budget; never throws. */
+  async #inspect(target: WatchdogTarget): Promise<Inspection> {
     const timeoutMs = this.options.inspectTimeoutMs ?? Math.floor(this.options.periodMs / 2);
     let timer: NodeJS.Timeout | undefined;
-    const silent = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`no answer from Redis within ${timeoutMs} ms`), timeoutMs);
+    const silent = new Promise<Inspection>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'silent', timeoutMs }), timeoutMs);
     });
+    const answered = target.inspect(this.#now()).then(
+      (problem): Inspection => ({ kind: 'answered', problem }),
+      (error: unknown): Inspection => ({ kind: 'failed', error: (error as Error).message }),
+    );
     try {
-      return await Promise.race([target.inspect(this.#now()), silent]);
+      return await Promise.race([answered, silent]);
     } finally {
       clearTimeout(timer);
     }

@@ -85,22 +85,59 @@ export function createRedis(
   return plan.kind === 'single' ? new Redis(plan.url, plan.options) : new Cluster(plan.seeds, plan.options);
 }
 
-/** Resolves once the connection is ready; producers have no offline queue, so they must wait for it. */
-export async function waitReady(redis: RedisClient, timeoutMs = 10_000): Promise<void> {
+export interface WaitReadyOptions {
+  /** Give up after this long (default 10 s; Infinity waits for as long as it takes). */
+  timeoutMs?: number;
+  /** Give up at the first connection error instead of waiting for a reconnect (one-shot commands). */
+  failOnError?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Resolves once the connection is ready; producers have no offline queue, so they must wait for it. Rejects
+ * with the last connection error when the connection ends (no reconnect), on timeout, or on abort.
+ */
+export async function waitReady(redis: RedisClient, options: WaitReadyOptions | number = {}): Promise<void> {
+  const {
+    timeoutMs = 10_000,
+    failOnError = false,
+    signal,
+  } = typeof options === 'number' ? { timeoutMs: options } : options;
   if (redis.status === 'ready') return;
+  signal?.throwIfAborted();
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    let lastError: Error | undefined;
+    const fail = (why: string) => {
       cleanup();
-      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${redis.status})`));
-    }, timeoutMs);
+      reject(new Error(lastError ? `${why}: ${lastError.message}` : `${why} (status ${redis.status})`));
+    };
+    const timer =
+      timeoutMs === Infinity
+        ? undefined
+        : setTimeout(() => fail(`Redis not ready after ${timeoutMs} ms`), timeoutMs);
     const onReady = () => {
       cleanup();
       resolve();
     };
+    const onError = (error: Error) => {
+      lastError = error;
+      if (failOnError) fail('Redis not reachable');
+    };
+    const onEnd = () => fail('Redis connection closed');
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason);
+    };
     const cleanup = () => {
       clearTimeout(timer);
       redis.off('ready', onReady);
+      redis.off('error', onError);
+      redis.off('end', onEnd);
+      signal?.removeEventListener('abort', onAbort);
     };
     redis.on('ready', onReady);
+    redis.on('error', onError);
+    redis.on('end', onEnd);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

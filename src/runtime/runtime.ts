@@ -3,14 +3,16 @@
 // store, mailbox lock, mailbox meta, queues). Closing it closes them all, once.
 import { hostname } from 'node:os';
 import { type Config, maskUrlPassword } from '../config/index.ts';
+import { PophookError } from '../errors.ts';
 import { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
 import { MailboxMetaStore } from '../mailbox/meta.ts';
 import { TokenCache } from '../oauth/index.ts';
 import { createRedis, type RedisClient, waitReady } from '../queue/connections.ts';
 import { PophookQueues } from '../queue/jobs.ts';
 import { findOrphanedQueues } from '../queue/orphans.ts';
-import type { Logger } from '../telemetry/logger.ts';
+import { type Logger, silentLogger } from '../telemetry/logger.ts';
 import { checkRedisPolicy } from './redis-check.ts';
+import { RedisOutage } from './redis-outage.ts';
 
 export interface RuntimeRedis {
   /** No offline queue, one retry: a write during an outage fails at once (the poll session, producers). */
@@ -25,6 +27,8 @@ export interface Runtime {
   /** Who this process is, for lock holders, `status` and logs: host and pid. */
   owner: string;
   redis: RuntimeRedis;
+  /** Whether Redis is reachable: what the watchdog and readiness ask, and what tells the operator. */
+  outage: RedisOutage;
   /** Producer side (enqueue, early polls, reconcile, replay): on the fail-fast connection. */
   queues: PophookQueues;
   meta: MailboxMetaStore;
@@ -35,25 +39,44 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
+export interface RuntimeOptions {
+  /**
+   * Long-running processes wait for Redis as long as it takes (the outage is logged and reminded);
+   * otherwise (one-shot commands) a Redis that can't be reached fails at once with REDIS_UNAVAILABLE.
+   */
+  waitForRedis?: boolean;
+  /** Stops the wait for Redis (a signal during start-up). */
+  signal?: AbortSignal;
+}
+
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
   const redis: RuntimeRedis = {
     failFast: createRedis(config.redis, 'producer'),
     patient: createRedis(config.redis, 'worker'),
   };
   const url = maskUrlPassword(config.redis.url);
-  for (const [role, client] of Object.entries(redis)) {
-    client.on('error', (error: Error) =>
-      logger.warn({ role, url, err: error.message }, 'redis connection error'),
-    );
-  }
-  await Promise.all([waitReady(redis.failFast), waitReady(redis.patient)]);
+  const outage = new RedisOutage({ url, logger: options.waitForRedis ? logger : silentLogger });
+  outage.watch(redis.failFast);
+  outage.watch(redis.patient);
+  await connect(redis, url, options).catch((error: unknown) => {
+    outage.close();
+    redis.failFast.disconnect();
+    redis.patient.disconnect();
+    throw error;
+  });
   await checkRedisPolicy(redis.failFast, logger);
   await warnOrphanedQueues(redis.failFast, config, logger);
 
   const prefix = config.redis.prefix;
   const queues = new PophookQueues(redis.failFast, prefix, { deliverShards: config.delivery.shards });
   for (const queue of [queues.poll, ...queues.deliverShards]) {
-    queue.on('error', (error) => logger.warn({ err: error.message, queue: queue.name }, 'queue error'));
+    queue.on('error', (error) => {
+      if (!outage.report(error)) logger.warn({ err: error.message, queue: queue.name }, 'queue error');
+    });
   }
   let closed: Promise<void> | undefined;
   const owner = `${hostname()}:${process.pid}`;
@@ -69,6 +92,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     logger,
     owner,
     redis,
+    outage,
     queues,
     meta: new MailboxMetaStore(redis.failFast, prefix),
     pollState: {
@@ -80,13 +104,34 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     tokens,
     close() {
       closed ??= (async () => {
+        outage.close();
         await queues.close();
         await tokens.close();
-        await Promise.allSettled([redis.failFast.quit(), redis.patient.quit()]);
+        await Promise.allSettled([quit(redis.failFast), quit(redis.patient)]);
       })();
       return closed;
     },
   };
+}
+
+async function connect(redis: RuntimeRedis, url: string, options: RuntimeOptions): Promise<void> {
+  const wait = options.waitForRedis
+    ? { timeoutMs: Infinity, ...(options.signal ? { signal: options.signal } : {}) }
+    : { failOnError: true };
+  try {
+    await Promise.all([waitReady(redis.failFast, wait), waitReady(redis.patient, wait)]);
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new PophookError('REDIS_UNAVAILABLE', `${(error as Error).message} (${url})`, {
+      cause: error,
+    });
+  }
+}
+
+/** QUIT when connected; a connection still reconnecting (Redis down) is just dropped, QUIT would wait. */
+async function quit(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') await client.quit();
+  else client.disconnect();
 }
 
 /**

@@ -6,7 +6,7 @@
 export interface StoppablePart {
   /** Stop taking work and wait for work in flight; called once. */
   close(): Promise<void>;
-  /** Abandon work in flight so close() can end; called at most once, maybe while close() runs. */
+  /** Abandon work in flight so close() can end; called at most once, maybe before or while close() runs. */
   force(): void;
 }
 
@@ -33,13 +33,16 @@ export class TwoStageShutdown {
     return this.#stopped;
   }
 
-  /** Resolves when the drain ends or, at the latest, forceGraceMs after the force. */
+  /**
+   * Resolves when the drain ends or, at the latest, forceGraceMs after the force. A force before any drain
+   * (Redis down: nothing in flight can finish) reaches each part before its close(), so it closes forced.
+   */
   force(): Promise<void> {
-    const stopped = this.drain();
     if (!this.#forced) {
       this.#forced = true;
       for (const part of this.parts) part.force();
     }
+    const stopped = this.drain();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.forceGraceMs);

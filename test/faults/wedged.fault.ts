@@ -6,8 +6,8 @@
 // worker restart, and when that cannot help (the process's own connections are the frozen ones) exit with
 // code 1 so the fleet's supervisor starts a fresh process. /readyz of the wedged process answers 503.
 import { expect, it } from 'vitest';
-import type { LogLine } from '../helpers/pophook-process.ts';
 import { freezeProcess } from './lib/freeze-process.ts';
+import { httpPort, readyz } from './lib/ops-http.ts';
 import { accepted, runScenario, until } from './lib/scenario.ts';
 
 const RECOVERING = 'watchdog: wedged, recovering';
@@ -77,18 +77,6 @@ it('wedged-worker: Redis of the deliver process goes silent after a reconnect; t
     },
   );
 });
-
-function httpPort(logs: readonly LogLine[]): number {
-  const line = logs.find((l) => l.msg === 'ops http listening');
-  if (typeof line?.port !== 'number') throw new Error('the deliver process has no ops http port');
-  return line.port;
-}
-
-async function readyz(port: number): Promise<{ status: number; failing: string[] }> {
-  const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(10_000) });
-  const body = (await response.json()) as { checks: Array<{ name: string; ok: boolean }> };
-  return { status: response.status, failing: body.checks.filter((c) => !c.ok).map((c) => c.name) };
-}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;

@@ -104,6 +104,8 @@ export interface TestConfigInput {
   webhook?: Record<string, unknown>;
   redis?: Record<string, unknown>;
   delivery?: Record<string, unknown>;
+  /** More top-level sections (http, watchdog…). */
+  extra?: Record<string, unknown>;
 }
 
 /** Writes a pophook.yml for one mailbox and one webhook (overrides merged in) and returns its path. */
@@ -111,6 +113,7 @@ export async function writeTestConfig(input: TestConfigInput): Promise<string> {
   const caPath = join(input.dir, 'ca.pem');
   await writeFile(caPath, input.pop3.caPem);
   const config = {
+    ...input.extra,
     redis: { url: input.redisUrl, prefix: input.prefix, ...input.redis },
     webhooks: {
       receiver: { url: input.webhookUrl, secret: input.secret, timeout: '5s', ...input.webhook },
@@ -133,4 +136,24 @@ export async function writeTestConfig(input: TestConfigInput): Promise<string> {
   const path = join(input.dir, 'pophook.yml');
   await writeFile(path, stringify(config));
   return path;
+}
+
+/** A config whose one mailbox and webhook point at closed ports: enough for a process that only starts. */
+export function idleConfig(redisUrl: string, prefix: string): Record<string, unknown> {
+  return {
+    redis: { url: redisUrl, prefix },
+    webhooks: { hook: { url: 'http://127.0.0.1:9/x', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } },
+    mailboxes: {
+      box: {
+        host: '127.0.0.1',
+        port: 9,
+        tls: 'none',
+        username: 'u',
+        password: 'p',
+        allowPlaintextAuth: true,
+        webhook: 'hook',
+        pollInterval: '1h',
+      },
+    },
+  };
 }

@@ -20,6 +20,9 @@ export interface RedisServer {
   readonly dir: string;
   /** Stop (SIGTERM, or SIGKILL with `hard`) and start again on the same port and directory. */
   restart(options?: { hard?: boolean }): Promise<void>;
+  /** An outage: stop (SIGTERM) and stay down, keeping port and directory, until resume(). */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +71,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     async restart({ hard = false } = {}) {
       await stopChild(hard ? 'SIGKILL' : 'SIGTERM');
       await start();
+    },
+    halt: () => stopChild('SIGTERM'),
+    async resume() {
+      if (!child) await start();
     },
     async stop() {
       await stopChild('SIGTERM');

@@ -31,6 +31,8 @@ export interface WorldOptions {
   http?: Record<string, unknown>;
   /** Put a TCP proxy between the fleet and Redis (to freeze connections); see `redisLink`. */
   redisProxy?: boolean;
+  /** Extra environment for every pophook process (NODE_OPTIONS…). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The proxy in front of Redis and the connections seen blocking on a queue (BZPOPMIN <prefix>:<queue>:…). */
@@ -94,7 +96,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'pophook-fault-'));
   const configPath = join(dir, 'pophook.yml');
   await writeFile(configPath, stringify(fleetConfig(options, users, redisUrl, receiver.url, secret, proxy)));
-  const fleet = startFleet(configPath, { scheduler: 1, poll: 1, deliver: 1, ...options.fleet });
+  const fleet = startFleet(configPath, { scheduler: 1, poll: 1, deliver: 1, ...options.fleet }, options.env);
   await fleet.ready();
 
   const added: World['added'] = [];

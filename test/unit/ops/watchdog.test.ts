@@ -1,7 +1,9 @@
 // The watchdog's decisions (pure) and its loop with fake time: recover once, give up on the next look.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  CANT_TELL,
   decide,
+  judgeInspection,
   staleSchedules,
   Watchdog,
   type WatchdogTarget,
@@ -25,6 +27,28 @@ describe('decide', () => {
     expect(healed).toEqual({ state: {}, action: 'healed' });
     expect(decide(healed.state, 'stuck', 10 * PERIOD, PERIOD).action).toBe('recover');
     expect(decide({}, undefined, 0, PERIOD).action).toBe('none');
+  });
+});
+
+describe('judgeInspection', () => {
+  it('cannot tell while Redis is or was down during the look, whatever the look found', () => {
+    expect(judgeInspection({ kind: 'silent', timeoutMs: 500 }, true)).toBe(CANT_TELL);
+    expect(judgeInspection({ kind: 'answered', problem: 'poll: worker is not running' }, true)).toBe(
+      CANT_TELL,
+    );
+    expect(judgeInspection({ kind: 'answered', problem: undefined }, true)).toBe(CANT_TELL);
+  });
+
+  it('cannot tell from a failed read; a read that never answers while Redis is up is a wedge', () => {
+    expect(judgeInspection({ kind: 'failed', error: 'ECONNREFUSED' }, false)).toBe(CANT_TELL);
+    expect(judgeInspection({ kind: 'silent', timeoutMs: 500 }, false)).toEqual({
+      problem: 'no answer from Redis within 500 ms',
+    });
+  });
+
+  it('passes on what an answered look found while Redis is up', () => {
+    expect(judgeInspection({ kind: 'answered', problem: 'stuck' }, false)).toEqual({ problem: 'stuck' });
+    expect(judgeInspection({ kind: 'answered', problem: undefined }, false)).toEqual({ problem: undefined });
   });
 });
 
@@ -180,6 +204,28 @@ describe('Watchdog', () => {
     await vi.advanceTimersByTimeAsync(5 * PERIOD);
     expect(recover).not.toHaveBeenCalled();
     expect(onFatal).not.toHaveBeenCalled();
+    dog.stop();
+  });
+
+  it('does not call a Redis outage a wedge: silent looks while Redis is down decide nothing', async () => {
+    const onFatal = vi.fn();
+    const recover = vi.fn(async () => {});
+    let down = true;
+    const dog = new Watchdog([{ check: 'workers', inspect: () => new Promise(() => {}), recover }], {
+      periodMs: PERIOD,
+      onFatal,
+      redis: { downSince: () => down },
+    });
+    dog.start();
+    await vi.advanceTimersByTimeAsync(10 * PERIOD);
+    expect(recover).not.toHaveBeenCalled();
+    expect(dog.problems().size).toBe(0);
+    // Redis answers again, the worker still takes nothing: that is a wedge.
+    down = false;
+    await vi.advanceTimersByTimeAsync(PERIOD + PERIOD / 2);
+    expect(recover).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(PERIOD);
+    expect(onFatal).toHaveBeenCalledTimes(1);
     dog.stop();
   });
 });

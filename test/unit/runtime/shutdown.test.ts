@@ -49,6 +49,22 @@ describe('TwoStageShutdown', () => {
     expect(shutdown.forced).toBe(true);
   });
 
+  it('a force with no drain before it (Redis down) reaches each part before its close', async () => {
+    const order: string[] = [];
+    const stoppable: StoppablePart = {
+      close: async () => {
+        order.push('close');
+      },
+      force: () => {
+        order.push('force');
+      },
+    };
+    const finish = vi.fn(async () => {});
+    await new TwoStageShutdown([stoppable], finish, 1_000).force();
+    expect(order).toEqual(['force', 'close']);
+    expect(finish).toHaveBeenCalledTimes(1);
+  });
+
   it('gives up on a forced stop that hangs after the grace period', async () => {
     vi.useFakeTimers();
     const stuck = part(new Promise<void>(() => {}));
