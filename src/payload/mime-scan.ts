@@ -3,8 +3,8 @@
 // warnings. It follows MIME structure the way the splitters do (RFC 2046 §5.1.1: a delimiter line of any
 // open multipart ends everything nested below it) but errs on the side of counting more, never fewer.
 import { PophookError } from '../errors.ts';
-import { isKnownCharset } from './encoded-words.ts';
 import { firstField, parseParameterized, splitFields } from './header-fields.ts';
+import { isSupportedCharset } from './header-text.ts';
 import type { PayloadWarning, StructureLimits } from './types.ts';
 
 export interface MimeScan {
@@ -121,7 +121,7 @@ class Scanner {
     const fields = splitFields(block);
     const type = parseParameterized(firstField(fields, 'content-type') ?? 'text/plain');
     const charset = type.params.get('charset');
-    if (charset !== undefined && !isKnownCharset(charset.trim())) this.result.warnings.add('invalid-charset');
+    if (charset !== undefined && !isSupportedCharset(charset)) this.result.warnings.add('invalid-charset');
     if (type.value.startsWith('multipart/')) {
       // mailsplit counts a non-ASCII boundary as none: it cannot match a delimiter line reliably.
       const boundary = (type.params.get('boundary') ?? '').trimEnd();

@@ -164,6 +164,30 @@ describe('buildPayload: header decoding', () => {
     expect(payload.text).toBe('本文です。\n');
   });
 
+  it('decodes an Outlook windows-1252 subject and name like the body: € and curly quotes kept', async () => {
+    const raw = Buffer.from(
+      [
+        'From: =?Windows-1252?Q?M=FCller_=96_Einkauf?= <einkauf@example.de>',
+        'To: <support@example.net>',
+        'Subject: =?Windows-1252?Q?AW:_=84Preis_=80_100=93?=',
+        'Thread-Topic: =?Windows-1252?Q?=84Preis_=80_100=93?=',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset="Windows-1252"',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        '=84Preis =80 100=93 passt.',
+        '',
+      ].join('\r\n'),
+      'latin1',
+    );
+    const payload = await buildPayload(raw, meta(), DEFAULT_PARSE_LIMITS);
+    expect(payload.subject).toBe('AW: „Preis € 100“');
+    expect(header(payload, 'Thread-Topic')).toBe('„Preis € 100“');
+    expect(payload.from).toEqual({ name: 'Müller – Einkauf', address: 'einkauf@example.de' });
+    expect(payload.text).toBe('„Preis € 100“ passt.\n');
+    expect(payload.warnings).toEqual([]);
+  });
+
   it('gives null, empty lists and invalid-date for a message with almost no headers', async () => {
     const payload = await build('minimal.eml');
     expect(payload).toMatchObject({
