@@ -30,10 +30,12 @@ export function splitFields(block: string): RawField[] {
     if (name === '' || /[\s]/.test(name)) continue;
     fields.push({
       name,
+      // Only RFC 5322 WSP is trimmed: String#trim would also drop 0xA0, the last byte of many UTF-8
+      // characters (U+05E0 is D7 A0) in this byte-per-char string.
       value: line
         .slice(colon + 1)
         .replace(/\r?\n/g, '')
-        .trim(),
+        .replace(/^[ \t]+|[ \t]+$/g, ''),
     });
   }
   return fields;

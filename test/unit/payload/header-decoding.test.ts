@@ -103,6 +103,13 @@ describe('splitFields (RFC 5322 §2.2.3)', () => {
   });
 });
 
+describe('splitFields: raw UTF-8 values', () => {
+  it('keeps a trailing 0xA0 byte, the end of a UTF-8 character, where String#trim would cut it', () => {
+    const block = Buffer.from('Subject: Re: \u05e0 \r\nX-A: \u00e0', 'utf8').toString('latin1');
+    expect(splitFields(block).map((f) => decodeHeaderBytes(f.value))).toEqual(['Re: \u05e0', '\u00e0']);
+  });
+});
+
 describe('parseParameterized (RFC 2045 §5.1, RFC 2231)', () => {
   it('reads quoted values with escapes, semicolons inside quotes, comments and continuations', () => {
     const parsed = parseParameterized(
