@@ -3,6 +3,7 @@
 // (ParserPool), since nothing inside one thread can interrupt a parser stuck in a loop. The parts shared
 // with the streamed form (spool-payload.ts) live here, so both give the same payload.
 import { createHash } from 'node:crypto';
+import { readIntakeSignals } from './intake-signals.ts';
 import { type HeaderFields, type MessageBodies, parseMail } from './mail-parser.ts';
 import { type MimeScan, scanMime } from './mime-scan.ts';
 import { type RootHeaders, readRootHeaders } from './root-headers.ts';
@@ -70,6 +71,7 @@ export function payloadHead(meta: PayloadMeta, root: RootHeaders, mail: HeaderFi
     inReplyTo: mail.inReplyTo,
     references: mail.references,
     headers: root.headers,
+    ...readIntakeSignals(root.headers),
   };
 }
 

@@ -10,6 +10,7 @@ export {
   type ParseLimits,
   type PayloadAddress,
   type PayloadAttachment,
+  type PayloadEnvelope,
   type PayloadHeader,
   type PayloadMeta,
   type PayloadSummary,

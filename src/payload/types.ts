@@ -47,6 +47,14 @@ export interface PayloadHeader {
   value: string;
 }
 
+/** The envelope as the delivering server recorded it in the header (see intake-signals.ts). */
+export interface PayloadEnvelope {
+  /** The recipient address the message was delivered to; null when no header names it. */
+  to: string | null;
+  /** The Return-Path address; '' for the null sender `<>` (bounces), null when absent. */
+  returnPath: string | null;
+}
+
 export type Disposition = 'attachment' | 'inline';
 
 export interface PayloadAttachment {
@@ -85,6 +93,10 @@ export interface PayloadV1 {
   inReplyTo: string | null;
   references: string[];
   headers: PayloadHeader[];
+  autoReply: boolean;
+  bulk: boolean;
+  envelope: PayloadEnvelope;
+  mailboxHash: string | null;
   text: string | null;
   html: string | null;
   attachments: PayloadAttachment[];
