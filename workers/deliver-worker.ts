@@ -60,6 +60,9 @@ export function startDeliverWorker(
       maxDepth: delivery.maxDepth,
       maxHeaderBytes: delivery.maxHeaderBytes,
     },
+    payloadOptions: Object.fromEntries(
+      Object.values(rt.config.mailboxes).map((m) => [m.id, { trustedAuthservIds: m.trustedAuthservIds }]),
+    ),
   });
   const earlyPollAskedAt = new Map<string, number>();
   const sender = new WebhookSender();

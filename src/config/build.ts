@@ -47,6 +47,7 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     batchMessages: doc.batchMessages,
     batchBytes: doc.batchSize,
     webhook: doc.webhook,
+    trustedAuthservIds: [...doc.trustedAuthservIds],
     connectTimeoutMs: doc.connectTimeout,
     commandTimeoutMs: doc.commandTimeout,
     sessionTimeoutMs: doc.sessionTimeout,

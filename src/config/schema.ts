@@ -209,6 +209,11 @@ const mailbox = z
     batchMessages: doc(integer(1, 100_000), 'integer', 'most messages RETR’d per poll session').prefault(500),
     batchSize: doc(size(1), 'size', 'most bytes RETR’d per poll session').prefault('200MB'),
     webhook: doc(id(), 'webhook id', 'the webhook this mailbox delivers to'),
+    trustedAuthservIds: doc(
+      z.array(line('an authserv-id'), { error: 'expected a list of authserv-ids' }),
+      'list of string',
+      'authserv-ids (your MX host names) whose Authentication-Results the payload reports; others are ignored',
+    ).prefault([]),
     connectTimeout: doc(duration(1, HOUR), 'duration', 'time allowed to connect, TLS and greeting').prefault(
       '15s',
     ),

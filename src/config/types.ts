@@ -98,6 +98,8 @@ export interface MailboxConfig {
   readonly batchBytes: number;
   /** Id of the webhook this mailbox delivers to (always a key of Config.webhooks). */
   readonly webhook: string;
+  /** authserv-ids whose Authentication-Results fields the payload reports (RFC 8601 §5). */
+  readonly trustedAuthservIds: readonly string[];
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   /** Bound on a whole poll session. */

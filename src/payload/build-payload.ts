@@ -3,23 +3,32 @@
 // (ParserPool), since nothing inside one thread can interrupt a parser stuck in a loop. The parts shared
 // with the streamed form (spool-payload.ts) live here, so both give the same payload.
 import { createHash } from 'node:crypto';
+import { readAuthentication } from './authentication-results.ts';
 import { readIntakeSignals } from './intake-signals.ts';
 import { type HeaderFields, type MessageBodies, parseMail } from './mail-parser.ts';
 import { type MimeScan, scanMime } from './mime-scan.ts';
 import { type RootHeaders, readRootHeaders } from './root-headers.ts';
-import type { PayloadAttachment, PayloadMeta, PayloadV1, PayloadWarning, StructureLimits } from './types.ts';
+import type {
+  PayloadAttachment,
+  PayloadMeta,
+  PayloadOptions,
+  PayloadV1,
+  PayloadWarning,
+  StructureLimits,
+} from './types.ts';
 
 export async function buildPayload(
   raw: Buffer | AsyncIterable<Buffer>,
   meta: PayloadMeta,
   limits: StructureLimits,
+  options: PayloadOptions = {},
 ): Promise<PayloadV1> {
   const bytes = Buffer.isBuffer(raw) ? raw : await collect(raw);
   const inspected = inspectRaw(bytes, limits);
   const mail = await parseMail(bytes, limits);
   const tail = payloadTail(bytes, inspected, mail);
   return {
-    ...payloadHead(meta, inspected.root, mail),
+    ...payloadHead(meta, inspected.root, mail, options),
     text: tail.text,
     html: tail.html,
     attachments: mail.attachments.map(
@@ -53,7 +62,12 @@ export function inspectRaw(bytes: Buffer, limits: StructureLimits): Inspected {
 export type PayloadHead = Omit<PayloadV1, 'text' | 'html' | 'attachments' | 'size' | 'sha256' | 'warnings'>;
 
 /** The fields that come before the attachments, in payload order. */
-export function payloadHead(meta: PayloadMeta, root: RootHeaders, mail: HeaderFields): PayloadHead {
+export function payloadHead(
+  meta: PayloadMeta,
+  root: RootHeaders,
+  mail: HeaderFields,
+  options: PayloadOptions,
+): PayloadHead {
   return {
     id: meta.id,
     version: 1,
@@ -72,6 +86,7 @@ export function payloadHead(meta: PayloadMeta, root: RootHeaders, mail: HeaderFi
     references: mail.references,
     headers: root.headers,
     ...readIntakeSignals(root.headers),
+    authentication: readAuthentication(root.headers, options.trustedAuthservIds ?? []),
   };
 }
 

@@ -85,13 +85,13 @@ function decodeExtended(text: string, first: boolean): string {
   );
 }
 
-function unquote(text: string): string {
+export function unquote(text: string): string {
   if (text.length < 2 || !text.startsWith('"') || !text.endsWith('"')) return text;
   return text.slice(1, -1).replace(/\\(.)/g, '$1');
 }
 
 /** Splits on a separator that is not inside a quoted-string (RFC 5322 §3.2.4). */
-function splitOutsideQuotes(text: string, separator: string): string[] {
+export function splitOutsideQuotes(text: string, separator: string): string[] {
   const out: string[] = [];
   let start = 0;
   let quoted = false;
@@ -109,7 +109,7 @@ function splitOutsideQuotes(text: string, separator: string): string[] {
 }
 
 /** Drops RFC 5322 §3.2.2 comments outside quoted-strings, as the MIME parsers do (`boundary=b (c)` is b). */
-function stripComments(text: string): string {
+export function stripComments(text: string): string {
   let out = '';
   let depth = 0;
   let quoted = false;

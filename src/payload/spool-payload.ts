@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { GarbagePacer } from '../gc.ts';
 import { inspectRaw, type PayloadHead, payloadHead, payloadTail } from './build-payload.ts';
 import { type AttachmentHead, streamMail } from './mail-parser.ts';
-import type { PayloadMeta, PayloadSummary, StructureLimits } from './types.ts';
+import type { PayloadMeta, PayloadOptions, PayloadSummary, StructureLimits } from './types.ts';
 
 export interface SpoolResult {
   /** Bytes of JSON written to the file. */
@@ -26,6 +26,7 @@ export async function spoolPayload(
   meta: PayloadMeta,
   limits: StructureLimits,
   path: string,
+  options: PayloadOptions = {},
 ): Promise<SpoolResult> {
   const inspected = inspectRaw(raw, limits);
   const out = new JsonFile(path);
@@ -34,7 +35,7 @@ export async function spoolPayload(
     let attachments = 0;
     const bodies = await streamMail(raw, limits, {
       onHeaders(fields) {
-        head = payloadHead(meta, inspected.root, fields);
+        head = payloadHead(meta, inspected.root, fields, options);
         out.write(`${JSON.stringify(head).slice(0, -1)},"attachments":[`);
       },
       async onAttachment(attachment, content) {

@@ -1,11 +1,19 @@
 // The messages between ParserPool (main thread) and a parse thread, and the one serializer both sides use
 // for the JSON body, so the shapes cannot drift apart.
 import type { ErrorCode } from '../errors.ts';
-import type { PayloadMeta, PayloadSummary, PayloadV1, StructureLimits } from './types.ts';
+import type {
+  MailboxPayloadOptions,
+  PayloadMeta,
+  PayloadSummary,
+  PayloadV1,
+  StructureLimits,
+} from './types.ts';
 
 /** Fixed for a thread's life: given as workerData. */
 export interface ThreadData {
   limits: StructureLimits;
+  /** Looked up by the request's meta.mailbox; a mailbox without an entry gets the defaults. */
+  payloadOptions: MailboxPayloadOptions;
 }
 
 export interface ParseRequest {

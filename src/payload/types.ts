@@ -21,6 +21,15 @@ export interface ParseLimits {
   maxHeaderBytes: number;
 }
 
+/** What the operator chose for one mailbox's payloads (config: mailboxes.<id>). */
+export interface PayloadOptions {
+  /** authserv-ids whose Authentication-Results the payload reports (RFC 8601 §5); absent: none. */
+  trustedAuthservIds?: readonly string[];
+}
+
+/** PayloadOptions by mailbox id, as the parse threads get them. */
+export type MailboxPayloadOptions = Readonly<Record<string, PayloadOptions>>;
+
 /** What buildPayload needs; the time budget belongs to the thread that runs it. */
 export type StructureLimits = Pick<ParseLimits, 'maxParts' | 'maxDepth' | 'maxHeaderBytes'>;
 
@@ -53,6 +62,24 @@ export interface PayloadEnvelope {
   to: string | null;
   /** The Return-Path address; '' for the null sender `<>` (bounces), null when absent. */
   returnPath: string | null;
+}
+
+export interface AuthResult {
+  /** As the server wrote it, lower-case: pass, fail, softfail, neutral, none, temperror, permerror… */
+  result: string;
+}
+
+/** Results from Authentication-Results fields of trusted authserv-ids (authentication-results.ts). */
+export interface PayloadAuthentication {
+  /** The authserv-id of the topmost trusted field. */
+  authservId: string;
+  /** `domain`: of smtp.mailfrom (else smtp.helo). */
+  spf: (AuthResult & { domain: string | null }) | null;
+  /** One entry per signature: `domain` from header.d (else header.i), `selector` from header.s. */
+  dkim: (AuthResult & { domain: string | null; selector: string | null })[];
+  /** `domain`: of header.from. */
+  dmarc: (AuthResult & { domain: string | null }) | null;
+  arc: AuthResult | null;
 }
 
 export type Disposition = 'attachment' | 'inline';
@@ -97,6 +124,7 @@ export interface PayloadV1 {
   bulk: boolean;
   envelope: PayloadEnvelope;
   mailboxHash: string | null;
+  authentication: PayloadAuthentication | null;
   text: string | null;
   html: string | null;
   attachments: PayloadAttachment[];

@@ -37,6 +37,7 @@ describe('defaults and names', () => {
           batchMessages: 500,
           batchBytes: 200_000_000,
           webhook: 'tickets',
+          trustedAuthservIds: [],
           connectTimeoutMs: 15_000,
           commandTimeoutMs: 60_000,
           sessionTimeoutMs: 1_800_000,

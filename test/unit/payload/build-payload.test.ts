@@ -56,6 +56,7 @@ describe('buildPayload: plain.eml, every field', () => {
       bulk: false,
       envelope: { to: null, returnPath: 'alice@example.com' },
       mailboxHash: null,
+      authentication: null,
       text: 'Hello support,\n\nthe printer is on fire.\n.leading dot stays\n.\n..two dots stay two dots\n-- \nAlice\n',
       html: null,
       attachments: [],

@@ -1,0 +1,35 @@
+// The configuration fields that shape payloads: trusted authserv-ids per mailbox.
+
+import { describe, expect, it } from 'vitest';
+import { configText, issuesOf, parse } from './helpers.ts';
+
+describe('mailboxes.<id>.trustedAuthservIds', () => {
+  it('is a list of authserv-ids, empty by default', async () => {
+    expect((await parse(configText())).mailboxes.support?.trustedAuthservIds).toEqual([]);
+    const config = await parse(
+      configText((doc) => {
+        doc.mailboxes.support.trustedAuthservIds = ['mx1.example.net', 'mx.google.com'];
+      }),
+    );
+    expect(config.mailboxes.support?.trustedAuthservIds).toEqual(['mx1.example.net', 'mx.google.com']);
+  });
+
+  it('refuses a string or an empty id, with the path', async () => {
+    const issues = await issuesOf(
+      parse(
+        configText((doc) => {
+          doc.mailboxes.support.trustedAuthservIds = 'mx1.example.net';
+        }),
+      ),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(['mailboxes.support.trustedAuthservIds']);
+    const empty = await issuesOf(
+      parse(
+        configText((doc) => {
+          doc.mailboxes.support.trustedAuthservIds = [''];
+        }),
+      ),
+    );
+    expect(empty.map((issue) => issue.path)).toEqual(['mailboxes.support.trustedAuthservIds[0]']);
+  });
+});
