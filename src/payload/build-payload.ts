@@ -4,6 +4,7 @@
 // with the streamed form (spool-payload.ts) live here, so both give the same payload.
 import { createHash } from 'node:crypto';
 import { readAuthentication } from './authentication-results.ts';
+import { readBounce } from './bounce.ts';
 import { readIntakeSignals } from './intake-signals.ts';
 import { type HeaderFields, type MessageBodies, parseMail } from './mail-parser.ts';
 import { type MimeScan, scanMime } from './mime-scan.ts';
@@ -45,6 +46,7 @@ export async function buildPayload(
     size: tail.size,
     sha256: tail.sha256,
     warnings: tail.warnings,
+    bounce: tail.bounce,
   };
 }
 
@@ -59,7 +61,7 @@ export function inspectRaw(bytes: Buffer, limits: StructureLimits): Inspected {
   return { scan, root: readRootHeaders(scan.rootHeader) };
 }
 
-export type PayloadHead = Omit<PayloadV1, 'text' | 'html' | 'attachments' | 'size' | 'sha256' | 'warnings'>;
+export type PayloadHead = Omit<PayloadV1, keyof PayloadTail | 'attachments'>;
 
 /** The fields that come before the attachments, in payload order. */
 export function payloadHead(
@@ -90,7 +92,7 @@ export function payloadHead(
   };
 }
 
-export type PayloadTail = Pick<PayloadV1, 'text' | 'html' | 'size' | 'sha256' | 'warnings'>;
+export type PayloadTail = Pick<PayloadV1, 'text' | 'html' | 'size' | 'sha256' | 'warnings' | 'bounce'>;
 
 /** The bodies, the raw message's size and digest, and every warning, once the parse is over. */
 export function payloadTail(bytes: Buffer, { scan, root }: Inspected, mail: MessageBodies): PayloadTail {
@@ -102,7 +104,14 @@ export function payloadTail(bytes: Buffer, { scan, root }: Inspected, mail: Mess
     // plain text, and so does the payload rather than losing it.
     text = bytes.toString('utf8', scan.bodyStart).replace(/\r\n/g, '\n');
   }
-  return { text, html: mail.html, size: bytes.length, sha256: sha256(bytes), warnings: [...warnings].sort() };
+  return {
+    text,
+    html: mail.html,
+    size: bytes.length,
+    sha256: sha256(bytes),
+    warnings: [...warnings].sort(),
+    bounce: readBounce(bytes, scan.reportParts, root.headers, text),
+  };
 }
 
 function sha256(bytes: Buffer): string {

@@ -82,6 +82,28 @@ export interface PayloadAuthentication {
   arc: AuthResult | null;
 }
 
+/** One recipient of a delivery failure report (bounce.ts). */
+export interface BounceRecipient {
+  /** Final-Recipient (else Original-Recipient), without its `rfc822;` type. */
+  recipient: string | null;
+  /** failed, delayed, delivered, relayed or expanded (RFC 3464 §2.3.3). */
+  action: string | null;
+  /** The enhanced status code (RFC 3463), e.g. 5.1.1. */
+  status: string | null;
+  /** Diagnostic-Code without its type, or the remote server's reply quoted by the report. */
+  diagnostic: string | null;
+  remoteMta: string | null;
+}
+
+export interface PayloadBounce {
+  /** dsn: RFC 3464; exim: X-Failed-Recipients; qmail: qmail-send's text. */
+  form: 'dsn' | 'exim' | 'qmail';
+  reportingMta: string | null;
+  /** The Message-ID of the message that could not be delivered, from the copy the report returns. */
+  originalMessageId: string | null;
+  recipients: BounceRecipient[];
+}
+
 export type Disposition = 'attachment' | 'inline';
 
 export interface PayloadAttachment {
@@ -131,6 +153,7 @@ export interface PayloadV1 {
   size: number;
   sha256: string;
   warnings: PayloadWarning[];
+  bounce: PayloadBounce | null;
 }
 
 /** The few facts about a payload worth a log line, so logs never carry bodies. */

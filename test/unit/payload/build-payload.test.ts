@@ -63,6 +63,7 @@ describe('buildPayload: plain.eml, every field', () => {
       size: raw.length,
       sha256: sha256(raw),
       warnings: [],
+      bounce: null,
     });
   });
 
