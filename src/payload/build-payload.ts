@@ -9,6 +9,7 @@ import { readIntakeSignals } from './intake-signals.ts';
 import { type HeaderFields, type MessageBodies, parseMail } from './mail-parser.ts';
 import { type MimeScan, scanMime } from './mime-scan.ts';
 import { type RootHeaders, readRootHeaders } from './root-headers.ts';
+import { stripReply } from './stripped-text.ts';
 import type {
   PayloadAttachment,
   PayloadMeta,
@@ -32,6 +33,7 @@ export async function buildPayload(
     ...payloadHead(meta, inspected.root, mail, options),
     text: tail.text,
     html: tail.html,
+    strippedText: tail.strippedText,
     attachments: mail.attachments.map(
       (attachment): PayloadAttachment => ({
         filename: attachment.filename,
@@ -92,7 +94,10 @@ export function payloadHead(
   };
 }
 
-export type PayloadTail = Pick<PayloadV1, 'text' | 'html' | 'size' | 'sha256' | 'warnings' | 'bounce'>;
+export type PayloadTail = Pick<
+  PayloadV1,
+  'text' | 'html' | 'strippedText' | 'size' | 'sha256' | 'warnings' | 'bounce'
+>;
 
 /** The bodies, the raw message's size and digest, and every warning, once the parse is over. */
 export function payloadTail(bytes: Buffer, { scan, root }: Inspected, mail: MessageBodies): PayloadTail {
@@ -107,6 +112,7 @@ export function payloadTail(bytes: Buffer, { scan, root }: Inspected, mail: Mess
   return {
     text,
     html: mail.html,
+    strippedText: stripReply(text),
     size: bytes.length,
     sha256: sha256(bytes),
     warnings: [...warnings].sort(),

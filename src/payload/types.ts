@@ -149,6 +149,8 @@ export interface PayloadV1 {
   authentication: PayloadAuthentication | null;
   text: string | null;
   html: string | null;
+  /** The reply's own text: `text` without quoted history and signature (stripped-text.ts). */
+  strippedText: string | null;
   attachments: PayloadAttachment[];
   size: number;
   sha256: string;

@@ -59,6 +59,8 @@ describe('buildPayload: plain.eml, every field', () => {
       authentication: null,
       text: 'Hello support,\n\nthe printer is on fire.\n.leading dot stays\n.\n..two dots stay two dots\n-- \nAlice\n',
       html: null,
+      strippedText:
+        'Hello support,\n\nthe printer is on fire.\n.leading dot stays\n.\n..two dots stay two dots',
       attachments: [],
       size: raw.length,
       sha256: sha256(raw),
