@@ -61,7 +61,10 @@ export function startDeliverWorker(
       maxHeaderBytes: delivery.maxHeaderBytes,
     },
     payloadOptions: Object.fromEntries(
-      Object.values(rt.config.mailboxes).map((m) => [m.id, { trustedAuthservIds: m.trustedAuthservIds }]),
+      Object.values(rt.config.mailboxes).map((m) => [
+        m.id,
+        { trustedAuthservIds: m.trustedAuthservIds, winmailDat: m.winmailDat },
+      ]),
     ),
   });
   const earlyPollAskedAt = new Map<string, number>();

@@ -48,6 +48,7 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     batchBytes: doc.batchSize,
     webhook: doc.webhook,
     trustedAuthservIds: [...doc.trustedAuthservIds],
+    winmailDat: doc.winmailDat,
     connectTimeoutMs: doc.connectTimeout,
     commandTimeoutMs: doc.commandTimeout,
     sessionTimeoutMs: doc.sessionTimeout,

@@ -214,6 +214,11 @@ const mailbox = z
       'list of string',
       'authserv-ids (your MX host names) whose Authentication-Results the payload reports; others are ignored',
     ).prefault([]),
+    winmailDat: doc(
+      oneOf(['keep', 'drop']),
+      'keep | drop',
+      'a winmail.dat (TNEF) whose files were unpacked into attachments: kept beside them or dropped',
+    ).prefault('keep'),
     connectTimeout: doc(duration(1, HOUR), 'duration', 'time allowed to connect, TLS and greeting').prefault(
       '15s',
     ),

@@ -100,6 +100,8 @@ export interface MailboxConfig {
   readonly webhook: string;
   /** authserv-ids whose Authentication-Results fields the payload reports (RFC 8601 §5). */
   readonly trustedAuthservIds: readonly string[];
+  /** A winmail.dat whose files the payload lists: kept in `attachments` too, or dropped. */
+  readonly winmailDat: 'keep' | 'drop';
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   /** Bound on a whole poll session. */

@@ -3,6 +3,7 @@
 // (ParserPool), since nothing inside one thread can interrupt a parser stuck in a loop. The parts shared
 // with the streamed form (spool-payload.ts) live here, so both give the same payload.
 import { createHash } from 'node:crypto';
+import { EntryBudget, entriesOf } from './attachments.ts';
 import { readAuthentication } from './authentication-results.ts';
 import { readBounce } from './bounce.ts';
 import { readIntakeSignals } from './intake-signals.ts';
@@ -28,21 +29,24 @@ export async function buildPayload(
   const bytes = Buffer.isBuffer(raw) ? raw : await collect(raw);
   const inspected = inspectRaw(bytes, limits);
   const mail = await parseMail(bytes, limits);
-  const tail = payloadTail(bytes, inspected, mail);
+  const budget = entryBudget(inspected, limits, options);
+  const entries = mail.attachments.flatMap(({ content, ...head }) => entriesOf(head, content, budget));
+  const tail = payloadTail(bytes, inspected, mail, budget.warnings);
   return {
     ...payloadHead(meta, inspected.root, mail, options),
     text: tail.text,
     html: tail.html,
     strippedText: tail.strippedText,
-    attachments: mail.attachments.map(
-      (attachment): PayloadAttachment => ({
-        filename: attachment.filename,
-        contentType: attachment.contentType,
-        size: attachment.content.length,
-        sha256: sha256(attachment.content),
-        contentId: attachment.contentId,
-        disposition: attachment.disposition,
-        content: attachment.content.toString('base64'),
+    attachments: entries.map(
+      ({ head, content }): PayloadAttachment => ({
+        filename: head.filename,
+        contentType: head.contentType,
+        size: content.length,
+        sha256: sha256(content),
+        contentId: head.contentId,
+        disposition: head.disposition,
+        source: head.source,
+        content: content.toString('base64'),
       }),
     ),
     size: tail.size,
@@ -61,6 +65,15 @@ export interface Inspected {
 export function inspectRaw(bytes: Buffer, limits: StructureLimits): Inspected {
   const scan = scanMime(bytes, limits);
   return { scan, root: readRootHeaders(scan.rootHeader) };
+}
+
+/** The parts a message may still add (files unpacked from TNEF) under maxParts. */
+export function entryBudget(
+  { scan }: Inspected,
+  limits: StructureLimits,
+  options: PayloadOptions,
+): EntryBudget {
+  return new EntryBudget(limits.maxParts - scan.parts, limits.maxParts, options);
 }
 
 export type PayloadHead = Omit<PayloadV1, keyof PayloadTail | 'attachments'>;
@@ -100,8 +113,13 @@ export type PayloadTail = Pick<
 >;
 
 /** The bodies, the raw message's size and digest, and every warning, once the parse is over. */
-export function payloadTail(bytes: Buffer, { scan, root }: Inspected, mail: MessageBodies): PayloadTail {
-  const warnings = new Set<PayloadWarning>([...scan.warnings, ...root.warnings]);
+export function payloadTail(
+  bytes: Buffer,
+  { scan, root }: Inspected,
+  mail: MessageBodies,
+  more: ReadonlySet<PayloadWarning>,
+): PayloadTail {
+  const warnings = new Set<PayloadWarning>([...scan.warnings, ...root.warnings, ...more]);
   if (mail.htmlToTextFailed) warnings.add('html-to-text-failed');
   let text = mail.text;
   if (scan.rootMissingBoundary && text === null && mail.html === null) {
@@ -124,7 +142,7 @@ function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+export async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const list: Buffer[] = [];
   for await (const chunk of chunks) list.push(chunk);
   return Buffer.concat(list);

@@ -3,7 +3,9 @@
 // display names and file names mailparser decodes. pophook adds two things the libraries do not do:
 // raw header bytes that are not UTF-8 are read as windows-1252 (libmime gives U+FFFD and loses the byte),
 // and an encoded-word in a charset libmime does not decode (unknown, or refused like UTF-7, which can
-// smuggle markup) stays as written and is reported instead of being read as UTF-8.
+// smuggle markup) stays as written and is reported instead of being read as UTF-8. The one home of both
+// libraries, so it also serves the few other text decodings the payload does (TNEF's code pages, the
+// content type of a file name).
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import libmime from 'libmime';
@@ -41,6 +43,17 @@ export function decodeEncodedWords(value: string): DecodedText {
     last = match.index + match[0].length;
   }
   return { text: text + libmime.decodeWords(value.slice(last)), invalidCharset };
+}
+
+/** Text in a Windows code page (TNEF's attOemCodepage: 1252, 932…); windows-1252 for one iconv-lite lacks. */
+export function decodeCodepage(bytes: Buffer, codepage: number): string {
+  const label = `cp${codepage}`;
+  return iconv.decode(bytes, iconv.encodingExists(label) ? label : 'windows-1252');
+}
+
+/** The content type mailparser would give a file of this name (libmime's table by extension). */
+export function contentTypeOf(filename: string | null): string {
+  return (filename && libmime.detectMimeType(filename)) || 'application/octet-stream';
 }
 
 /** Whether libmime decodes a charset label (aliases resolved; RFC 2231 §5 language suffix ignored). */

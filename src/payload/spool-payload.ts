@@ -9,8 +9,16 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { GarbagePacer } from '../gc.ts';
-import { inspectRaw, type PayloadHead, payloadHead, payloadTail } from './build-payload.ts';
-import { type AttachmentHead, streamMail } from './mail-parser.ts';
+import { type EntryHead, entriesOf, needsWholeContent } from './attachments.ts';
+import {
+  collect,
+  entryBudget,
+  inspectRaw,
+  type PayloadHead,
+  payloadHead,
+  payloadTail,
+} from './build-payload.ts';
+import { streamMail } from './mail-parser.ts';
 import type { PayloadMeta, PayloadOptions, PayloadSummary, StructureLimits } from './types.ts';
 
 export interface SpoolResult {
@@ -29,6 +37,7 @@ export async function spoolPayload(
   options: PayloadOptions = {},
 ): Promise<SpoolResult> {
   const inspected = inspectRaw(raw, limits);
+  const budget = entryBudget(inspected, limits, options);
   const out = new JsonFile(path);
   try {
     let head: PayloadHead | undefined;
@@ -39,11 +48,20 @@ export async function spoolPayload(
         out.write(`${JSON.stringify(head).slice(0, -1)},"attachments":[`);
       },
       async onAttachment(attachment, content) {
-        if (attachments++ > 0) out.write(',');
-        await writeAttachment(out, attachment, content);
+        // A TNEF part is read whole (its files come out of it); any other part streams through.
+        const entries = needsWholeContent(attachment)
+          ? entriesOf(attachment, await collect(content as AsyncIterable<Buffer>), budget).map((e) => ({
+              ...e,
+              content: [e.content],
+            }))
+          : [{ head: { ...attachment, source: 'mime' as const }, content }];
+        for (const entry of entries) {
+          if (attachments++ > 0) out.write(',');
+          await writeAttachment(out, entry.head, entry.content);
+        }
       },
     });
-    const tail = payloadTail(raw, inspected, bodies);
+    const tail = payloadTail(raw, inspected, bodies, budget.warnings);
     out.write(`],${JSON.stringify(tail).slice(1)}`);
     out.close();
     return {
@@ -60,7 +78,11 @@ export async function spoolPayload(
   }
 }
 
-async function writeAttachment(out: JsonFile, head: AttachmentHead, content: Readable): Promise<void> {
+async function writeAttachment(
+  out: JsonFile,
+  head: EntryHead,
+  content: Readable | readonly Buffer[],
+): Promise<void> {
   out.write(`${JSON.stringify(head).slice(0, -1)},"content":"`);
   const hash = createHash('sha256');
   const pacer = new GarbagePacer();

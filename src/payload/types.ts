@@ -25,6 +25,8 @@ export interface ParseLimits {
 export interface PayloadOptions {
   /** authserv-ids whose Authentication-Results the payload reports (RFC 8601 §5); absent: none. */
   trustedAuthservIds?: readonly string[];
+  /** A TNEF part (winmail.dat) whose files were unpacked: kept in `attachments` (default) or dropped. */
+  winmailDat?: 'keep' | 'drop';
 }
 
 /** PayloadOptions by mailbox id, as the parse threads get them. */
@@ -106,6 +108,9 @@ export interface PayloadBounce {
 
 export type Disposition = 'attachment' | 'inline';
 
+/** mime: a part of the message; tnef: a file unpacked from a winmail.dat part (tnef.ts). */
+export type AttachmentSource = 'mime' | 'tnef';
+
 export interface PayloadAttachment {
   filename: string | null;
   contentType: string;
@@ -113,6 +118,7 @@ export interface PayloadAttachment {
   sha256: string;
   contentId: string | null;
   disposition: Disposition | null;
+  source: AttachmentSource;
   content: string;
 }
 
@@ -123,7 +129,8 @@ export type PayloadWarning =
   | 'invalid-charset'
   | 'nul-bytes'
   | 'invalid-date'
-  | 'html-to-text-failed';
+  | 'html-to-text-failed'
+  | 'tnef-unreadable';
 
 export interface PayloadV1 {
   id: string;

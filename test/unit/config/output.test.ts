@@ -38,6 +38,7 @@ describe('defaults and names', () => {
           batchBytes: 200_000_000,
           webhook: 'tickets',
           trustedAuthservIds: [],
+          winmailDat: 'keep',
           connectTimeoutMs: 15_000,
           commandTimeoutMs: 60_000,
           sessionTimeoutMs: 1_800_000,

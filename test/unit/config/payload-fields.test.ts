@@ -1,4 +1,4 @@
-// The configuration fields that shape payloads: trusted authserv-ids per mailbox.
+// The configuration fields that shape payloads: trusted authserv-ids and winmail.dat per mailbox.
 
 import { describe, expect, it } from 'vitest';
 import { configText, issuesOf, parse } from './helpers.ts';
@@ -31,5 +31,25 @@ describe('mailboxes.<id>.trustedAuthservIds', () => {
       ),
     );
     expect(empty.map((issue) => issue.path)).toEqual(['mailboxes.support.trustedAuthservIds[0]']);
+  });
+});
+
+describe('mailboxes.<id>.winmailDat', () => {
+  it('is keep by default, drop when asked, and nothing else', async () => {
+    expect((await parse(configText())).mailboxes.support?.winmailDat).toBe('keep');
+    const drop = await parse(
+      configText((doc) => {
+        doc.mailboxes.support.winmailDat = 'drop';
+      }),
+    );
+    expect(drop.mailboxes.support?.winmailDat).toBe('drop');
+    const issues = await issuesOf(
+      parse(
+        configText((doc) => {
+          doc.mailboxes.support.winmailDat = 'delete';
+        }),
+      ),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(['mailboxes.support.winmailDat']);
   });
 });

@@ -104,6 +104,7 @@ describe('buildPayload: attachments', () => {
       sha256: sha256(pdf),
       contentId: null,
       disposition: 'attachment',
+      source: 'mime',
       content: undefined,
     });
     expect(Buffer.from(invoice?.content ?? '', 'base64').equals(pdf)).toBe(true);
