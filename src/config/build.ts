@@ -23,6 +23,7 @@ function buildWebhook(id: string, doc: WebhookDocument, files: Files): WebhookCo
     retryDelayMs: doc.retryDelay,
     retryMaxDelayMs: doc.retryMaxDelay,
     headers: { ...doc.headers },
+    format: doc.format,
   };
 }
 

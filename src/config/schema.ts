@@ -89,6 +89,11 @@ const webhook = z
       'map of string',
       'extra request headers; webhook-*, content-type and framing headers are reserved',
     ).prefault({}),
+    format: doc(
+      oneOf(['pophook', 'postmark']),
+      'pophook | postmark',
+      'JSON body: pophook payload v1, or Postmark inbound webhook fields (still Standard Webhooks signed)',
+    ).prefault('pophook'),
   })
   .superRefine((value, ctx) => {
     const given = [value.secret, value.secretFile].filter((v) => v !== undefined).length;

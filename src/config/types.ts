@@ -41,6 +41,8 @@ export interface WebhookConfig {
   readonly retryMaxDelayMs: number;
   /** Extra request headers; never one of the Standard Webhooks headers or content-type. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The JSON body's shape: pophook's payload v1 or Postmark's inbound webhook JSON. */
+  readonly format: 'pophook' | 'postmark';
 }
 
 export interface HttpConfig {

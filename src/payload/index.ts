@@ -2,7 +2,8 @@
 // queues or webhooks.
 export { buildPayload } from './build-payload.ts';
 export { type ParseResult, ParserPool, type ParserPoolOptions, type ParserPoolStats } from './parser-pool.ts';
-export { PAYLOAD_SCHEMA_PATH } from './schema.ts';
+export { toPostmark } from './postmark.ts';
+export { PAYLOAD_SCHEMA_PATH, POSTMARK_SCHEMA_PATH } from './schema.ts';
 export { type SpoolResult, spoolPayload } from './spool-payload.ts';
 export {
   DEFAULT_PARSE_LIMITS,

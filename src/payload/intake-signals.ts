@@ -78,7 +78,7 @@ function returnPath(value: string | undefined): string | null {
 }
 
 /** `support+acme@example.net` → `acme` (sub-addressing, RFC 5233); null when the local part has no `+`. */
-function plusTag(address: string | null): string | null {
+export function plusTag(address: string | null): string | null {
   if (address === null) return null;
   const local = address.slice(0, address.lastIndexOf('@'));
   const plus = local.indexOf('+');

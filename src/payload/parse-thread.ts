@@ -39,7 +39,7 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
       return { message: { type: 'spooled', seq: request.seq, bytes, summary }, transfer: [] };
     }
     const payload = await buildPayload(raw, request.meta, limits, options);
-    const body = serializePayload(payload);
+    const body = serializePayload(payload, request.meta.format);
     const message: ThreadMessage = { type: 'done', seq: request.seq, body, summary: summarize(payload) };
     return { message, transfer: [body.buffer as ArrayBuffer] };
   } catch (error) {

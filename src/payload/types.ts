@@ -1,9 +1,14 @@
 // The shapes of payload version 1 (the webhook body) and the inputs that build it. The JSON Schema in
 // schema/payload-v1.schema.json is the published form of PayloadV1; the two are kept in step by a test.
 
+/** The JSON shape a webhook receives: pophook's payload v1, or Postmark's inbound webhook JSON. */
+export type PayloadFormat = 'pophook' | 'postmark';
+
 export interface PayloadMeta {
   /** Equals the webhook-id header: stable across retries and redeliveries of one message. */
   id: string;
+  /** The shape of the JSON body (the webhook's `format`); absent: pophook. */
+  format?: PayloadFormat;
   mailbox: string;
   uidl: string;
   /** When pophook retrieved the message from the POP3 server. */

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildPayload, DEFAULT_PARSE_LIMITS, spoolPayload } from '../../../src/payload/index.ts';
+import { buildPayload, DEFAULT_PARSE_LIMITS, spoolPayload, toPostmark } from '../../../src/payload/index.ts';
 import { outlookRichText, tnef } from '../../fixtures/mime/tnef.ts';
 import { bigMessage, mixedCorpus } from '../../helpers/mail-corpus.ts';
 
@@ -65,6 +65,17 @@ describe('spoolPayload', () => {
       await spoolPayload(raw, META, DEFAULT_PARSE_LIMITS, path, { winmailDat });
       expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(expected);
       expect(expected.attachments.filter((a) => a.source === 'tnef')).toHaveLength(2);
+    }
+  });
+
+  it('writes the Postmark shape as toPostmark gives it, for every kind of corpus message', async () => {
+    const corpus = mixedCorpus(10, 11, { maxAttachmentBytes: 64 * 1024 });
+    for (const [i, message] of corpus.entries()) {
+      const meta = { ...META, format: 'postmark' as const };
+      const expected = toPostmark(await buildPayload(message.raw, meta, DEFAULT_PARSE_LIMITS));
+      const path = join(dir, `pm${i}.json`);
+      await spoolPayload(message.raw, meta, DEFAULT_PARSE_LIMITS, path);
+      expect(JSON.parse(await readFile(path, 'utf8')), message.kind).toEqual(expected);
     }
   });
 

@@ -19,6 +19,7 @@ describe('defaults and names', () => {
           retryDelayMs: 5_000,
           retryMaxDelayMs: 1_800_000,
           headers: {},
+          format: 'pophook',
         },
       },
       mailboxes: {

@@ -1,4 +1,5 @@
-// The configuration fields that shape payloads: trusted authserv-ids and winmail.dat per mailbox.
+// The configuration fields that shape payloads: trusted authserv-ids and winmail.dat per mailbox, the
+// JSON format per webhook.
 
 import { describe, expect, it } from 'vitest';
 import { configText, issuesOf, parse } from './helpers.ts';
@@ -51,5 +52,25 @@ describe('mailboxes.<id>.winmailDat', () => {
       ),
     );
     expect(issues.map((issue) => issue.path)).toEqual(['mailboxes.support.winmailDat']);
+  });
+});
+
+describe('webhooks.<id>.format', () => {
+  it('is pophook by default, postmark when asked, and nothing else', async () => {
+    expect((await parse(configText())).webhooks.tickets?.format).toBe('pophook');
+    const postmark = await parse(
+      configText((doc) => {
+        doc.webhooks.tickets.format = 'postmark';
+      }),
+    );
+    expect(postmark.webhooks.tickets?.format).toBe('postmark');
+    const issues = await issuesOf(
+      parse(
+        configText((doc) => {
+          doc.webhooks.tickets.format = 'mailgun';
+        }),
+      ),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(['webhooks.tickets.format']);
   });
 });
