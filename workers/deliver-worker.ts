@@ -30,6 +30,12 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
       maxDepth: delivery.maxDepth,
       maxHeaderBytes: delivery.maxHeaderBytes,
     },
+    payloadOptions: Object.fromEntries(
+      Object.values(rt.config.mailboxes).map((m) => [
+        m.id,
+        { trustedAuthservIds: m.trustedAuthservIds, winmailDat: m.winmailDat },
+      ]),
+    ),
   });
   const sender = new WebhookSender();
   const earlyPolls = new EarlyPolls((mailbox, delayMs) => rt.queues.requestPoll(mailbox, delayMs));

@@ -25,6 +25,7 @@ function buildWebhook(id: string, doc: WebhookDocument, files: Files): WebhookCo
     retryDelayMs: doc.retryDelay,
     retryMaxDelayMs: doc.retryMaxDelay,
     headers: { ...doc.headers },
+    format: doc.format,
   };
 }
 
@@ -53,6 +54,8 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     batchMessages: doc.batchMessages,
     batchBytes: doc.batchSize,
     webhook: doc.webhook,
+    trustedAuthservIds: [...doc.trustedAuthservIds],
+    winmailDat: doc.winmailDat,
     connectTimeoutMs: doc.connectTimeout,
     commandTimeoutMs: doc.commandTimeout,
     sessionTimeoutMs: doc.sessionTimeout,

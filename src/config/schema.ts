@@ -95,6 +95,11 @@ const webhook = z
       'map of string',
       'extra request headers; webhook-*, content-type and framing headers are reserved',
     ).prefault({}),
+    format: doc(
+      oneOf(['pophook', 'postmark']),
+      'pophook | postmark',
+      'JSON body: pophook payload v1, or Postmark inbound webhook fields (still Standard Webhooks signed)',
+    ).prefault('pophook'),
   })
   .superRefine((value, ctx) => {
     const given = [value.secret, value.secretFile].filter((v) => v !== undefined).length;
@@ -229,6 +234,16 @@ const mailbox = z
     batchMessages: doc(integer(1, 100_000), 'integer', 'most messages RETR’d per poll session').prefault(500),
     batchSize: doc(size(1), 'size', 'most bytes RETR’d per poll session').prefault('200MB'),
     webhook: doc(id(), 'webhook id', 'the webhook this mailbox delivers to'),
+    trustedAuthservIds: doc(
+      z.array(line('an authserv-id'), { error: 'expected a list of authserv-ids' }),
+      'list of string',
+      'authserv-ids (your MX host names) whose Authentication-Results the payload reports; others are ignored',
+    ).prefault([]),
+    winmailDat: doc(
+      oneOf(['keep', 'drop']),
+      'keep | drop',
+      'a winmail.dat (TNEF) whose files were unpacked into attachments: kept beside them or dropped',
+    ).prefault('keep'),
     connectTimeout: doc(duration(1, HOUR), 'duration', 'time allowed to connect, TLS and greeting').prefault(
       '15s',
     ),

@@ -39,6 +39,8 @@ export interface WebhookConfig {
   readonly retryMaxDelayMs: number;
   /** Extra request headers; never one of the Standard Webhooks headers or content-type. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The JSON body's shape: pophook's payload v1 or Postmark's inbound webhook JSON. */
+  readonly format: 'pophook' | 'postmark';
 }
 
 export interface HttpConfig {
@@ -100,6 +102,10 @@ export interface MailboxConfig {
   readonly batchBytes: number;
   /** Id of the webhook this mailbox delivers to (always a key of Config.webhooks). */
   readonly webhook: string;
+  /** authserv-ids whose Authentication-Results fields the payload reports (RFC 8601 §5). */
+  readonly trustedAuthservIds: readonly string[];
+  /** A winmail.dat whose files the payload lists: kept in `attachments` too, or dropped. */
+  readonly winmailDat: 'keep' | 'drop';
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   /** Bound on a whole poll session. */

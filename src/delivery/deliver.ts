@@ -91,6 +91,7 @@ async function parseAndSend(
 ): Promise<{ status: number }> {
   const meta: PayloadMeta = {
     id: job.webhookId,
+    format: webhook.format,
     mailbox: job.mailbox,
     uidl: job.uidl,
     receivedAt: new Date(job.receivedAt),

@@ -3,38 +3,56 @@
 // (ParserPool), since nothing inside one thread can interrupt a parser stuck in a loop. The parts shared
 // with the streamed form (spool-payload.ts) live here, so both give the same payload.
 import { createHash } from 'node:crypto';
+import { EntryBudget, entriesOf } from './attachments.ts';
+import { readAuthentication } from './authentication-results.ts';
+import { readBounce } from './bounce.ts';
+import { readIntakeSignals } from './intake-signals.ts';
 import { type HeaderFields, type MessageBodies, parseMail } from './mail-parser.ts';
 import { type MimeScan, scanMime } from './mime-scan.ts';
 import { type RootHeaders, readRootHeaders } from './root-headers.ts';
-import type { PayloadAttachment, PayloadMeta, PayloadV1, PayloadWarning, StructureLimits } from './types.ts';
+import { stripReply } from './stripped-text.ts';
+import type {
+  PayloadAttachment,
+  PayloadMeta,
+  PayloadOptions,
+  PayloadV1,
+  PayloadWarning,
+  StructureLimits,
+} from './types.ts';
 
 export async function buildPayload(
   raw: Buffer | AsyncIterable<Buffer>,
   meta: PayloadMeta,
   limits: StructureLimits,
+  options: PayloadOptions = {},
 ): Promise<PayloadV1> {
   const bytes = Buffer.isBuffer(raw) ? raw : await collect(raw);
   const inspected = inspectRaw(bytes, limits);
   const mail = await parseMail(bytes, limits);
-  const tail = payloadTail(bytes, inspected, mail);
+  const budget = entryBudget(inspected, limits, options);
+  const entries = mail.attachments.flatMap(({ content, ...head }) => entriesOf(head, content, budget));
+  const tail = payloadTail(bytes, inspected, mail, budget.warnings);
   return {
-    ...payloadHead(meta, inspected.root, mail),
+    ...payloadHead(meta, inspected.root, mail, options),
     text: tail.text,
     html: tail.html,
-    attachments: mail.attachments.map(
-      (attachment): PayloadAttachment => ({
-        filename: attachment.filename,
-        contentType: attachment.contentType,
-        size: attachment.content.length,
-        sha256: sha256(attachment.content),
-        contentId: attachment.contentId,
-        disposition: attachment.disposition,
-        content: attachment.content.toString('base64'),
+    strippedText: tail.strippedText,
+    attachments: entries.map(
+      ({ head, content }): PayloadAttachment => ({
+        filename: head.filename,
+        contentType: head.contentType,
+        size: content.length,
+        sha256: sha256(content),
+        contentId: head.contentId,
+        disposition: head.disposition,
+        source: head.source,
+        content: content.toString('base64'),
       }),
     ),
     size: tail.size,
     sha256: tail.sha256,
     warnings: tail.warnings,
+    bounce: tail.bounce,
   };
 }
 
@@ -49,10 +67,24 @@ export function inspectRaw(bytes: Buffer, limits: StructureLimits): Inspected {
   return { scan, root: readRootHeaders(scan.rootHeader) };
 }
 
-export type PayloadHead = Omit<PayloadV1, 'text' | 'html' | 'attachments' | 'size' | 'sha256' | 'warnings'>;
+/** The parts a message may still add (files unpacked from TNEF) under maxParts. */
+export function entryBudget(
+  { scan }: Inspected,
+  limits: StructureLimits,
+  options: PayloadOptions,
+): EntryBudget {
+  return new EntryBudget(limits.maxParts - scan.parts, limits.maxParts, options);
+}
+
+export type PayloadHead = Omit<PayloadV1, keyof PayloadTail | 'attachments'>;
 
 /** The fields that come before the attachments, in payload order. */
-export function payloadHead(meta: PayloadMeta, root: RootHeaders, mail: HeaderFields): PayloadHead {
+export function payloadHead(
+  meta: PayloadMeta,
+  root: RootHeaders,
+  mail: HeaderFields,
+  options: PayloadOptions,
+): PayloadHead {
   return {
     id: meta.id,
     version: 1,
@@ -70,14 +102,24 @@ export function payloadHead(meta: PayloadMeta, root: RootHeaders, mail: HeaderFi
     inReplyTo: mail.inReplyTo,
     references: mail.references,
     headers: root.headers,
+    ...readIntakeSignals(root.headers),
+    authentication: readAuthentication(root.headers, options.trustedAuthservIds ?? []),
   };
 }
 
-export type PayloadTail = Pick<PayloadV1, 'text' | 'html' | 'size' | 'sha256' | 'warnings'>;
+export type PayloadTail = Pick<
+  PayloadV1,
+  'text' | 'html' | 'strippedText' | 'size' | 'sha256' | 'warnings' | 'bounce'
+>;
 
 /** The bodies, the raw message's size and digest, and every warning, once the parse is over. */
-export function payloadTail(bytes: Buffer, { scan, root }: Inspected, mail: MessageBodies): PayloadTail {
-  const warnings = new Set<PayloadWarning>([...scan.warnings, ...root.warnings]);
+export function payloadTail(
+  bytes: Buffer,
+  { scan, root }: Inspected,
+  mail: MessageBodies,
+  more: ReadonlySet<PayloadWarning>,
+): PayloadTail {
+  const warnings = new Set<PayloadWarning>([...scan.warnings, ...root.warnings, ...more]);
   if (mail.htmlToTextFailed) warnings.add('html-to-text-failed');
   let text = mail.text;
   if (scan.rootMissingBoundary && text === null && mail.html === null) {
@@ -85,14 +127,22 @@ export function payloadTail(bytes: Buffer, { scan, root }: Inspected, mail: Mess
     // plain text, and so does the payload rather than losing it.
     text = bytes.toString('utf8', scan.bodyStart).replace(/\r\n/g, '\n');
   }
-  return { text, html: mail.html, size: bytes.length, sha256: sha256(bytes), warnings: [...warnings].sort() };
+  return {
+    text,
+    html: mail.html,
+    strippedText: stripReply(text),
+    size: bytes.length,
+    sha256: sha256(bytes),
+    warnings: [...warnings].sort(),
+    bounce: readBounce(bytes, scan.reportParts, root.headers, text),
+  };
 }
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+export async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const list: Buffer[] = [];
   for await (const chunk of chunks) list.push(chunk);
   return Buffer.concat(list);

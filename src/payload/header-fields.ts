@@ -30,10 +30,12 @@ export function splitFields(block: string): RawField[] {
     if (name === '' || /[\s]/.test(name)) continue;
     fields.push({
       name,
+      // Only RFC 5322 WSP is trimmed: String#trim would also drop 0xA0, the last byte of many UTF-8
+      // characters (U+05E0 is D7 A0) in this byte-per-char string.
       value: line
         .slice(colon + 1)
         .replace(/\r?\n/g, '')
-        .trim(),
+        .replace(/^[ \t]+|[ \t]+$/g, ''),
     });
   }
   return fields;
@@ -83,13 +85,13 @@ function decodeExtended(text: string, first: boolean): string {
   );
 }
 
-function unquote(text: string): string {
+export function unquote(text: string): string {
   if (text.length < 2 || !text.startsWith('"') || !text.endsWith('"')) return text;
   return text.slice(1, -1).replace(/\\(.)/g, '$1');
 }
 
 /** Splits on a separator that is not inside a quoted-string (RFC 5322 §3.2.4). */
-function splitOutsideQuotes(text: string, separator: string): string[] {
+export function splitOutsideQuotes(text: string, separator: string): string[] {
   const out: string[] = [];
   let start = 0;
   let quoted = false;
@@ -107,7 +109,7 @@ function splitOutsideQuotes(text: string, separator: string): string[] {
 }
 
 /** Drops RFC 5322 §3.2.2 comments outside quoted-strings, as the MIME parsers do (`boundary=b (c)` is b). */
-function stripComments(text: string): string {
+export function stripComments(text: string): string {
   let out = '';
   let depth = 0;
   let quoted = false;

@@ -2,9 +2,11 @@
 // header block size) before mailparser sees the message, and notes anomalies the payload reports as
 // warnings. It follows MIME structure the way the splitters do (RFC 2046 §5.1.1: a delimiter line of any
 // open multipart ends everything nested below it) but errs on the side of counting more, never fewer.
+// On the way it notes where the parts of a delivery report are (bounce.ts reads them): mailparser folds
+// a message/delivery-status part into `text` and keeps no trace of it.
 import { PophookError } from '../errors.ts';
-import { isKnownCharset } from './encoded-words.ts';
 import { firstField, parseParameterized, splitFields } from './header-fields.ts';
+import { isSupportedCharset } from './header-text.ts';
 import type { PayloadWarning, StructureLimits } from './types.ts';
 
 export interface MimeScan {
@@ -17,7 +19,30 @@ export interface MimeScan {
   parts: number;
   maxDepth: number;
   warnings: Set<PayloadWarning>;
+  /** The first parts of the types in REPORT_TYPES, in message order, for bounce.ts. */
+  reportParts: ReportPart[];
 }
+
+export interface ReportPart {
+  /** The content type, lower-case, without parameters. */
+  type: string;
+  /** Content-Transfer-Encoding, lower-case ('' when absent). */
+  encoding: string;
+  /** Byte range of the part's body in the raw message (for an embedded message: header and body). */
+  start: number;
+  end: number;
+}
+
+// RFC 3464 §2 (message/delivery-status), RFC 6533 §6 (its UTF-8 form), RFC 6522 §4 (text/rfc822-headers)
+// and the returned message itself.
+const REPORT_TYPES = new Set([
+  'message/delivery-status',
+  'message/global-delivery-status',
+  'text/rfc822-headers',
+  'message/rfc822',
+  'message/global',
+]);
+const MAX_REPORT_PARTS = 8;
 
 /** A container the scan is inside: a multipart (with its boundary) or an embedded message (none). */
 interface Frame {
@@ -45,7 +70,10 @@ class Scanner {
     parts: 1,
     maxDepth: 0,
     warnings: new Set(),
+    reportParts: [],
   };
+  /** The report part whose body the scan is in, until the next delimiter line ends it. */
+  private openReport: ReportPart | null = null;
 
   constructor(
     private readonly raw: Buffer,
@@ -86,6 +114,8 @@ class Scanner {
     while (end > start + 2 && (raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--; // transport padding
     if (end - start - 2 > this.longestBoundary + 2) return false;
     const text = raw.toString('latin1', start + 2, end);
+    if (this.open.has(text) || (text.endsWith('--') && this.open.has(text.slice(0, -2))))
+      this.endReport(start);
     if (this.open.has(text)) {
       this.popAbove(text);
       this.startPart(end);
@@ -121,7 +151,7 @@ class Scanner {
     const fields = splitFields(block);
     const type = parseParameterized(firstField(fields, 'content-type') ?? 'text/plain');
     const charset = type.params.get('charset');
-    if (charset !== undefined && !isKnownCharset(charset.trim())) this.result.warnings.add('invalid-charset');
+    if (charset !== undefined && !isSupportedCharset(charset)) this.result.warnings.add('invalid-charset');
     if (type.value.startsWith('multipart/')) {
       // mailsplit counts a non-ASCII boundary as none: it cannot match a delimiter line reliably.
       const boundary = (type.params.get('boundary') ?? '').trimEnd();
@@ -135,6 +165,14 @@ class Scanner {
     }
     const encoding = (firstField(fields, 'content-transfer-encoding') ?? '').trim().toLowerCase();
     if (
+      REPORT_TYPES.has(type.value) &&
+      this.openReport === null &&
+      this.result.reportParts.length < MAX_REPORT_PARTS
+    ) {
+      this.openReport = { type: type.value, encoding, start: next, end: this.raw.length };
+      this.result.reportParts.push(this.openReport);
+    }
+    if (
       (type.value === 'message/rfc822' || type.value === 'message/global') &&
       IDENTITY_ENCODINGS.has(encoding)
     ) {
@@ -145,6 +183,16 @@ class Scanner {
       this.inHeader = true;
       this.headerStart = next;
     }
+  }
+
+  /** The delimiter line at `lineStart` ends the open report part; its line break belongs to the delimiter. */
+  private endReport(lineStart: number): void {
+    if (this.openReport === null) return;
+    let end = lineStart;
+    if (this.raw[end - 1] === 0x0a) end--;
+    if (this.raw[end - 1] === 0x0d) end--;
+    this.openReport.end = Math.max(this.openReport.start, end);
+    this.openReport = null;
   }
 
   private push(frame: Frame): void {

@@ -17,7 +17,7 @@ import {
 
 const port = parentPort;
 if (port === null) throw new Error('parse-thread.ts runs only as a worker thread');
-const { limits } = workerData as ThreadData;
+const { limits, payloadOptions } = workerData as ThreadData;
 
 port.on('message', (request: ParseRequest) => {
   void answer(request).then(({ message, transfer }) => {
@@ -30,13 +30,16 @@ port.postMessage({ type: 'ready' } satisfies ThreadMessage);
 
 async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; transfer: ArrayBuffer[] }> {
   const raw = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
+  const options = Object.hasOwn(payloadOptions, request.meta.mailbox)
+    ? payloadOptions[request.meta.mailbox]
+    : {};
   try {
     if (request.spoolPath !== undefined) {
-      const { bytes, summary } = await spoolPayload(raw, request.meta, limits, request.spoolPath);
+      const { bytes, summary } = await spoolPayload(raw, request.meta, limits, request.spoolPath, options);
       return { message: { type: 'spooled', seq: request.seq, bytes, summary }, transfer: [] };
     }
-    const payload = await buildPayload(raw, request.meta, limits);
-    const body = serializePayload(payload);
+    const payload = await buildPayload(raw, request.meta, limits, options);
+    const body = serializePayload(payload, request.meta.format);
     const message: ThreadMessage = { type: 'done', seq: request.seq, body, summary: summarize(payload) };
     return { message, transfer: [body.buffer as ArrayBuffer] };
   } catch (error) {

@@ -8,12 +8,14 @@ import { Worker } from 'node:worker_threads';
 import { PophookError } from '../errors.ts';
 import type { SpoolResult } from './spool-payload.ts';
 import type { ParseAnswer, ParseRequest, ThreadData, ThreadMessage } from './thread-protocol.ts';
-import type { ParseLimits, PayloadMeta, PayloadSummary } from './types.ts';
+import type { MailboxPayloadOptions, ParseLimits, PayloadMeta, PayloadSummary } from './types.ts';
 
 export interface ParserPoolOptions {
   /** Threads, at most; each starts on first need and is kept. */
   size: number;
   limits: ParseLimits;
+  /** Per mailbox id (trusted authserv-ids…); absent: every mailbox gets the defaults. */
+  payloadOptions?: MailboxPayloadOptions;
   resourceLimits?: { maxOldGenerationSizeMb?: number };
 }
 
@@ -160,7 +162,10 @@ export class ParserPool {
   }
 
   private spawn(): void {
-    const data: ThreadData = { limits: this.options.limits };
+    const data: ThreadData = {
+      limits: this.options.limits,
+      payloadOptions: this.options.payloadOptions ?? {},
+    };
     const worker = new Worker(THREAD_ENTRY, {
       workerData: data,
       // The parent's node flags are not the thread's business (an inherited --input-type even stops it).

@@ -1,9 +1,10 @@
 // The root header block as the payload shows it: every field in message order, unfolded and decoded
-// (RFC 6532 UTF-8 or Latin-1 bytes, then RFC 2047 encoded-words), plus the fields read from that list
-// rather than from mailparser: Subject (so it agrees with `headers`) and Date (mailparser substitutes
-// the current time for a date it cannot read; the payload says null).
-import { decodeEncodedWords, decodeHeaderBytes } from './encoded-words.ts';
+// (header-text.ts: RFC 6532 UTF-8 or windows-1252 bytes, then RFC 2047 encoded-words), plus the fields
+// read from that list rather than from mailparser: Subject (so it agrees with `headers`) and Date
+// (mailparser substitutes the current time for a date it cannot read; the payload says null).
+
 import { firstField, splitFields } from './header-fields.ts';
+import { decodeEncodedWords, decodeHeaderBytes } from './header-text.ts';
 import type { PayloadHeader, PayloadWarning } from './types.ts';
 
 export interface RootHeaders {

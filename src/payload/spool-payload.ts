@@ -4,14 +4,25 @@
 // next piece, so the base64 is one unbroken run). The JSON is the same payload as buildPayload's, its
 // members in another order only where a value is known late: an attachment's `size` and `sha256` follow
 // its `content`, and `text`, `html`, `size`, `sha256`, `warnings` follow the attachments (RFC 8259 §4:
-// an object's members are unordered). Writes are synchronous: this runs in a parse thread of its own.
+// an object's members are unordered). The Postmark shape (meta.format) is written in the same pieces.
+// Writes are synchronous: this runs in a parse thread of its own.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { GarbagePacer } from '../gc.ts';
-import { inspectRaw, type PayloadHead, payloadHead, payloadTail } from './build-payload.ts';
-import { type AttachmentHead, streamMail } from './mail-parser.ts';
-import type { PayloadMeta, PayloadSummary, StructureLimits } from './types.ts';
+import { type EntryHead, entriesOf, needsWholeContent } from './attachments.ts';
+import {
+  collect,
+  entryBudget,
+  inspectRaw,
+  type PayloadHead,
+  type PayloadTail,
+  payloadHead,
+  payloadTail,
+} from './build-payload.ts';
+import { streamMail } from './mail-parser.ts';
+import { postmarkAttachmentHead, postmarkHead, postmarkTail } from './postmark.ts';
+import type { PayloadMeta, PayloadOptions, PayloadSummary, StructureLimits } from './types.ts';
 
 export interface SpoolResult {
   /** Bytes of JSON written to the file. */
@@ -21,29 +32,59 @@ export interface SpoolResult {
 
 const BUFFER_BYTES = 256 * 1024;
 
+/** How each piece of the JSON is written, per shape. */
+const SHAPES = {
+  pophook: {
+    head: (head: PayloadHead) => `${JSON.stringify(head).slice(0, -1)},"attachments":[`,
+    attachment: (head: EntryHead) => `${JSON.stringify(head).slice(0, -1)},"content":"`,
+    attachmentEnd: (size: number, sha256: string) => `","size":${size},"sha256":"${sha256}"}`,
+    tail: (tail: PayloadTail) => `],${JSON.stringify(tail).slice(1)}`,
+  },
+  postmark: {
+    head: (head: PayloadHead) => `${JSON.stringify(postmarkHead(head)).slice(0, -1)},"Attachments":[`,
+    attachment: (head: EntryHead) =>
+      `${JSON.stringify(postmarkAttachmentHead(head)).slice(0, -1)},"Content":"`,
+    attachmentEnd: (size: number) => `","ContentLength":${size}}`,
+    tail: (tail: PayloadTail) => `],${JSON.stringify(postmarkTail(tail)).slice(1)}`,
+  },
+};
+type Shape = (typeof SHAPES)['pophook'];
+
 export async function spoolPayload(
   raw: Buffer,
   meta: PayloadMeta,
   limits: StructureLimits,
   path: string,
+  options: PayloadOptions = {},
 ): Promise<SpoolResult> {
   const inspected = inspectRaw(raw, limits);
+  const budget = entryBudget(inspected, limits, options);
   const out = new JsonFile(path);
+  const shape: Shape = SHAPES[meta.format ?? 'pophook'];
   try {
     let head: PayloadHead | undefined;
     let attachments = 0;
     const bodies = await streamMail(raw, limits, {
       onHeaders(fields) {
-        head = payloadHead(meta, inspected.root, fields);
-        out.write(`${JSON.stringify(head).slice(0, -1)},"attachments":[`);
+        head = payloadHead(meta, inspected.root, fields, options);
+        out.write(shape.head(head));
       },
       async onAttachment(attachment, content) {
-        if (attachments++ > 0) out.write(',');
-        await writeAttachment(out, attachment, content);
+        // A TNEF part is read whole (its files come out of it); any other part streams through.
+        const entries = needsWholeContent(attachment)
+          ? entriesOf(attachment, await collect(content as AsyncIterable<Buffer>), budget).map((e) => ({
+              ...e,
+              content: [e.content],
+            }))
+          : [{ head: { ...attachment, source: 'mime' as const }, content }];
+        for (const entry of entries) {
+          if (attachments++ > 0) out.write(',');
+          await writeAttachment(out, shape, entry.head, entry.content);
+        }
       },
     });
-    const tail = payloadTail(raw, inspected, bodies);
-    out.write(`],${JSON.stringify(tail).slice(1)}`);
+    const tail = payloadTail(raw, inspected, bodies, budget.warnings);
+    out.write(shape.tail(tail));
     out.close();
     return {
       bytes: out.bytes,
@@ -59,8 +100,13 @@ export async function spoolPayload(
   }
 }
 
-async function writeAttachment(out: JsonFile, head: AttachmentHead, content: Readable): Promise<void> {
-  out.write(`${JSON.stringify(head).slice(0, -1)},"content":"`);
+async function writeAttachment(
+  out: JsonFile,
+  shape: Shape,
+  head: EntryHead,
+  content: Readable | readonly Buffer[],
+): Promise<void> {
+  out.write(shape.attachment(head));
   const hash = createHash('sha256');
   const pacer = new GarbagePacer();
   let size = 0;
@@ -74,7 +120,7 @@ async function writeAttachment(out: JsonFile, head: AttachmentHead, content: Rea
     out.write(joined.toString('base64', 0, whole));
     carry = Buffer.from(joined.subarray(whole));
   }
-  out.write(`${carry.toString('base64')}","size":${size},"sha256":"${hash.digest('hex')}"}`);
+  out.write(carry.toString('base64') + shape.attachmentEnd(size, hash.digest('hex')));
 }
 
 /** A write buffer over a file descriptor; `close` is idempotent. */

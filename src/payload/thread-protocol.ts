@@ -1,11 +1,21 @@
 // The messages between ParserPool (main thread) and a parse thread, and the one serializer both sides use
 // for the JSON body, so the shapes cannot drift apart.
 import type { ErrorCode } from '../errors.ts';
-import type { PayloadMeta, PayloadSummary, PayloadV1, StructureLimits } from './types.ts';
+import { toPostmark } from './postmark.ts';
+import type {
+  MailboxPayloadOptions,
+  PayloadFormat,
+  PayloadMeta,
+  PayloadSummary,
+  PayloadV1,
+  StructureLimits,
+} from './types.ts';
 
 /** Fixed for a thread's life: given as workerData. */
 export interface ThreadData {
   limits: StructureLimits;
+  /** Looked up by the request's meta.mailbox; a mailbox without an entry gets the defaults. */
+  payloadOptions: MailboxPayloadOptions;
 }
 
 export interface ParseRequest {
@@ -38,8 +48,8 @@ export type ThreadMessage =
  * The payload as a JSON Buffer that owns its whole ArrayBuffer: a pooled Buffer shares one with others,
  * and transferring it would detach bytes that are not ours.
  */
-export function serializePayload(payload: PayloadV1): Buffer {
-  const json = JSON.stringify(payload);
+export function serializePayload(payload: PayloadV1, format: PayloadFormat = 'pophook'): Buffer {
+  const json = JSON.stringify(format === 'postmark' ? toPostmark(payload) : payload);
   const body = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
   body.write(json, 'utf8');
   return body;

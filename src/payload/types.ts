@@ -1,9 +1,14 @@
 // The shapes of payload version 1 (the webhook body) and the inputs that build it. The JSON Schema in
 // schema/payload-v1.schema.json is the published form of PayloadV1; the two are kept in step by a test.
 
+/** The JSON shape a webhook receives: pophook's payload v1, or Postmark's inbound webhook JSON. */
+export type PayloadFormat = 'pophook' | 'postmark';
+
 export interface PayloadMeta {
   /** Equals the webhook-id header: stable across retries and redeliveries of one message. */
   id: string;
+  /** The shape of the JSON body (the webhook's `format`); absent: pophook. */
+  format?: PayloadFormat;
   mailbox: string;
   uidl: string;
   /** When pophook retrieved the message from the POP3 server. */
@@ -20,6 +25,17 @@ export interface ParseLimits {
   /** Bytes of one header block (the root's or any part's), so also of any single header line. */
   maxHeaderBytes: number;
 }
+
+/** What the operator chose for one mailbox's payloads (config: mailboxes.<id>). */
+export interface PayloadOptions {
+  /** authserv-ids whose Authentication-Results the payload reports (RFC 8601 §5); absent: none. */
+  trustedAuthservIds?: readonly string[];
+  /** A TNEF part (winmail.dat) whose files were unpacked: kept in `attachments` (default) or dropped. */
+  winmailDat?: 'keep' | 'drop';
+}
+
+/** PayloadOptions by mailbox id, as the parse threads get them. */
+export type MailboxPayloadOptions = Readonly<Record<string, PayloadOptions>>;
 
 /** What buildPayload needs; the time budget belongs to the thread that runs it. */
 export type StructureLimits = Pick<ParseLimits, 'maxParts' | 'maxDepth' | 'maxHeaderBytes'>;
@@ -47,7 +63,58 @@ export interface PayloadHeader {
   value: string;
 }
 
+/** The envelope as the delivering server recorded it in the header (see intake-signals.ts). */
+export interface PayloadEnvelope {
+  /** The recipient address the message was delivered to; null when no header names it. */
+  to: string | null;
+  /** The Return-Path address; '' for the null sender `<>` (bounces), null when absent. */
+  returnPath: string | null;
+}
+
+export interface AuthResult {
+  /** As the server wrote it, lower-case: pass, fail, softfail, neutral, none, temperror, permerror… */
+  result: string;
+}
+
+/** Results from Authentication-Results fields of trusted authserv-ids (authentication-results.ts). */
+export interface PayloadAuthentication {
+  /** The authserv-id of the topmost trusted field. */
+  authservId: string;
+  /** `domain`: of smtp.mailfrom (else smtp.helo). */
+  spf: (AuthResult & { domain: string | null }) | null;
+  /** One entry per signature: `domain` from header.d (else header.i), `selector` from header.s. */
+  dkim: (AuthResult & { domain: string | null; selector: string | null })[];
+  /** `domain`: of header.from. */
+  dmarc: (AuthResult & { domain: string | null }) | null;
+  arc: AuthResult | null;
+}
+
+/** One recipient of a delivery failure report (bounce.ts). */
+export interface BounceRecipient {
+  /** Final-Recipient (else Original-Recipient), without its `rfc822;` type. */
+  recipient: string | null;
+  /** failed, delayed, delivered, relayed or expanded (RFC 3464 §2.3.3). */
+  action: string | null;
+  /** The enhanced status code (RFC 3463), e.g. 5.1.1. */
+  status: string | null;
+  /** Diagnostic-Code without its type, or the remote server's reply quoted by the report. */
+  diagnostic: string | null;
+  remoteMta: string | null;
+}
+
+export interface PayloadBounce {
+  /** dsn: RFC 3464; exim: X-Failed-Recipients; qmail: qmail-send's text. */
+  form: 'dsn' | 'exim' | 'qmail';
+  reportingMta: string | null;
+  /** The Message-ID of the message that could not be delivered, from the copy the report returns. */
+  originalMessageId: string | null;
+  recipients: BounceRecipient[];
+}
+
 export type Disposition = 'attachment' | 'inline';
+
+/** mime: a part of the message; tnef: a file unpacked from a winmail.dat part (tnef.ts). */
+export type AttachmentSource = 'mime' | 'tnef';
 
 export interface PayloadAttachment {
   filename: string | null;
@@ -56,6 +123,7 @@ export interface PayloadAttachment {
   sha256: string;
   contentId: string | null;
   disposition: Disposition | null;
+  source: AttachmentSource;
   content: string;
 }
 
@@ -66,7 +134,8 @@ export type PayloadWarning =
   | 'invalid-charset'
   | 'nul-bytes'
   | 'invalid-date'
-  | 'html-to-text-failed';
+  | 'html-to-text-failed'
+  | 'tnef-unreadable';
 
 export interface PayloadV1 {
   id: string;
@@ -85,12 +154,20 @@ export interface PayloadV1 {
   inReplyTo: string | null;
   references: string[];
   headers: PayloadHeader[];
+  autoReply: boolean;
+  bulk: boolean;
+  envelope: PayloadEnvelope;
+  mailboxHash: string | null;
+  authentication: PayloadAuthentication | null;
   text: string | null;
   html: string | null;
+  /** The reply's own text: `text` without quoted history and signature (stripped-text.ts). */
+  strippedText: string | null;
   attachments: PayloadAttachment[];
   size: number;
   sha256: string;
   warnings: PayloadWarning[];
+  bounce: PayloadBounce | null;
 }
 
 /** The few facts about a payload worth a log line, so logs never carry bodies. */

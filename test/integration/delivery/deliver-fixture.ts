@@ -13,7 +13,10 @@ import { uniquePrefix, useRedis } from '../ledger/redis-fixture.ts';
 export interface DeliverFixture {
   receiver: Receiver;
   /** Deps on a fresh key prefix; the ledger and raw store are typed as the real ones. */
-  deps(options?: { timeoutMs?: number }): DeliverDeps & { ledger: Ledger; raw: RawStore };
+  deps(options?: { timeoutMs?: number; format?: 'pophook' | 'postmark' }): DeliverDeps & {
+    ledger: Ledger;
+    raw: RawStore;
+  };
 }
 
 export function useDeliverFixture(): DeliverFixture {
@@ -34,7 +37,7 @@ export function useDeliverFixture(): DeliverFixture {
     get receiver() {
       return receiver;
     },
-    deps: ({ timeoutMs = 10_000 } = {}) => {
+    deps: ({ timeoutMs = 10_000, format = 'pophook' } = {}) => {
       const prefix = uniquePrefix();
       return {
         ledger: new Ledger(redis.redis, prefix),
@@ -51,6 +54,7 @@ export function useDeliverFixture(): DeliverFixture {
             retryDelayMs: 1_000,
             retryMaxDelayMs: 1_000,
             headers: {},
+            format,
           },
         },
         afterDelivered: async () => {},

@@ -51,6 +51,23 @@ async function maxLoopDelayMs(during: () => Promise<unknown>): Promise<number> {
 }
 
 describe('ParserPool', () => {
+  it('gives each mailbox its own payload options (trusted authserv-ids)', async () => {
+    const pool = makePool({}, { payloadOptions: { support: { trustedAuthservIds: ['mx1.example.net'] } } });
+    const raw = Buffer.from(
+      'Authentication-Results: mx1.example.net; dkim=pass header.d=partner.example header.s=mail\r\n' +
+        'Subject: hi\r\n\r\nbody\r\n',
+    );
+    const parsed = async (mailbox: string) => {
+      const { body } = await pool.parse(raw, { ...meta(), mailbox });
+      return (JSON.parse(body.toString()) as PayloadV1).authentication;
+    };
+    expect((await parsed('support'))?.dkim).toEqual([
+      { result: 'pass', domain: 'partner.example', selector: 'mail' },
+    ]);
+    expect(await parsed('billing')).toBeNull();
+    expect(await parsed('__proto__')).toBeNull();
+  });
+
   it('parses the whole corpus in parallel, with the same JSON as an in-thread build', async () => {
     const pool = makePool();
     const names = fixtureNames();

@@ -5,7 +5,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildPayload, DEFAULT_PARSE_LIMITS, spoolPayload } from '../../../src/payload/index.ts';
+import { buildPayload, DEFAULT_PARSE_LIMITS, spoolPayload, toPostmark } from '../../../src/payload/index.ts';
+import { outlookRichText, tnef } from '../../fixtures/mime/tnef.ts';
 import { bigMessage, mixedCorpus } from '../../helpers/mail-corpus.ts';
 
 const META = { id: 'msg_spool', mailbox: 'inbox', uidl: 'u1', receivedAt: new Date('2024-05-01T10:00:00Z') };
@@ -50,6 +51,32 @@ describe('spoolPayload', () => {
     expect(attachment?.sha256).toBe(message.attachments[0]?.sha256);
     expect(attachment?.size).toBe(message.attachments[0]?.size);
     expect(Buffer.from(attachment?.content ?? '', 'base64').length).toBe(message.attachments[0]?.size);
+  });
+
+  it('unpacks a winmail.dat like buildPayload, kept or dropped', async () => {
+    const entries = [
+      { longName: 'Rechnung.pdf', mimeTag: 'application/pdf', content: Buffer.alloc(300_000, 0x25) },
+      { title: Buffer.from('LISTE.CSV\0'), content: Buffer.from('a;b\r\n1;2\r\n') },
+    ];
+    const raw = outlookRichText(tnef(entries));
+    for (const winmailDat of ['keep', 'drop'] as const) {
+      const expected = await buildPayload(raw, META, DEFAULT_PARSE_LIMITS, { winmailDat });
+      const path = join(dir, `tnef-${winmailDat}.json`);
+      await spoolPayload(raw, META, DEFAULT_PARSE_LIMITS, path, { winmailDat });
+      expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(expected);
+      expect(expected.attachments.filter((a) => a.source === 'tnef')).toHaveLength(2);
+    }
+  });
+
+  it('writes the Postmark shape as toPostmark gives it, for every kind of corpus message', async () => {
+    const corpus = mixedCorpus(10, 11, { maxAttachmentBytes: 64 * 1024 });
+    for (const [i, message] of corpus.entries()) {
+      const meta = { ...META, format: 'postmark' as const };
+      const expected = toPostmark(await buildPayload(message.raw, meta, DEFAULT_PARSE_LIMITS));
+      const path = join(dir, `pm${i}.json`);
+      await spoolPayload(message.raw, meta, DEFAULT_PARSE_LIMITS, path);
+      expect(JSON.parse(await readFile(path, 'utf8')), message.kind).toEqual(expected);
+    }
   });
 
   it('refuses a structure over the limits with PAYLOAD_LIMIT, as buildPayload does', async () => {

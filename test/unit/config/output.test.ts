@@ -19,6 +19,7 @@ describe('defaults and names', () => {
           retryDelayMs: 5_000,
           retryMaxDelayMs: 1_800_000,
           headers: {},
+          format: 'pophook',
         },
       },
       mailboxes: {
@@ -37,6 +38,8 @@ describe('defaults and names', () => {
           batchMessages: 500,
           batchBytes: 200_000_000,
           webhook: 'tickets',
+          trustedAuthservIds: [],
+          winmailDat: 'keep',
           connectTimeoutMs: 15_000,
           commandTimeoutMs: 60_000,
           sessionTimeoutMs: 1_800_000,

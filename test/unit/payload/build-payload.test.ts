@@ -52,12 +52,20 @@ describe('buildPayload: plain.eml, every field', () => {
         { name: 'Content-Type', value: 'text/plain; charset=us-ascii' },
         { name: 'Content-Transfer-Encoding', value: '7bit' },
       ],
+      autoReply: false,
+      bulk: false,
+      envelope: { to: null, returnPath: 'alice@example.com' },
+      mailboxHash: null,
+      authentication: null,
       text: 'Hello support,\n\nthe printer is on fire.\n.leading dot stays\n.\n..two dots stay two dots\n-- \nAlice\n',
       html: null,
+      strippedText:
+        'Hello support,\n\nthe printer is on fire.\n.leading dot stays\n.\n..two dots stay two dots',
       attachments: [],
       size: raw.length,
       sha256: sha256(raw),
       warnings: [],
+      bounce: null,
     });
   });
 
@@ -96,6 +104,7 @@ describe('buildPayload: attachments', () => {
       sha256: sha256(pdf),
       contentId: null,
       disposition: 'attachment',
+      source: 'mime',
       content: undefined,
     });
     expect(Buffer.from(invoice?.content ?? '', 'base64').equals(pdf)).toBe(true);
@@ -162,6 +171,30 @@ describe('buildPayload: header decoding', () => {
     expect(payload.to).toEqual([{ name: '山田', address: 'yamada@example.jp' }]);
     expect(header(payload, 'X-Latin1-Raw')).toBe('café');
     expect(payload.text).toBe('本文です。\n');
+  });
+
+  it('decodes an Outlook windows-1252 subject and name like the body: € and curly quotes kept', async () => {
+    const raw = Buffer.from(
+      [
+        'From: =?Windows-1252?Q?M=FCller_=96_Einkauf?= <einkauf@example.de>',
+        'To: <support@example.net>',
+        'Subject: =?Windows-1252?Q?AW:_=84Preis_=80_100=93?=',
+        'Thread-Topic: =?Windows-1252?Q?=84Preis_=80_100=93?=',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset="Windows-1252"',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        '=84Preis =80 100=93 passt.',
+        '',
+      ].join('\r\n'),
+      'latin1',
+    );
+    const payload = await buildPayload(raw, meta(), DEFAULT_PARSE_LIMITS);
+    expect(payload.subject).toBe('AW: „Preis € 100“');
+    expect(header(payload, 'Thread-Topic')).toBe('„Preis € 100“');
+    expect(payload.from).toEqual({ name: 'Müller – Einkauf', address: 'einkauf@example.de' });
+    expect(payload.text).toBe('„Preis € 100“ passt.\n');
+    expect(payload.warnings).toEqual([]);
   });
 
   it('gives null, empty lists and invalid-date for a message with almost no headers', async () => {

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEncodedWords, decodeHeaderBytes } from '../../../src/payload/encoded-words.ts';
 import { parseParameterized, splitFields } from '../../../src/payload/header-fields.ts';
+import {
+  decodeEncodedWords,
+  decodeHeaderBytes,
+  isSupportedCharset,
+} from '../../../src/payload/header-text.ts';
+import { CORPUS_CHARSETS } from '../../fixtures/mime/charset-corpus.ts';
 
 describe('decodeEncodedWords (RFC 2047)', () => {
   it.each([
@@ -15,6 +20,16 @@ describe('decodeEncodedWords (RFC 2047)', () => {
     ['=?utf-8?B?8J+Y?= =?utf-8?B?gw==?=', '😃'], // a character split across two words
     ['no words at all', 'no words at all'],
     ['=?utf-8?x?bad?=', '=?utf-8?x?bad?='],
+    // windows-1252's 0x80-0x9f are € ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ (TextDecoder gave C1 controls)
+    ['=?windows-1252?Q?Preis_=80_100?=', 'Preis € 100'],
+    ['=?Windows-1252?Q?=93Angebot=94_=96_Gr=FC=DFe=99?=', '“Angebot” – Grüße™'],
+    // aliases real senders write
+    ['=?iso-2022-jp-ms?B?GyRCJUYlOSVIGyhC?=', 'テスト'],
+    ['=?cp932?B?g2WDWINn?=', 'テスト'],
+    ['=?ks_c_5601-1987?B?x9Gx2w==?=', '한글'],
+    ['=?x-mac-roman?Q?=8A?=', 'ä'],
+    ['=?win-1250?Q?=8Aa=9Ak?=', 'Šašk'],
+    ['=?iso-8859-8-i?Q?=F9=EC=E5?=', 'שלו'],
   ])('%s → %s', (input, expected) => {
     expect(decodeEncodedWords(input)).toEqual({ text: expected, invalidCharset: false });
   });
@@ -43,11 +58,22 @@ describe('decodeEncodedWords (RFC 2047)', () => {
 });
 
 describe('decodeHeaderBytes', () => {
-  it('reads UTF-8 (RFC 6532) and falls back to Latin-1 for bytes that are not UTF-8', () => {
+  it('reads UTF-8 (RFC 6532) and falls back to windows-1252 for bytes that are not UTF-8', () => {
     expect(decodeHeaderBytes(Buffer.from('Grüße').toString('latin1'))).toBe('Grüße');
     expect(decodeHeaderBytes('caf\xe9')).toBe('café');
+    expect(decodeHeaderBytes('\x80 5')).toBe('€ 5');
     expect(decodeHeaderBytes('ascii')).toBe('ascii');
   });
+});
+
+describe('isSupportedCharset (libmime)', () => {
+  it.each([...CORPUS_CHARSETS, 'UTF8', 'us-ascii', 'cp1252', 'gbk', 'utf-8*de'])('decodes %s', (charset) =>
+    expect(isSupportedCharset(charset)).toBe(true),
+  );
+  it.each(['utf-7', 'UNICODE-1-1-UTF-7', 'utf-7-imap', 'base64', 'hex', 'x-made-up', '', '*en'])(
+    'refuses %s',
+    (charset) => expect(isSupportedCharset(charset)).toBe(false),
+  );
 });
 
 describe('splitFields (RFC 5322 §2.2.3)', () => {
@@ -59,6 +85,13 @@ describe('splitFields (RFC 5322 §2.2.3)', () => {
       { name: 'x-a', value: '2' },
       { name: 'Subject', value: 'spaced' },
     ]);
+  });
+});
+
+describe('splitFields: raw UTF-8 values', () => {
+  it('keeps a trailing 0xA0 byte, the end of a UTF-8 character, where String#trim would cut it', () => {
+    const block = Buffer.from('Subject: Re: \u05e0 \r\nX-A: \u00e0', 'utf8').toString('latin1');
+    expect(splitFields(block).map((f) => decodeHeaderBytes(f.value))).toEqual(['Re: \u05e0', '\u00e0']);
   });
 });
 
