@@ -128,7 +128,13 @@ export class RedisOutage {
   /** Follows a connection the runtime owns: its errors open an outage, its 'ready' may close it. */
   watch(client: RedisClient): void {
     this.#clients.push(client);
-    client.on('error', (error: Error) => this.report(error));
+    client.on('error', (error: Error) => {
+      if (this.report(error) || this.#closed) return;
+      // Not a network error, yet a connection that is not ready is not usable either (a refused password,
+      // an untrusted certificate): that is an outage too, announced once with its reason.
+      if (client.status !== 'ready') this.#feed({ kind: 'error', message: error.message, at: this.#now() });
+      else this.options.logger.warn({ err: error.message, url: this.options.url }, 'redis error');
+    });
     client.on('ready', () => {
       if (this.#clients.every((c) => c.status === 'ready')) this.#feed({ kind: 'ready', at: this.#now() });
     });

@@ -138,11 +138,11 @@ it('without the CA the Redis certificate is refused; with a wrong ACL password t
   const untrusted = start(['run', '--config', await configFor(ACL_PASSWORD, false)], {});
   const wrong = start(['run', '--config', await configFor('not-the-password')], {});
   const [certError, authError] = await Promise.all([
-    untrusted.waitForLog((l) => l.msg === 'redis connection error', 15_000),
-    wrong.waitForLog((l) => l.msg === 'redis connection error', 15_000),
+    untrusted.waitForLog((l) => l.event === 'redis-down', 15_000),
+    wrong.waitForLog((l) => l.event === 'redis-down', 15_000),
   ]);
-  expect(String(certError.err)).toMatch(/certificate|self.signed|verify/i);
-  expect(String(authError.err)).toMatch(/WRONGPASS|NOAUTH|invalid username-password/i);
+  expect(String(certError.error)).toMatch(/certificate|self.signed|verify/i);
+  expect(String(authError.error)).toMatch(/WRONGPASS|NOAUTH|invalid username-password/i);
   for (const p of [untrusted, wrong]) {
     await p.stop('SIGKILL');
     expect([...p.text, ...p.logs.map((l) => JSON.stringify(l))].join('\n')).not.toContain(ACL_PASSWORD);
