@@ -60,8 +60,8 @@ export interface WebhookSenderOptions {
 const RESERVED = new Set(RESERVED_HEADERS);
 // Up to this much of a response body is read so its socket can be reused; past it the socket is dropped.
 const DRAIN_LIMIT_BYTES = 64 * 1024;
-const EXCERPT_CHARS = 200;
-const EXCERPT_BYTES = EXCERPT_CHARS * 4; // UTF-8 needs at most 4 bytes a character
+/** What an operator sees of a refusal (`pophook dlq show`): the first KiB of the receiver's answer. */
+const EXCERPT_BYTES = 1024;
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 type Details = Record<string, unknown>;
@@ -84,7 +84,8 @@ export class WebhookSender {
    * POST `message` to `target`, signed with a fresh timestamp. Resolves on 2xx; otherwise rejects with a
    * PophookError (WEBHOOK_HTTP_4XX, WEBHOOK_HTTP_RETRYABLE, WEBHOOK_REDIRECT, WEBHOOK_TIMEOUT,
    * WEBHOOK_NETWORK, WEBHOOK_INVALID_REQUEST) whose details hold `webhook`, `webhookId` and, when an
-   * answer came, `status`, `bodyExcerpt` and maybe `retryAfterMs`. Rejects with `signal.reason` when the
+   * answer came, `status`, `statusText` (the reason phrase), `bodyExcerpt` (its first EXCERPT_BYTES,
+   * control characters replaced) and maybe `retryAfterMs`. Rejects with `signal.reason` when the
    * caller aborts.
    */
   async send(
@@ -237,7 +238,12 @@ function statusError(
   base: Details,
 ): PophookError {
   const status = response.statusCode;
-  const details: Details = { ...base, status, bodyExcerpt: excerpt(kept) };
+  const details: Details = {
+    ...base,
+    status,
+    statusText: printable(response.statusText ?? '').trim(),
+    bodyExcerpt: printable(kept.toString('utf8').replace(/\uFFFD+$/, '')),
+  };
   if (verdict === 'redirect') {
     return new PophookError(
       'WEBHOOK_REDIRECT',
@@ -287,10 +293,11 @@ function requestError(
   });
 }
 
-function excerpt(bytes: Buffer): string {
-  // Control characters out, so an excerpt cannot forge log lines.
-  return bytes
-    .toString('utf8')
-    .replace(/[\x00-\x1f\x7f]+/g, ' ')
-    .slice(0, EXCERPT_CHARS);
+/**
+ * Control characters out (C0, DEL and C1), so an excerpt cannot forge log lines or move a terminal's
+ * cursor when `pophook dlq show` prints it. The excerpt was cut at a byte count: a character cut in half
+ * decodes to U+FFFD at the end, which the caller drops.
+ */
+function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ');
 }
