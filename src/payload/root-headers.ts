@@ -1,7 +1,8 @@
 // The root header block as the payload shows it: every field in message order, unfolded and decoded
 // (RFC 6532 UTF-8 or Latin-1 bytes, then RFC 2047 encoded-words), plus the fields read from that list
 // rather than from mailparser: Subject (so it agrees with `headers`) and Date (mailparser substitutes
-// the current time for a date it cannot read; the payload says null).
+// the current time for a date it cannot read; the payload says null). readMessageHeaders does the same
+// for the first bytes of a stored message, for people looking at one (`pophook dlq show`, the dashboard).
 import { decodeEncodedWords, decodeHeaderBytes } from './encoded-words.ts';
 import { firstField, splitFields } from './header-fields.ts';
 import type { PayloadHeader, PayloadWarning } from './types.ts';
@@ -11,6 +12,17 @@ export interface RootHeaders {
   subject: string | null;
   date: string | null;
   warnings: PayloadWarning[];
+}
+
+/**
+ * The header block at the start of `head` (the first bytes of a message, or what TOP n 0 returned): up to
+ * the first empty line, or, when `head` was cut before one, up to its last complete line.
+ */
+export function readMessageHeaders(head: Buffer): RootHeaders {
+  const text = head.toString('latin1');
+  const blank = /\r?\n\r?\n/.exec(text);
+  const end = blank ? blank.index : Math.max(0, text.lastIndexOf('\n'));
+  return readRootHeaders(text.slice(0, end));
 }
 
 export function readRootHeaders(block: string): RootHeaders {
