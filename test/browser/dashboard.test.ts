@@ -18,8 +18,9 @@ import { type DovecotServer, startDovecot } from '../helpers/dovecot.ts';
 import { type CorpusMessage, smallCorpus } from '../helpers/mail-corpus.ts';
 import { type PophookProcess, startPophook } from '../helpers/pophook-process.ts';
 import { freePort } from '../helpers/ports.ts';
-import { type ReceivedRequest, type Receiver, type Reply, startReceiver } from '../helpers/receiver.ts';
+import { type Receiver, startReceiver } from '../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.ts';
+import { refuseOneDelayOthers, SLOW_RETRY, subjectOf } from '../helpers/refusing-receiver.ts';
 import { TOKEN, waitUntil, writeOpsConfig } from '../integration/ops/ops-fixture.ts';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -40,8 +41,6 @@ let port: number;
 let refused: CorpusMessage;
 let waiting: CorpusMessage;
 
-const subjectOf = (r: ReceivedRequest) => (r.json as { subject?: string } | undefined)?.subject;
-
 beforeAll(async () => {
   [dovecot, redis, receiver, dir, port] = await Promise.all([
     startDovecot({ users: { [USER]: PASSWORD } }),
@@ -51,12 +50,11 @@ beforeAll(async () => {
     freePort(),
   ]);
   [refused, waiting] = smallCorpus(2, 21) as [CorpusMessage, CorpusMessage];
-  await receiver.setRespond(
-    (r): Reply =>
-      subjectOf(r) === refused.subject
-        ? { status: 400, headers: { 'content-type': 'application/json' }, body: REFUSAL }
-        : { status: 503, headers: { 'retry-after': '3600' } },
-  );
+  await refuseOneDelayOthers(receiver, refused.subject, {
+    status: 400,
+    headers: { 'content-type': 'application/json' },
+    body: REFUSAL,
+  });
   await dovecot.addMessages(USER, [refused.raw, waiting.raw]);
   const path = await writeOpsConfig(
     {
@@ -66,7 +64,7 @@ beforeAll(async () => {
       webhookUrl: receiver.url,
       secret: SECRET,
       pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
-      webhook: { retryDelay: '1h', retryMaxDelay: '2h' },
+      webhook: SLOW_RETRY,
     },
     { port, token: TOKEN },
   );

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { type CorpusMessage, smallCorpus } from '../../helpers/mail-corpus.ts';
 import { type PophookProcess, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
-import { type ReceivedRequest, type Receiver, startReceiver } from '../../helpers/receiver.ts';
+import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { refuseOneDelayOthers, SLOW_RETRY, subjectOf } from '../../helpers/refusing-receiver.ts';
 import { waitUntil } from '../../helpers/wait.ts';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -28,8 +29,6 @@ let service: PophookProcess;
 let refused: CorpusMessage;
 let delayed: CorpusMessage;
 
-const subjectOf = (r: ReceivedRequest) => (r.json as { subject?: string } | undefined)?.subject;
-
 async function cli(...args: string[]) {
   const child = startPophook([...args, '--config', configPath]);
   const code = await child.exited;
@@ -44,11 +43,10 @@ beforeAll(async () => {
     mkdtemp(join(tmpdir(), 'pophook-dlq-')),
   ]);
   [refused, delayed] = smallCorpus(2, 31) as [CorpusMessage, CorpusMessage];
-  await receiver.setRespond((r) =>
-    subjectOf(r) === refused.subject
-      ? { status: 400, body: `${REFUSAL}${'x'.repeat(2_000)}` }
-      : { status: 503, headers: { 'retry-after': '3600' } },
-  );
+  await refuseOneDelayOthers(receiver, refused.subject, {
+    status: 400,
+    body: `${REFUSAL}${'x'.repeat(2_000)}`,
+  });
   await dovecot.addMessages(USER, [refused.raw, delayed.raw]);
   configPath = await writeTestConfig({
     dir,
@@ -57,7 +55,7 @@ beforeAll(async () => {
     webhookUrl: receiver.url,
     secret: SECRET,
     pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
-    webhook: { retryDelay: '1h', retryMaxDelay: '2h' },
+    webhook: SLOW_RETRY,
   });
   service = startPophook(['run', '--config', configPath]);
   await Promise.all([
