@@ -63,7 +63,13 @@ export async function deliverMessage(
   try {
     const { status } = await parseAndSend(deps, webhook, job, options);
     await deps.ledger.markDelivered(job.mailbox, job.uidl, { status, attempts: options.attempt });
-    await deps.afterDelivered(job.mailbox);
+    // Delivered is final: a failed early poll only means the DELE waits for the next scheduled poll.
+    await deps.afterDelivered(job.mailbox).catch((error: unknown) => {
+      deps.logger.warn(
+        { err: (error as Error).message },
+        'early poll not queued: the scheduled poll deletes',
+      );
+    });
     return { outcome: 'delivered', status };
   } catch (error) {
     if (isPophookError(error, 'RAW_MISSING')) {

@@ -1,5 +1,5 @@
-// The figures table printed at the end of `npm run test:faults`: the evidence behind the README's
-// "Guarantees" section. Lost and early deletes must be 0; duplicates are allowed and shown as a rate.
+// The figures table printed at the end of `npm run test:faults`: the evidence in docs/guarantees.md.
+// Lost and early deletes must be 0; duplicates are allowed and shown as a rate.
 import type { Figures } from './invariants.ts';
 import { MESSAGES, ROUNDS } from './knobs.ts';
 

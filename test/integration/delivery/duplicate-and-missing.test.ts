@@ -1,6 +1,7 @@
 // deliverMessage when the raw bytes are gone, against a real Redis and receiver: a duplicate job for a
 // message already accepted is not POSTed again; a queued message whose bytes expired is forgotten so the
 // next poll retrieves it afresh. Both are told apart by the ledger, asked only once the raw is missing.
+// And a delivered message stays delivered when the early poll after it cannot be queued.
 import { describe, expect, it } from 'vitest';
 import { deliverMessage } from '../../../src/delivery/deliver.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
@@ -30,5 +31,21 @@ describe('deliverMessage without raw bytes', () => {
     expect(await deliverMessage(deps, job('u2', 100))).toEqual({ outcome: 'raw-missing' });
     expect(await ledger.get('inbox', 'u2')).toBeUndefined();
     expect(fx.receiver.deliveries).toHaveLength(0);
+  });
+
+  it('an early poll that cannot be queued (Redis refusing) leaves the delivery delivered', async () => {
+    const deps = {
+      ...fx.deps(),
+      afterDelivered: async () => {
+        throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
+      },
+    };
+    fx.receiver.clear();
+    const message = smallCorpus(1, 8)[0]!.raw;
+    const stored = await deps.raw.write('inbox', 'u3', [message], { ttlMs: 60_000 });
+    await deps.ledger.markQueued('inbox', 'u3', { size: stored.size, webhookId: 'msg_u3' });
+    expect(await deliverMessage(deps, job('u3', stored.size))).toEqual({ outcome: 'delivered', status: 200 });
+    expect((await deps.ledger.get('inbox', 'u3'))?.state).toBe('delivered');
+    expect(fx.receiver.deliveries).toHaveLength(1);
   });
 });
