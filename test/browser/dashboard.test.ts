@@ -87,10 +87,10 @@ beforeAll(async () => {
         '--disable-sync',
       ],
     }),
-    pophook.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'dead-letter'),
-    pophook.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'retry'),
+    pophook.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'dead-letter', 60_000),
+    pophook.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'retry', 60_000),
   ]);
-});
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -59,10 +59,10 @@ beforeAll(async () => {
   });
   service = startPophook(['run', '--config', configPath]);
   await Promise.all([
-    service.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'dead-letter'),
-    service.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'retry'),
+    service.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'dead-letter', 60_000),
+    service.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'retry', 60_000),
   ]);
-});
+}, 120_000);
 
 afterAll(async () => {
   await service?.stop('SIGKILL');
