@@ -9,6 +9,7 @@ import { commandHelp, USAGE } from './cli/help.ts';
 import type { CliIo } from './cli/io.ts';
 import { runPoll } from './cli/poll.ts';
 import { runProbe } from './cli/probe.ts';
+import { runRetry } from './cli/retry.ts';
 import { runSendTest } from './cli/send-test.ts';
 import { loadConfigFor, reportError } from './cli/shared.ts';
 import { runStatus } from './cli/status.ts';
@@ -25,6 +26,7 @@ const ONE_SHOT: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   check: runCheck,
   poll: runPoll,
   dlq: runDlq,
+  retry: runRetry,
   status: runStatus,
   'send-test': runSendTest,
 };

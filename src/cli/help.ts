@@ -14,8 +14,10 @@ Commands:
   probe --host H [--port P] --tls implicit|starttls|none [--user U]
                                     inspect one POP3 server: greeting, TLS, capabilities, counts
   poll MAILBOX --config FILE --once one poll session now, in the foreground
-  dlq list|replay [ID…|--all] --config FILE
-                                    list or replay dead letters
+  dlq list|show|replay [ID…|--all] --config FILE
+                                    dead letters: list, show one with its headers, replay [--wait]
+  retry list|now [ID…|--all] --config FILE
+                                    deliveries waiting on backoff: list, attempt now
   status --config FILE [--json]     mailboxes, webhooks and queues at a glance
 
 Without --config, the config file is POPHOOK_CONFIG, else ./pophook.yml when it exists.
@@ -61,13 +63,24 @@ Runs one poll session of MAILBOX now, in the foreground, and prints its report a
 fetched, deleted, left for later. Deliveries happen in the workers.
 `,
   dlq: `Usage: pophook dlq list --config FILE [--json]
-       pophook dlq replay ID… --config FILE
-       pophook dlq replay --all --config FILE
+       pophook dlq show ID…|--all --config FILE [--json]
+       pophook dlq replay ID…|--all --config FILE [--wait [--timeout 2m]]
 
 Dead letters are messages whose delivery failed for good (a 4xx answer, the retry period over, a
 message over maxMessageSize); they stay on the POP3 server. ID is the webhook id (msg_…) or
-MAILBOX/UIDL. Replay queues them again (a message over maxMessageSize is looked at afresh by the
-next poll, with the current maxMessageSize).
+MAILBOX/UIDL. list shows each one's subject, from, date, size, reason, attempts and the receiver's
+answer (status line and the first KiB of its body); show adds the message headers. replay queues
+them again with a fresh retry period (a message over maxMessageSize is looked at afresh by the next
+poll, with the current maxMessageSize); --wait then waits for each delivery (delivered, dead again or
+timed out after --timeout) and exits 1 unless all were delivered.
+`,
+  retry: `Usage: pophook retry list --config FILE [--json]
+       pophook retry now ID…|--all --config FILE
+
+Deliveries waiting on backoff: their webhook failed with a status or error worth retrying, and the
+next attempt waits (retryDelay doubling up to retryMaxDelay). list shows each with its attempts, when
+it is tried next and the last error; now attempts them at once (the retry period is not reset). ID
+is the webhook id (msg_…) or MAILBOX/UIDL. Exit 1 when an ID names no delivery waiting on backoff.
 `,
   status: `Usage: pophook status --config FILE [--json]
 

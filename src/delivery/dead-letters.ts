@@ -1,9 +1,11 @@
 // Dead letters: ledger entries in state `dead`, whose messages are still on the POP3 server and whose raw
-// bytes are still in Redis. Listing and replay, shared by `pophook dlq` and the dashboard. Replay queues a
-// fresh deliver job with a fresh retry period; a message dead for being over maxMessageSize (or whose raw
-// bytes are gone) is instead forgotten, so the next poll looks at it again under the current settings.
+// bytes are still in Redis. Listing, what a person needs to decide (describeDeadLetter), and replay,
+// shared by `pophook dlq` and the dashboard. Replay queues a fresh deliver job with a fresh retry period;
+// a message dead for being over maxMessageSize (or whose raw bytes are gone) is instead forgotten, so the
+// next poll looks at it again under the current settings. Nothing here deletes a message.
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerEntry, RawStore } from '../ledger/index.ts';
+import { type RootHeaders, readMessageHeaders } from '../payload/index.ts';
 import { webhookIdFor } from '../queue/ids.ts';
 import { deliverJob, type PophookQueues } from '../queue/jobs.ts';
 
@@ -23,6 +25,24 @@ export interface ReplayDeps {
 }
 
 export type ReplayResult = 'queued' | 'forgotten';
+
+/** A dead letter with its message's headers, read from the raw bytes still in Redis. */
+export interface DeadLetterDetails extends DeadLetter {
+  subject: string | null;
+  from: string | null;
+  /** The Date header, ISO 8601; null when absent or unreadable. */
+  date: string | null;
+  /** Bytes of the message (as the server listed it), null when unknown. */
+  size: number | null;
+  /** False when Redis no longer holds the bytes: the message is still on the POP3 server. */
+  rawInRedis: boolean;
+  /** Every root header field, decoded; only when asked for. */
+  headers?: RootHeaders['headers'];
+}
+
+/** Enough for the header block of nearly all mail; a longer block is shown up to its last whole line. */
+const SUMMARY_HEAD_BYTES = 16 * 1024;
+const FULL_HEAD_BYTES = 256 * 1024;
 
 export async function listDeadLetters(
   ledger: Pick<Ledger, 'listDead'>,
@@ -50,6 +70,29 @@ export function selectDeadLetters(
     else missing.push(id);
   }
   return { found, missing };
+}
+
+export async function describeDeadLetter(
+  raw: Pick<RawStore, 'head' | 'size'>,
+  letter: DeadLetter,
+  options: { headers?: boolean } = {},
+): Promise<DeadLetterDetails> {
+  const [stored, head] = await Promise.all([
+    raw.size(letter.mailbox, letter.uidl),
+    raw.head(letter.mailbox, letter.uidl, options.headers ? FULL_HEAD_BYTES : SUMMARY_HEAD_BYTES),
+  ]);
+  const parsed = readMessageHeaders(head);
+  const from = parsed.headers.find((h) => h.name.toLowerCase() === 'from')?.value ?? null;
+  return {
+    ...letter,
+    subject: parsed.subject,
+    from,
+    date: parsed.date,
+    // A message over maxMessageSize has only its headers in Redis: the ledger knows the real size.
+    size: letter.entry.size ?? stored,
+    rawInRedis: stored !== null,
+    ...(options.headers ? { headers: parsed.headers } : {}),
+  };
 }
 
 export async function replayDeadLetter(deps: ReplayDeps, letter: DeadLetter): Promise<ReplayResult> {

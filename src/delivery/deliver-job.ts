@@ -26,7 +26,11 @@ export async function runDeliverJob(
   const { mailbox, webhook, uidl } = job.data;
   const facts = () => ({ uidl, attempt: job.attemptsMade + 1, durationMs: Date.now() - started });
   try {
-    const result = await deliverMessage({ ...deps, logger }, job.data, signal ? { signal } : {});
+    const attempt = job.attemptsMade + 1;
+    const result = await deliverMessage({ ...deps, logger }, job.data, {
+      attempt,
+      ...(signal ? { signal } : {}),
+    });
     logger.info({ ...result, ...facts() }, 'delivery');
     observer.delivery({ mailbox, webhook, ...result, durationMs: Date.now() - started });
     return result;

@@ -40,10 +40,16 @@ export type DeliveryOutcome = 'delivered' | 'already-delivered' | 'raw-missing';
 export const STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024;
 const SCAN_BYTES = 256 * 1024;
 
+/** `attempt`: this attempt's number (1 for the first), kept in the ledger with the outcome. */
+export interface DeliverOptions {
+  signal?: AbortSignal;
+  attempt?: number;
+}
+
 export async function deliverMessage(
   deps: DeliverDeps,
   job: DeliverJobData,
-  options: { signal?: AbortSignal } = {},
+  options: DeliverOptions = {},
 ): Promise<{ outcome: DeliveryOutcome; status?: number }> {
   const webhook = deps.webhooks[job.webhook];
   if (!webhook) {
@@ -51,11 +57,12 @@ export async function deliverMessage(
       deps,
       job,
       new PophookError('CONFIG_INVALID', `webhook "${job.webhook}" is not configured`),
+      options.attempt,
     );
   }
   try {
     const { status } = await parseAndSend(deps, webhook, job, options);
-    await deps.ledger.markDelivered(job.mailbox, job.uidl, { status });
+    await deps.ledger.markDelivered(job.mailbox, job.uidl, { status, attempts: options.attempt });
     // Delivered is final: a failed early poll only means the DELE waits for the next scheduled poll.
     await deps.afterDelivered(job.mailbox).catch((error: unknown) => {
       deps.logger.warn(
@@ -77,7 +84,7 @@ export async function deliverMessage(
       return { outcome: 'raw-missing' };
     }
     if (!isRetryable(error) || shouldGiveUp(job.queuedAt, deps.now(), webhook.retryForMs)) {
-      return deadLetter(deps, job, error);
+      return deadLetter(deps, job, error, options.attempt);
     }
     throw error;
   }
@@ -175,16 +182,33 @@ export function describeFailure(error: unknown): { code: string; status?: number
   return { code: typeof code === 'string' ? code : 'DELIVERY_FAILED' };
 }
 
-async function deadLetter(deps: DeliverDeps, job: DeliverJobData, error: unknown): Promise<never> {
+async function deadLetter(
+  deps: DeliverDeps,
+  job: DeliverJobData,
+  error: unknown,
+  attempts: number | undefined,
+): Promise<never> {
   const { code, status } = describeFailure(error);
   const reason = error instanceof Error ? error.message : String(error);
   await deps.ledger.markDead(job.mailbox, job.uidl, {
     code,
     reason,
     ...(status === undefined ? {} : { status }),
+    ...receiverAnswer(error),
+    ...(attempts === undefined ? {} : { attempts }),
   });
   deps.logger.warn({ uidl: job.uidl, code, status }, 'dead letter: the message stays on the server');
   const final = new UnrecoverableError(`${code}: ${reason}`);
   final.cause = error;
   throw final;
+}
+
+/** What the receiver answered, as the sender kept it (bounded, control characters removed). */
+function receiverAnswer(error: unknown): { statusText?: string; body?: string } {
+  if (!(error instanceof PophookError)) return {};
+  const { statusText, bodyExcerpt } = error.details;
+  return {
+    ...(typeof statusText === 'string' && statusText !== '' ? { statusText } : {}),
+    ...(typeof bodyExcerpt === 'string' && bodyExcerpt !== '' ? { body: bodyExcerpt } : {}),
+  };
 }

@@ -12,6 +12,10 @@ export interface LedgerError {
   status?: number;
   /** Short, never a secret: truncated to REASON_MAX characters when stored. */
   reason?: string;
+  /** The reason phrase of the receiver's status line (`Bad Request`), when it answered. */
+  statusText?: string;
+  /** The start of the receiver's answer (at most BODY_MAX bytes, control characters removed). */
+  body?: string;
 }
 
 export interface LedgerEntry {
@@ -29,6 +33,9 @@ export interface LedgerEntry {
 }
 
 export const REASON_MAX = 160;
+/** Status text and body come from the receiver: bounded again here, whoever the caller is. */
+export const STATUS_TEXT_MAX = 100;
+export const BODY_MAX_BYTES = 1024;
 
 const STATES: ReadonlySet<string> = new Set(['queued', 'delivered', 'dead']);
 

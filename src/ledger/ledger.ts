@@ -15,12 +15,15 @@
 // snapshot, which is fine because every decision taken from it is re-checked inside a script.
 // Redis errors propagate as ioredis errors; a corrupt entry is a PophookError LEDGER_CORRUPT.
 import {
+  BODY_MAX_BYTES,
   type LedgerEntry,
+  type LedgerError,
   type LedgerState,
   mapScriptError,
   parseEntry,
   parsePrevious,
   REASON_MAX,
+  STATUS_TEXT_MAX,
 } from './entry.ts';
 import { mailboxKeys } from './keys.ts';
 import { type RedisClient, type RunScript, scriptRunner } from './scripts.ts';
@@ -110,15 +113,16 @@ export class Ledger {
   /**
    * absent|queued|dead → dead, the raw made persistent so a replay still has its bytes. Never overrides
    * delivered (returns 'delivered' and changes nothing). `reason` is stored truncated: never pass a secret.
+   * `size` (the message's, when the entry has none yet) and `attempts` are kept beside the error.
    */
   async markDead(
     mailbox: string,
     uidl: string,
-    info: { code: string; status?: number; reason: string; attempts?: number },
+    info: LedgerError & { reason: string; attempts?: number; size?: number },
   ): Promise<LedgerState | 'absent'> {
     const keys = mailboxKeys(this.#prefix, mailbox);
-    const reason = info.reason.slice(0, REASON_MAX);
-    const args = [uidl, this.#now(), info.code, info.status ?? '', reason, info.attempts ?? ''];
+    const { attempts, size, ...error } = info;
+    const args = [uidl, this.#now(), JSON.stringify(boundError(error)), attempts ?? '', size ?? ''];
     return this.#transition('ledgerDead', [keys.ledger, keys.raw(uidl)], args, uidl);
   }
 
@@ -185,4 +189,23 @@ export class Ledger {
       throw mapScriptError(error, uidl);
     }
   }
+}
+
+function boundError(error: LedgerError): LedgerError {
+  const bounded: LedgerError = { code: error.code };
+  if (error.status !== undefined) bounded.status = error.status;
+  if (error.reason) bounded.reason = error.reason.slice(0, REASON_MAX);
+  if (error.statusText) bounded.statusText = error.statusText.slice(0, STATUS_TEXT_MAX);
+  if (error.body) bounded.body = truncateUtf8(error.body, BODY_MAX_BYTES);
+  return bounded;
+}
+
+/** At most `bytes` of UTF-8, never half a character. */
+function truncateUtf8(text: string, bytes: number): string {
+  const encoded = Buffer.from(text, 'utf8');
+  if (encoded.length <= bytes) return text;
+  return encoded
+    .subarray(0, bytes)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
 }

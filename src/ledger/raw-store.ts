@@ -108,6 +108,11 @@ export class RawStore {
     return raw;
   }
 
+  /** Up to the first `bytes` of a message (its headers, for a person); empty when absent. */
+  async head(mailbox: string, uidl: string, bytes: number): Promise<Buffer> {
+    return this.#redis.getrangeBuffer(mailboxKeys(this.#prefix, mailbox).raw(uidl), 0, bytes - 1);
+  }
+
   async exists(mailbox: string, uidl: string): Promise<boolean> {
     return (await this.#redis.exists(mailboxKeys(this.#prefix, mailbox).raw(uidl))) === 1;
   }

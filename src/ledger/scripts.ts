@@ -59,17 +59,16 @@ if ARGV[4] ~= '' then entry.attempts = tonumber(ARGV[4]) end
 save_entry(KEYS[1], ARGV[1], entry, 'delivered', now)
 return prev`,
 
-  // KEYS: ledger, raw. ARGV: uidl, now, code, status ('' = none), reason ('' = none), attempts ('' = unknown).
+  // KEYS: ledger, raw. ARGV: uidl, now, lastError (JSON), attempts ('' = unknown), size ('' = unknown).
   // absent|queued|dead → dead and the raw made persistent (a dead letter keeps its bytes for replay);
   // delivered is never overridden.
   ledgerDead: `${ENTRY_HELPERS}
 local entry, prev = load_entry(KEYS[1], ARGV[1])
 if not entry then ${CORRUPT} end
 if prev == 'delivered' then return prev end
-local reason = nil
-if ARGV[5] ~= '' then reason = ARGV[5] end
-entry.lastError = { code = ARGV[3], status = tonumber(ARGV[4]), reason = reason }
-if ARGV[6] ~= '' then entry.attempts = tonumber(ARGV[6]) end
+entry.lastError = cjson.decode(ARGV[3])
+if ARGV[4] ~= '' then entry.attempts = tonumber(ARGV[4]) end
+if ARGV[5] ~= '' and entry.size == nil then entry.size = tonumber(ARGV[5]) end
 redis.call('PERSIST', KEYS[2])
 save_entry(KEYS[1], ARGV[1], entry, 'dead', tonumber(ARGV[2]))
 return prev`,

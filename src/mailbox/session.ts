@@ -153,6 +153,7 @@ async function deadLetterIfTooLarge(
   if (isPop3Error(error, 'POP3_MESSAGE_TOO_LARGE')) {
     await deps.ledger.markDead(mailbox.id, message.uidl, {
       code: 'MESSAGE_TOO_LARGE',
+      size: message.size,
       reason: `message bytes ran past maxMessageSize (${mailbox.maxMessageBytes}); LIST said ${message.size}`,
     });
     deps.logger.warn(
@@ -175,6 +176,7 @@ async function deadLetterTooLarge(
   await deps.raw.write(mailbox.id, message.uidl, headers, { ttlMs: mailbox.rawTtlMs, signal });
   await deps.ledger.markDead(mailbox.id, message.uidl, {
     code: 'MESSAGE_TOO_LARGE',
+    size: message.size,
     reason: `message is ${message.size} bytes, over maxMessageSize (${mailbox.maxMessageBytes})`,
   });
   deps.logger.warn({ uidl: message.uidl, size: message.size }, 'message over maxMessageSize: dead letter');

@@ -1,7 +1,9 @@
 // The dashboard page: static HTML and a small script, served from strings. It holds no data itself: the
 // script asks for the token (or takes `?token=` once, then drops it from the address bar), keeps it in
 // sessionStorage, and calls the API with `Authorization: Bearer`. Everything from Redis or from mail
-// (UIDLs, error texts) is written with textContent, never as HTML. A strict CSP allows only our script.
+// (UIDLs, subjects, error texts, the receiver's answers) is written with textContent, never as HTML. A
+// strict CSP allows only our script. Buttons: Replay (a dead letter, as `pophook dlq replay`) and Retry now
+// (a delivery waiting on backoff, as `pophook retry now`).
 import type { Reply, Route } from './http-server.ts';
 
 const HTML = `<!doctype html>
@@ -19,6 +21,8 @@ const HTML = `<!doctype html>
   .bad { color: #b3261e; font-weight: 600; } .ok { color: #1e7b34; } .muted { color: #6b7480; }
   button { font: inherit; padding: .2rem .7rem; cursor: pointer; }
   #login { display: none; } #status { margin-left: 1rem; }
+  .subject { font-weight: 600; } .id { font-size: 12px; }
+  pre { white-space: pre-wrap; word-break: break-all; max-width: 36rem; margin: .3rem 0 0; font-size: 12px; }
 </style>
 </head>
 <body>
@@ -34,7 +38,11 @@ const HTML = `<!doctype html>
 <h2>Queues</h2>
 <table id="queues"><thead><tr><th>Queue</th><th>Waiting</th><th>Active</th><th>Delayed</th><th>Failed</th></tr></thead><tbody></tbody></table>
 <h2>Dead letters <button id="replay-all" type="button">Replay all</button></h2>
-<table id="dead"><thead><tr><th>Id</th><th>Mailbox / UIDL</th><th>Since</th><th>Error</th><th></th></tr></thead><tbody></tbody></table>
+<table id="dead"><thead><tr><th>Message</th><th>Mailbox / UIDL</th><th>Dead since</th><th>Attempts</th><th>Reason</th>
+<th>Receiver answered</th><th></th></tr></thead><tbody></tbody></table>
+<h2>Waiting on backoff <button id="retry-all" type="button">Retry all now</button></h2>
+<table id="backoff"><thead><tr><th>Id</th><th>Mailbox / UIDL</th><th>Webhook</th><th>Attempts</th><th>Next attempt</th>
+<th>Last error</th><th></th></tr></thead><tbody></tbody></table>
 <h2>Recent jobs</h2>
 <table id="jobs"><thead><tr><th>Queue</th><th>State</th><th>Job</th><th>Mailbox / UIDL</th><th>Attempts</th><th>Reason</th></tr></thead><tbody></tbody></table>
 </main>
@@ -81,17 +89,55 @@ async function api(path, init = {}) {
   return res.json();
 }
 function showLogin(why) { $('main').hidden = true; $('login').style.display = 'block'; $('status').textContent = why || ''; }
+const post = (path, body) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 async function replay(body) {
   $('status').textContent = 'replaying…';
-  const result = await api('/api/dead-letters/replay', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const result = await post('/api/dead-letters/replay', body);
   $('status').textContent = 'replayed ' + result.replayed.length;
   await refresh();
 }
-function replayButton(id) {
+async function retryNow(body) {
+  $('status').textContent = 'retrying…';
+  const result = await post('/api/deliveries/retry-now', body);
+  $('status').textContent = 'retried now: ' + (typeof result.retried === 'number' ? result.retried : result.retried.filter((r) => r.result === 'promoted').length);
+  await refresh();
+}
+function button(label, id, action) {
   const b = document.createElement('button');
-  b.type = 'button'; b.textContent = 'Replay'; b.dataset.id = id;
-  b.addEventListener('click', () => replay({ ids: [id] }).catch((e) => ($('status').textContent = e.message)));
+  b.type = 'button'; b.textContent = label; b.dataset.id = id;
+  b.addEventListener('click', () => action({ ids: [id] }).catch((e) => ($('status').textContent = e.message)));
   return b;
+}
+function el(tag, text, className) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (className) e.className = className;
+  return e;
+}
+const size = (n) => (n === null || n === undefined ? '—' : n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' KiB' : (n / 1048576).toFixed(1) + ' MiB');
+function message(d) {
+  const f = document.createDocumentFragment();
+  f.append(el('div', d.subject === null ? '(no subject)' : d.subject, 'subject'));
+  f.append(el('div', [d.from || '(no from)', d.date ? new Date(d.date).toLocaleString() : '(no date)', size(d.size)].join(' · '), 'muted'));
+  return f;
+}
+function where(d) {
+  const f = document.createDocumentFragment();
+  f.append(el('div', d.mailbox + ' / ' + d.uidl), el('div', d.id, 'muted id'));
+  return f;
+}
+const reason = (e) => (e ? e.code + (e.reason ? ': ' + e.reason : '') : '—');
+const opened = new Set();
+function answer(d) {
+  const e = d.lastError;
+  if (!e || e.status === undefined) return el('span', '—', 'muted');
+  const line = e.status + (e.statusText ? ' ' + e.statusText : '');
+  if (!e.body) return el('span', line);
+  const details = el('details');
+  details.open = opened.has(d.id);
+  details.addEventListener('toggle', () => (details.open ? opened.add(d.id) : opened.delete(d.id)));
+  details.append(el('summary', line), el('pre', e.body));
+  return details;
 }
 function outcome(m) {
   const span = document.createElement('span');
@@ -108,8 +154,10 @@ async function refresh() {
     w.window.rate === null ? 'no attempts' : Math.round(w.window.rate * 100) + '% of ' + w.window.attempts,
     w.lastError ? w.lastError.code + (w.lastError.status ? ' ' + w.lastError.status : '') + ', ' + ago(w.lastError.at) : '—']));
   fill('queues', Object.entries(s.queues).map(([name, c]) => [name, c.waiting, c.active, c.delayed, c.failed]));
-  fill('dead', s.deadLetters.map((d) => [d.id, d.mailbox + ' / ' + d.uidl, ago(d.since),
-    d.lastError ? d.lastError.code + (d.lastError.status ? ' ' + d.lastError.status : '') : '—', replayButton(d.id)]));
+  fill('dead', s.deadLetters.map((d) => [message(d), where(d), ago(d.since), d.attempts, reason(d.lastError),
+    answer(d), button('Replay', d.id, replay)]));
+  fill('backoff', s.waitingOnBackoff.map((w) => [w.webhookId, w.mailbox + ' / ' + w.uidl, w.webhook, w.attempts,
+    ago(w.nextAttemptAt), w.lastError, button('Retry now', w.webhookId, retryNow)]));
   fill('jobs', jobs.map((j) => [j.queue, j.state, j.id, j.mailbox ? j.mailbox + (j.uidl ? ' / ' + j.uidl : '') : '—', j.attemptsMade, j.failedReason]));
   const problems = Object.entries(s.watchdog);
   $('status').textContent = problems.length ? 'watchdog: ' + problems.map((p) => p.join(': ')).join('; ') : 'updated ' + new Date().toLocaleTimeString();
@@ -121,6 +169,7 @@ $('login').addEventListener('submit', (e) => {
   refresh().catch((err) => ($('status').textContent = err.message));
 });
 $('replay-all').addEventListener('click', () => replay({ all: true }).catch((e) => ($('status').textContent = e.message)));
+$('retry-all').addEventListener('click', () => retryNow({ all: true }).catch((e) => ($('status').textContent = e.message)));
 if (sessionStorage.getItem(KEY)) refresh().catch((e) => ($('status').textContent = e.message)); else showLogin();
 setInterval(() => { if (sessionStorage.getItem(KEY) && !$('main').hidden) refresh().catch((e) => ($('status').textContent = e.message)); }, 3000);
 `;

@@ -2,7 +2,8 @@
 // (header-text.ts: RFC 6532 UTF-8 or windows-1252 bytes, then RFC 2047 encoded-words), plus the fields
 // read from that list rather than from mailparser: Subject (so it agrees with `headers`) and Date
 // (mailparser substitutes the current time for a date it cannot read; the payload says null).
-
+// readMessageHeaders does the same for the first bytes of a stored message, for people looking at one
+// (`pophook dlq show`, the dashboard).
 import { firstField, splitFields } from './header-fields.ts';
 import { decodeEncodedWords, decodeHeaderBytes } from './header-text.ts';
 import type { PayloadHeader, PayloadWarning } from './types.ts';
@@ -12,6 +13,17 @@ export interface RootHeaders {
   subject: string | null;
   date: string | null;
   warnings: PayloadWarning[];
+}
+
+/**
+ * The header block at the start of `head` (the first bytes of a message, or what TOP n 0 returned): up to
+ * the first empty line, or, when `head` was cut before one, up to its last complete line.
+ */
+export function readMessageHeaders(head: Buffer): RootHeaders {
+  const text = head.toString('latin1');
+  const blank = /\r?\n\r?\n/.exec(text);
+  const end = blank ? blank.index : Math.max(0, text.lastIndexOf('\n'));
+  return readRootHeaders(text.slice(0, end));
 }
 
 export function readRootHeaders(block: string): RootHeaders {

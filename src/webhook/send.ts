@@ -60,8 +60,10 @@ export interface WebhookSenderOptions {
 const RESERVED = new Set(RESERVED_HEADERS);
 // Up to this much of a response body is read so its socket can be reused; past it the socket is dropped.
 const DRAIN_LIMIT_BYTES = 64 * 1024;
-const EXCERPT_CHARS = 200;
-const EXCERPT_BYTES = EXCERPT_CHARS * 4; // UTF-8 needs at most 4 bytes a character
+/** What an operator sees of a refusal (`pophook dlq show`): the first KiB of the receiver's answer. */
+const EXCERPT_BYTES = 1024;
+/** The first line of an answer shown by `pophook check` stops here. */
+const FIRST_LINE_CHARS = 200;
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 type Details = Record<string, unknown>;
@@ -84,7 +86,8 @@ export class WebhookSender {
    * POST `message` to `target`, signed with a fresh timestamp. Resolves on 2xx; otherwise rejects with a
    * PophookError (WEBHOOK_HTTP_4XX, WEBHOOK_HTTP_RETRYABLE, WEBHOOK_REDIRECT, WEBHOOK_TIMEOUT,
    * WEBHOOK_NETWORK, WEBHOOK_INVALID_REQUEST) whose details hold `webhook`, `webhookId` and, when an
-   * answer came, `status`, `bodyExcerpt` and maybe `retryAfterMs`. Rejects with `signal.reason` when the
+   * answer came, `status`, `statusText` (the reason phrase), `bodyExcerpt` (its first EXCERPT_BYTES,
+   * control characters replaced) and maybe `retryAfterMs`. Rejects with `signal.reason` when the
    * caller aborts.
    */
   async send(
@@ -237,7 +240,13 @@ function statusError(
   base: Details,
 ): PophookError {
   const status = response.statusCode;
-  const details: Details = { ...base, status, bodyExcerpt: excerpt(kept), bodyFirstLine: firstLine(kept) };
+  const details: Details = {
+    ...base,
+    status,
+    statusText: printable(response.statusText ?? '').trim(),
+    bodyExcerpt: printable(kept.toString('utf8').replace(/\uFFFD+$/, '')),
+    bodyFirstLine: firstLine(kept),
+  };
   if (verdict === 'redirect') {
     return new PophookError(
       'WEBHOOK_REDIRECT',
@@ -287,20 +296,18 @@ function requestError(
   });
 }
 
-/** The receiver's own summary, for a person (`pophook check`): its first non-empty line, control-free. */
-function firstLine(bytes: Buffer): string {
-  const line =
-    bytes
-      .toString('utf8')
-      .split(/\r?\n/)
-      .find((l) => l.trim() !== '') ?? '';
-  return excerpt(Buffer.from(line.trim()));
+/**
+ * Control characters out (C0, DEL and C1), so an excerpt cannot forge log lines or move a terminal's
+ * cursor when `pophook dlq show` prints it. The excerpt was cut at a byte count: a character cut in half
+ * decodes to U+FFFD at the end, which the caller drops.
+ */
+function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ');
 }
 
-function excerpt(bytes: Buffer): string {
-  // Control characters out, so an excerpt cannot forge log lines.
-  return bytes
-    .toString('utf8')
-    .replace(/[\x00-\x1f\x7f]+/g, ' ')
-    .slice(0, EXCERPT_CHARS);
+/** The receiver's own summary, for a person (`pophook check`): its first non-empty line, control-free. */
+function firstLine(bytes: Buffer): string {
+  const text = bytes.toString('utf8').replace(/\uFFFD+$/, '');
+  const line = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+  return printable(line).trim().slice(0, FIRST_LINE_CHARS);
 }

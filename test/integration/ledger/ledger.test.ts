@@ -92,6 +92,32 @@ describe('transitions', () => {
     expect(await fx.redis.pttl(keys.raw('u1'))).toBe(-1);
   });
 
+  it("dead keeps the receiver's status line and at most 1 KiB of its body, whole characters only", async () => {
+    const { ledger } = setup();
+    await ledger.markQueued(MB, 'u1', queued);
+    const body = `${'b'.repeat(1023)}€€`;
+    await ledger.markDead(MB, 'u1', {
+      code: 'WEBHOOK_HTTP_4XX',
+      status: 400,
+      statusText: `Bad Request ${'t'.repeat(500)}`,
+      reason: 'the webhook answered 400',
+      body,
+      attempts: 3,
+    });
+    const entry = await ledger.get(MB, 'u1');
+    expect(entry).toMatchObject({ state: 'dead', attempts: 3, size: queued.size });
+    expect(entry?.lastError?.statusText).toMatch(/^Bad Request t+$/);
+    expect(entry?.lastError?.statusText).toHaveLength(100);
+    expect(entry?.lastError?.body).toBe('b'.repeat(1023));
+  });
+
+  it('dead from absent records the size it is given (a message over maxMessageSize)', async () => {
+    const { ledger } = setup();
+    await ledger.markDead(MB, 'u1', { code: 'MESSAGE_TOO_LARGE', reason: 'big', size: 9_000_000 });
+    expect(await ledger.get(MB, 'u1')).toMatchObject({ state: 'dead', size: 9_000_000 });
+    expect((await ledger.get(MB, 'u1'))?.lastError).toEqual({ code: 'MESSAGE_TOO_LARGE', reason: 'big' });
+  });
+
   it('dead stays dead without replay; replay → queued → delivered', async () => {
     const { ledger, keys } = setup();
     await ledger.markQueued(MB, 'u1', queued);

@@ -89,7 +89,25 @@ describe('ops HTTP listener', () => {
     const status = await get(port, '/api/status', TOKEN);
     expect(status.status).toBe(200);
     expect(status.json().mailboxes[0].id).toBe('inbox');
+    expect(status.json()).toMatchObject({ deadLetters: [], waitingOnBackoff: [], waitingOnBackoffCount: 0 });
     expect((await get(port, '/dashboard')).status).toBe(200);
+    for (const path of ['/api/dead-letters/replay', '/api/deliveries/retry-now']) {
+      const post = (token?: string, body: unknown = { all: true }) =>
+        fetch(`http://127.0.0.1:${port}${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+      expect([path, (await post()).status]).toEqual([path, 401]);
+      expect([path, (await post(TOKEN, {})).status]).toEqual([path, 400]);
+      expect([path, (await post(TOKEN, { ids: ['msg_none'] })).status]).toEqual([
+        path,
+        path.includes('replay') ? 404 : 200,
+      ]);
+    }
   });
 
   it('pophook status --json describes the deployment', async () => {

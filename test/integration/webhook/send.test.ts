@@ -125,14 +125,29 @@ describe('a 2xx answer', () => {
 });
 
 describe('error statuses', () => {
-  it('maps 400 to WEBHOOK_HTTP_4XX (permanent) with status, webhook and a short excerpt', async () => {
-    await rx.setRespond({ status: 400, body: `bad payload: ${'x'.repeat(500)}` });
+  it('maps 400 to WEBHOOK_HTTP_4XX (permanent) with status line, webhook and the first KiB of the body', async () => {
+    await rx.setRespond({ status: 400, body: `bad payload: ${'x'.repeat(5_000)}` });
     const msg = message();
     const error = await rejection(sender.send(target(), msg));
     expectCode(error, 'WEBHOOK_HTTP_4XX', false);
-    expect(error.details).toMatchObject({ status: 400, webhook: 'tickets', webhookId: msg.webhookId });
+    expect(error.details).toMatchObject({
+      status: 400,
+      statusText: 'Bad Request',
+      webhook: 'tickets',
+      webhookId: msg.webhookId,
+    });
     expect(error.details.bodyExcerpt).toMatch(/^bad payload: x+$/);
-    expect(String(error.details.bodyExcerpt).length).toBe(200);
+    expect(String(error.details.bodyExcerpt).length).toBe(1024);
+  });
+
+  it('keeps no control character of the body and no half character at the cut', async () => {
+    // 1023 bytes of text, then a 3-byte character the 1024-byte cut goes through.
+    const body = `line1\r\n\x1b[2Jline2\u009b\x00${'y'.repeat(1023 - 19)}€ and more`;
+    await rx.setRespond({ status: 422, body });
+    const error = await rejection(sender.send(target(), message()));
+    const excerpt = String(error.details.bodyExcerpt);
+    expect(excerpt).not.toMatch(/[\x00-\x1f\x7f-\x9f\uFFFD]/);
+    expect(excerpt).toMatch(/^line1 \[2Jline2 y+$/);
   });
 
   it.each([410, 413, 422])('maps %i to WEBHOOK_HTTP_4XX', async (status) => {
@@ -283,7 +298,7 @@ describe('network failures', () => {
     await rx.setRespond([{ status: 500, body: Buffer.alloc(10 * 1024 * 1024, 'x') }, 200]);
     const error = await rejection(sender.send(target(), message()));
     expectCode(error, 'WEBHOOK_HTTP_RETRYABLE', true);
-    expect(error.details.bodyExcerpt).toBe('x'.repeat(200));
+    expect(error.details.bodyExcerpt).toBe('x'.repeat(1024));
     for (let i = 0; i < 3; i++) expect((await sender.send(target(), message())).status).toBe(200);
     const [big, ...next] = rx.deliveries;
     expect(next.map((d) => d.remotePort)).not.toContain(big?.remotePort);

@@ -27,7 +27,27 @@ const CASES: Array<[args: string[], problem: RegExp, usage: RegExp]> = [
     /Unknown option '--dry'/,
     /Usage: pophook poll/,
   ],
-  [['dlq', 'purge', '--config', 'x.yml'], /"list" or "replay"/, /Usage: pophook dlq/],
+  [['dlq', 'purge', '--config', 'x.yml'], /"list", "show" or "replay"/, /Usage: pophook dlq/],
+  [['dlq', 'show', '--config', 'x.yml'], /show takes dead-letter ids/, /Usage: pophook dlq/],
+  [
+    ['dlq', 'list', '--wait', '--config', 'x.yml'],
+    /--wait and --timeout belong to replay/,
+    /Usage: pophook dlq/,
+  ],
+  [
+    ['dlq', 'replay', '--all', '--timeout', '5m', '--config', 'x.yml'],
+    /--timeout needs --wait/,
+    /Usage: pophook dlq/,
+  ],
+  [
+    ['dlq', 'replay', '--all', '--wait', '--timeout', 'soon', '--config', 'x.yml'],
+    /--timeout takes a duration/,
+    /Usage: pophook dlq/,
+  ],
+  [['retry', 'later', '--config', 'x.yml'], /"list" or "now"/, /Usage: pophook retry/],
+  [['retry', 'now', '--config', 'x.yml'], /now takes delivery ids/, /Usage: pophook retry/],
+  [['retry', 'now', 'msg_1', '--all', '--config', 'x.yml'], /not both/, /Usage: pophook retry/],
+  [['retry', 'list', 'msg_1', '--config', 'x.yml'], /list takes no ids/, /Usage: pophook retry/],
   [['dlq', 'list', 'msg_1', '--config', 'x.yml'], /list takes no ids/, /Usage: pophook dlq/],
   [['dlq', 'replay', 'msg_1', '--all', '--config', 'x.yml'], /ids or --all, not both/, /Usage: pophook dlq/],
   [['dlq', 'list', '--config', 'x.yml', '-x'], /Unknown option '-x'/, /Usage: pophook dlq/],
@@ -46,7 +66,17 @@ describe('usage errors', () => {
   });
 
   it('--help of each command prints its usage on stdout and exits 0', async () => {
-    for (const command of ['run', 'scheduler', 'worker', 'check', 'poll', 'dlq', 'status', 'probe']) {
+    for (const command of [
+      'run',
+      'scheduler',
+      'worker',
+      'check',
+      'poll',
+      'dlq',
+      'retry',
+      'status',
+      'probe',
+    ]) {
       const { code, stdout } = await cli([command, '--help']);
       expect([command, code]).toEqual([command, 0]);
       expect(stdout).toContain(`Usage: pophook ${command}`);
