@@ -43,7 +43,7 @@ export class MailboxMetaStore {
    * A failed poll: a streak goes on, or starts again at 1 after an ok poll. Read then written: only the
    * session holding the mailbox lock records an outcome, so nothing interleaves.
    */
-  async recordFailure(mailbox: string, code: string, at: number): Promise<void> {
+  async recordFailure(mailbox: string, code: string, at: number): Promise<number> {
     const before = await this.read(mailbox);
     const failures = errorIsPast(before) || before.lastErrorAt === undefined ? 1 : (before.failures ?? 0) + 1;
     await this.write(mailbox, {
@@ -53,6 +53,7 @@ export class MailboxMetaStore {
       lastErrorAt: at,
       failures,
     });
+    return failures;
   }
 
   async write(mailbox: string, meta: MailboxMeta): Promise<void> {

@@ -10,7 +10,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { OpsObserver } from '../telemetry/observations.ts';
 import type { MailboxMetaStore } from './meta.ts';
 import { connectMailbox, type PollReport, pollMailbox } from './poll.ts';
-import { followUpDelayMs, pollGate } from './poll-policy.ts';
+import { followUpDelayMs, notBeforeAfterFailure, pollGate } from './poll-policy.ts';
 import type { DeliveryQueuePort, MailboxSettings } from './types.ts';
 
 export interface PollQueuePort extends DeliveryQueuePort {
@@ -63,14 +63,32 @@ export async function pollOnce(
       lastPollAt: Date.now(),
       lastOutcome: report.outcome,
       ...(report.outcome === 'ok' ? { lastOkAt: Date.now(), listed: report.result?.listed } : {}),
-      ...(report.notBefore === undefined ? {} : { notBefore: report.notBefore }),
+      // A login that went through ends any credential backoff (0: no wait); LOGIN-DELAY may set a new one.
+      ...(report.outcome === 'ok' || report.notBefore !== undefined
+        ? { notBefore: report.notBefore ?? 0 }
+        : {}),
     });
     logger.info({ outcome: report.outcome, durationMs: report.durationMs, ...report.result }, 'poll');
     return report;
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
-    await deps.meta.recordFailure(mailbox.id, code, Date.now()).catch(() => {});
-    logger.warn({ outcome: 'error', code, err: (error as Error).message }, 'poll');
+    const failures = await deps.meta.recordFailure(mailbox.id, code, Date.now()).catch(() => undefined);
+    const notBefore =
+      failures === undefined
+        ? undefined
+        : notBeforeAfterFailure(code, failures, mailbox.pollIntervalMs, Date.now());
+    if (notBefore !== undefined) await deps.meta.write(mailbox.id, { notBefore }).catch(() => {});
+    logger.warn(
+      {
+        outcome: 'error',
+        code,
+        err: (error as Error).message,
+        ...(notBefore === undefined ? {} : { failures, nextLoginAt: new Date(notBefore).toISOString() }),
+      },
+      notBefore === undefined
+        ? 'poll'
+        : 'poll: credentials refused, backing off so the account is not locked',
+    );
     throw error;
   }
 }

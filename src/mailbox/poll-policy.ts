@@ -43,3 +43,36 @@ export function followUpDelayMs(remaining: number, notBefore: number | undefined
   if (remaining <= 0) return undefined;
   return Math.max(FOLLOW_UP_DELAY_MS, (notBefore ?? 0) - now);
 }
+
+/**
+ * Login failures that more tries will not mend: the server or the token endpoint refused the credentials.
+ * Retrying them every poll interval is how a provider's lockout policy gets tripped, so they back off.
+ */
+const CREDENTIAL_FAILURES = new Set([
+  'POP3_AUTH_FAILED',
+  'OAUTH_INVALID_CLIENT',
+  'OAUTH_INVALID_GRANT',
+  'OAUTH_INVALID_SCOPE',
+  'OAUTH_TOKEN_REJECTED',
+]);
+/** The longest wait between two logins with refused credentials. */
+export const MAX_CREDENTIAL_BACKOFF_MS = 60 * 60_000;
+
+export function isCredentialFailure(code: string | undefined): boolean {
+  return code !== undefined && CREDENTIAL_FAILURES.has(code);
+}
+
+/**
+ * After `failures` polls in a row ended with refused credentials: no login before this. One poll interval
+ * after the first refusal, doubling with each further one, at most an hour; other failures: no wait.
+ */
+export function notBeforeAfterFailure(
+  code: string,
+  failures: number,
+  pollIntervalMs: number,
+  now: number,
+): number | undefined {
+  if (!isCredentialFailure(code)) return undefined;
+  const exponent = Math.min(Math.max(0, failures - 1), 30);
+  return now + Math.min(MAX_CREDENTIAL_BACKOFF_MS, Math.max(pollIntervalMs, pollIntervalMs * 2 ** exponent));
+}

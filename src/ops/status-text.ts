@@ -1,5 +1,6 @@
 // The snapshot as one screen for a person (`pophook status`): mailboxes, webhooks, queues, Redis memory.
 // Pure: every time is shown relative to the snapshot's own `at`, so the text is testable to the character.
+import { isCredentialFailure } from '../mailbox/poll-policy.ts';
 import { QUEUE_STATES, type Snapshot } from './snapshot.ts';
 
 /** `12 s`, `5 min`, `3 h`, `2 d` (rounded; an age, no sign). */
@@ -89,6 +90,9 @@ function outcome(m: Snapshot['mailboxes'][number], now: number): string {
   const base = m.lastOutcome ?? '—';
   if (m.lastError === undefined) return base;
   const streak = m.failures && m.failures > 1 ? ` ×${m.failures}` : '';
+  if (m.lastOutcome === 'error' && isCredentialFailure(m.lastError) && m.notBefore !== undefined) {
+    return `credentials ${m.lastError}${streak}, next login ${relative(m.notBefore, now)}`;
+  }
   if (m.lastOutcome === 'error') return `error ${m.lastError}${streak}`;
   if (!m.lastErrorPast) return base;
   return `${base} (past: ${m.lastError}${streak}, ${relative(m.lastErrorAt, now)})`;

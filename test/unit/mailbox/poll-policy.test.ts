@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   FOLLOW_UP_DELAY_MS,
   followUpDelayMs,
+  isCredentialFailure,
   loginDelayMs,
   MAX_LOGIN_DELAY_MS,
+  notBeforeAfterFailure,
   notBeforeAfterRefusal,
   notBeforeAfterSession,
   pollGate,
@@ -51,5 +53,30 @@ describe('followUpDelayMs', () => {
     expect(followUpDelayMs(10, undefined, NOW)).toBe(FOLLOW_UP_DELAY_MS);
     expect(followUpDelayMs(10, NOW + 300_000, NOW)).toBe(300_000);
     expect(followUpDelayMs(10, NOW + 10, NOW)).toBe(FOLLOW_UP_DELAY_MS);
+  });
+});
+
+describe('notBeforeAfterFailure', () => {
+  const MINUTE = 60_000;
+
+  it('refused credentials wait one interval, then twice as long each time, at most an hour', () => {
+    const waits = [1, 2, 3, 4, 5, 6, 7, 50].map(
+      (failures) => notBeforeAfterFailure('POP3_AUTH_FAILED', failures, MINUTE, NOW)! - NOW,
+    );
+    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 60, 60].map((m) => m * MINUTE));
+    expect(notBeforeAfterFailure('OAUTH_INVALID_GRANT', 1, 5 * MINUTE, NOW)).toBe(NOW + 5 * MINUTE);
+    expect(isCredentialFailure('OAUTH_INVALID_CLIENT')).toBe(true);
+  });
+
+  it('other failures (a cut connection, a busy server, an outage) do not back off here', () => {
+    for (const code of [
+      'POP3_CONNECTION_CLOSED',
+      'POP3_IN_USE',
+      'POP3_SYS_TEMP',
+      'OAUTH_ENDPOINT_UNAVAILABLE',
+    ]) {
+      expect([code, notBeforeAfterFailure(code, 5, MINUTE, NOW)]).toEqual([code, undefined]);
+      expect(isCredentialFailure(code)).toBe(false);
+    }
   });
 });
