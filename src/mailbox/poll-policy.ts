@@ -48,13 +48,8 @@ export function followUpDelayMs(remaining: number, notBefore: number | undefined
  * Login failures that more tries will not mend: the server or the token endpoint refused the credentials.
  * Retrying them every poll interval is how a provider's lockout policy gets tripped, so they back off.
  */
-const CREDENTIAL_FAILURES = new Set([
-  'POP3_AUTH_FAILED',
-  'OAUTH_INVALID_CLIENT',
-  'OAUTH_INVALID_GRANT',
-  'OAUTH_INVALID_SCOPE',
-  'OAUTH_TOKEN_REJECTED',
-]);
+// A refused OAuth grant is held back by the token cache itself (src/oauth), which also sees it recover.
+const CREDENTIAL_FAILURES = new Set(['POP3_AUTH_FAILED']);
 /** The longest wait between two logins with refused credentials. */
 export const MAX_CREDENTIAL_BACKOFF_MS = 60 * 60_000;
 

@@ -64,8 +64,8 @@ describe('notBeforeAfterFailure', () => {
       (failures) => notBeforeAfterFailure('POP3_AUTH_FAILED', failures, MINUTE, NOW)! - NOW,
     );
     expect(waits).toEqual([1, 2, 4, 8, 16, 32, 60, 60].map((m) => m * MINUTE));
-    expect(notBeforeAfterFailure('OAUTH_INVALID_GRANT', 1, 5 * MINUTE, NOW)).toBe(NOW + 5 * MINUTE);
-    expect(isCredentialFailure('OAUTH_INVALID_CLIENT')).toBe(true);
+    expect(notBeforeAfterFailure('POP3_AUTH_FAILED', 1, 5 * MINUTE, NOW)).toBe(NOW + 5 * MINUTE);
+    expect(isCredentialFailure('POP3_AUTH_FAILED')).toBe(true);
   });
 
   it('other failures (a cut connection, a busy server, an outage) do not back off here', () => {
