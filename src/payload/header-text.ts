@@ -16,6 +16,8 @@ export interface DecodedText {
   invalidCharset: boolean;
 }
 
+const EIGHT_BIT = /[^\x00-\x7f]/;
+
 // The encoded-word syntax libmime's decodeWords matches, so the words set aside here are exactly the
 // words it would otherwise decode.
 const ENCODED_WORD = /=\?([\w_\-*]+)\?([QqBb])\?([^?]*)\?=/g;
@@ -26,9 +28,14 @@ const ENCODED_WORD = /=\?([\w_\-*]+)\?([QqBb])\?([^?]*)\?=/g;
  */
 export function decodeHeaderBytes(latin1: string): string {
   // Pure ASCII is the common case and needs no work.
-  if (!/[^\x00-\x7f]/.test(latin1)) return latin1;
+  if (!EIGHT_BIT.test(latin1)) return latin1;
   const bytes = Buffer.from(latin1, 'latin1');
   return isUtf8(bytes) ? bytes.toString('utf8') : iconv.decode(bytes, 'windows-1252');
+}
+
+/** Whether header bytes (a latin1 string) are 8-bit and not UTF-8: their charset was never declared. */
+export function isLegacyHeaderBytes(latin1: string): boolean {
+  return EIGHT_BIT.test(latin1) && !isUtf8(Buffer.from(latin1, 'latin1'));
 }
 
 /** Decodes every encoded-word of an unfolded header value (RFC 2047 §6) the way mailparser does. */

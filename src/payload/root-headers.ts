@@ -5,7 +5,7 @@
 // readMessageHeaders does the same for the first bytes of a stored message, for people looking at one
 // (`pophook dlq show`, the dashboard).
 import { firstField, splitFields } from './header-fields.ts';
-import { decodeEncodedWords, decodeHeaderBytes } from './header-text.ts';
+import { decodeEncodedWords, decodeHeaderBytes, isLegacyHeaderBytes } from './header-text.ts';
 import type { PayloadHeader, PayloadWarning } from './types.ts';
 
 export interface RootHeaders {
@@ -31,6 +31,7 @@ export function readRootHeaders(block: string): RootHeaders {
   const headers = splitFields(block).map(({ name, value }) => {
     const decoded = decodeEncodedWords(decodeHeaderBytes(value));
     if (decoded.invalidCharset) warnings.add('invalid-charset');
+    if (isLegacyHeaderBytes(value)) warnings.add('undeclared-charset');
     return { name: decodeHeaderBytes(name), value: decoded.text };
   });
   const date = readDate(firstField(headers, 'date'));

@@ -132,6 +132,7 @@ export type PayloadWarning =
   | 'missing-boundary'
   | 'unterminated-multipart'
   | 'invalid-charset'
+  | 'undeclared-charset'
   | 'nul-bytes'
   | 'invalid-date'
   | 'html-to-text-failed'

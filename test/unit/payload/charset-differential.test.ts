@@ -22,9 +22,10 @@ const DELIBERATE: Record<
   { why: string; explains(field: string, ours: string, theirs: string): boolean }
 > = {
   // mailparser reads raw header bytes as UTF-8 and turns bytes that are not UTF-8 into U+FFFD; the payload
-  // reads them as windows-1252, so "Köln" in an old client's raw header is not lost.
+  // reads them as windows-1252, so "Köln" in an old client's raw header is not lost, and says so with the
+  // warning undeclared-charset (a guess is never silent).
   'raw-legacy-header': {
-    why: 'raw non-UTF-8 header bytes: windows-1252, not U+FFFD',
+    why: 'raw non-UTF-8 header bytes: windows-1252, not U+FFFD, warning undeclared-charset',
     explains: (field, ours, theirs) =>
       field === 'X-Legacy' && theirs.includes('\uFFFD') && !ours.includes('\uFFFD'),
   },
@@ -118,6 +119,7 @@ describe(`differential charset test: ${MESSAGES} generated messages against mail
         if (ours !== written) wrong.push({ message, charset: entry.charset, field, ours, theirs: written });
       }
       if (entry.quirks.has('refused-charset')) expect(payload.warnings).toContain('invalid-charset');
+      expect(payload.warnings.includes('undeclared-charset')).toBe(entry.quirks.has('raw-legacy-header'));
     }
     expect(unexplained.slice(0, 5)).toEqual([]);
     expect(wrong.slice(0, 5)).toEqual([]);

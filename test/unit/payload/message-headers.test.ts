@@ -26,4 +26,12 @@ describe('readMessageHeaders', () => {
     expect(readMessageHeaders(Buffer.from('Subject: lf\n\nbody')).subject).toBe('lf');
     expect(readMessageHeaders(Buffer.alloc(0))).toMatchObject({ headers: [], subject: null, date: null });
   });
+
+  it('says so when raw header bytes were not UTF-8 and were read as windows-1252', () => {
+    const legacy = readMessageHeaders(Buffer.from('Subject: K\xf6ln \x80 5\r\n\r\n', 'latin1'));
+    expect(legacy.subject).toBe('Köln € 5');
+    expect(legacy.warnings).toEqual(['undeclared-charset']);
+    const utf8 = readMessageHeaders(Buffer.from('Subject: Köln € 5\r\n\r\n'));
+    expect(utf8).toMatchObject({ subject: 'Köln € 5', warnings: [] });
+  });
 });
