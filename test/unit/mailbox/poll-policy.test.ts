@@ -93,7 +93,7 @@ describe('loginRefusal', () => {
 
 describe('notBeforeAfterRefusal', () => {
   const MINUTE = 60_000;
-  const after = (
+  const waits = (
     refusal: Parameters<typeof notBeforeAfterRefusal>[0],
     failures: number[],
     extra: { pollIntervalMs?: number; announcedDelayMs?: number } = {},
@@ -104,25 +104,25 @@ describe('notBeforeAfterRefusal', () => {
     );
 
   it('refused credentials wait one interval, then twice as long each time, at most an hour', () => {
-    expect(after('credentials', [1, 2, 3, 4, 5, 6, 7, 50])).toEqual([1, 2, 4, 8, 16, 32, 60, 60]);
-    expect(after('credentials', [1], { pollIntervalMs: 5 * MINUTE })).toEqual([5]);
+    expect(waits('credentials', [1, 2, 3, 4, 5, 6, 7, 50])).toEqual([1, 2, 4, 8, 16, 32, 60, 60]);
+    expect(waits('credentials', [1], { pollIntervalMs: 5 * MINUTE })).toEqual([5]);
   });
 
   it('[SYS/TEMP] and [IN-USE] double from one interval up to four', () => {
-    expect(after('temporary', [1, 2, 3, 4, 40])).toEqual([1, 2, 4, 4, 4]);
-    expect(after('in-use', [1, 2, 3, 4])).toEqual([1, 2, 4, 4]);
+    expect(waits('temporary', [1, 2, 3, 4, 40])).toEqual([1, 2, 4, 4, 4]);
+    expect(waits('in-use', [1, 2, 3, 4])).toEqual([1, 2, 4, 4]);
   });
 
   it('[LOGIN-DELAY] backs off the same, never sooner than the LOGIN-DELAY last announced (capped at a day)', () => {
-    expect(after('login-delay', [1, 2, 3])).toEqual([1, 2, 4]);
-    expect(after('login-delay', [1, 3], { announcedDelayMs: 5 * MINUTE })).toEqual([5, 5]);
-    expect(after('login-delay', [1], { announcedDelayMs: 10 * MAX_LOGIN_DELAY_MS })).toEqual([
+    expect(waits('login-delay', [1, 2, 3])).toEqual([1, 2, 4]);
+    expect(waits('login-delay', [1, 3], { announcedDelayMs: 5 * MINUTE })).toEqual([5, 5]);
+    expect(waits('login-delay', [1], { announcedDelayMs: 10 * MAX_LOGIN_DELAY_MS })).toEqual([
       MAX_LOGIN_DELAY_MS / MINUTE,
     ]);
   });
 
   it('[SYS/PERM] waits an hour, or the poll interval when that is longer', () => {
-    expect(after('blocked', [1, 9])).toEqual([BLOCKED_RETRY_MS / MINUTE, BLOCKED_RETRY_MS / MINUTE]);
-    expect(after('blocked', [1], { pollIntervalMs: 120 * MINUTE })).toEqual([120]);
+    expect(waits('blocked', [1, 9])).toEqual([BLOCKED_RETRY_MS / MINUTE, BLOCKED_RETRY_MS / MINUTE]);
+    expect(waits('blocked', [1], { pollIntervalMs: 120 * MINUTE })).toEqual([120]);
   });
 });
