@@ -13,7 +13,7 @@ export interface MailboxMeta {
   /** The server's text with lastError (after -ERR and its response code), bounded and without secrets. */
   lastErrorText?: string;
   lastErrorAt?: number;
-  /** Polls in a row that ended with lastError; an ok poll since then makes the whole streak past. */
+  /** Polls in a row that ended with lastError (another code starts again at 1); an ok poll makes it past. */
   failures?: number;
   notBefore?: number;
   listed?: number;
@@ -65,12 +65,15 @@ export class MailboxMetaStore {
   }
 
   /**
-   * A failed poll: a streak goes on, or starts again at 1 after an ok poll. Read then written: only the
-   * session holding the mailbox lock records an outcome, so nothing interleaves.
+   * A failed poll: a streak of the same code goes on, or starts again at 1 after an ok poll or another
+   * code. Read then written: only the session holding the mailbox lock records an outcome, so nothing
+   * interleaves. Returns the meta as it now is.
    */
   async recordFailure(mailbox: string, failure: PollFailure, at: number): Promise<MailboxMeta> {
     const before = await this.read(mailbox);
-    const failures = errorIsPast(before) || before.lastErrorAt === undefined ? 1 : (before.failures ?? 0) + 1;
+    const goesOn =
+      !errorIsPast(before) && before.lastErrorAt !== undefined && before.lastError === failure.code;
+    const failures = goesOn ? (before.failures ?? 0) + 1 : 1;
     await this.write(mailbox, {
       lastPollAt: at,
       lastOutcome: failure.outcome,

@@ -80,32 +80,38 @@ export async function pollOnce(
   } catch (error) {
     const facts = failureFacts(error, mailbox);
     const refusal = loginRefusal(error as { code?: unknown; command?: unknown });
-    const notBefore = await recordFailure(deps, mailbox, refusal, facts).catch(() => undefined);
+    const recorded = await recordFailure(deps, mailbox, refusal, facts).catch(() => undefined);
     logger.warn(
-      {
-        outcome: refusal ?? 'error',
-        code: facts.code,
-        err: (error as Error).message,
-        ...(notBefore === undefined ? {} : { nextLoginAt: new Date(notBefore).toISOString() }),
-      },
+      { outcome: refusal ?? 'error', code: facts.code, err: (error as Error).message, ...recorded?.log },
       refusal === undefined ? 'poll' : REFUSAL_LOG[refusal],
     );
     throw error;
   }
   if (report.refusal && (report.outcome === 'in-use' || report.outcome === 'login-delay')) {
-    const notBefore = (await recordFailure(deps, mailbox, report.outcome, report.refusal))!;
+    const { notBefore, log } = await recordFailure(deps, mailbox, report.outcome, report.refusal);
     logger.info(
-      {
-        outcome: report.outcome,
-        durationMs: report.durationMs,
-        nextLoginAt: new Date(notBefore).toISOString(),
-      },
+      { outcome: report.outcome, durationMs: report.durationMs, ...log },
       REFUSAL_LOG[report.outcome],
     );
-    return { ...report, notBefore };
+    return { ...report, ...(notBefore === undefined ? {} : { notBefore }) };
   }
+  await recordPoll(deps, mailbox, report, logger);
+  logger.info({ outcome: report.outcome, durationMs: report.durationMs, ...report.result }, 'poll');
+  return report;
+}
+
+/**
+ * A poll that logged in (or found the mailbox locked by another session of the fleet, which records its
+ * own outcome) in the meta hash; a server EXPIRE a keep-mode mailbox should know about is warned about
+ * when first seen or changed, not at every poll.
+ */
+async function recordPoll(deps: PollJobDeps, mailbox: MailboxConfig, report: PollReport, logger: Logger) {
   const now = Date.now();
-  const expire = report.outcome === 'ok' ? expireNotice(report.expire, mailbox.delete) : undefined;
+  if (report.outcome !== 'ok') {
+    await deps.meta.write(mailbox.id, { lastPollAt: now });
+    return;
+  }
+  const expire = expireNotice(report.expire, mailbox.delete);
   if (expire !== undefined && (await deps.meta.read(mailbox.id)).expire !== expire) {
     logger.warn(
       { expire },
@@ -114,43 +120,37 @@ export async function pollOnce(
   }
   await deps.meta.write(mailbox.id, {
     lastPollAt: now,
-    // locked: another session of the fleet is in the mailbox now, and records its own outcome.
-    ...(report.outcome === 'locked' ? {} : { lastOutcome: report.outcome }),
-    ...(report.outcome === 'ok'
-      ? {
-          lastOkAt: now,
-          listed: report.result?.listed,
-          loginDelayMs: report.result?.loginDelayMs ?? 0,
-          expire: expire ?? '',
-          // A login that went through ends any backoff (0: no wait); LOGIN-DELAY may set a new one.
-          notBefore: report.notBefore ?? 0,
-        }
-      : {}),
+    lastOutcome: 'ok',
+    lastOkAt: now,
+    listed: report.result?.listed,
+    loginDelayMs: report.result?.loginDelayMs ?? 0,
+    expire: expire ?? '',
+    // A login that went through ends any backoff (0: no wait); LOGIN-DELAY may set a new one.
+    notBefore: report.notBefore ?? 0,
   });
-  logger.info({ outcome: report.outcome, durationMs: report.durationMs, ...report.result }, 'poll');
-  return report;
 }
 
 /**
  * A failed or refused poll in the meta hash, the streak counted; a refusal also sets when the next login
- * may come (poll-policy.ts), which it returns.
+ * may come (poll-policy.ts). Returns that time and what the log line says about it.
  */
 async function recordFailure(
   deps: PollJobDeps,
   mailbox: MailboxConfig,
   refusal: LoginRefusal | undefined,
   facts: { code: string; text?: string },
-): Promise<number | undefined> {
+): Promise<{ notBefore?: number; log: Record<string, unknown> }> {
   const now = Date.now();
   const meta = await deps.meta.recordFailure(mailbox.id, { ...facts, outcome: refusal ?? 'error' }, now);
-  if (refusal === undefined) return undefined;
-  const notBefore = notBeforeAfterRefusal(refusal, meta.failures ?? 1, {
+  if (refusal === undefined) return { log: {} };
+  const failures = meta.failures ?? 1;
+  const notBefore = notBeforeAfterRefusal(refusal, failures, {
     pollIntervalMs: mailbox.pollIntervalMs,
     now,
     announcedDelayMs: meta.loginDelayMs,
   });
   await deps.meta.write(mailbox.id, { notBefore });
-  return notBefore;
+  return { notBefore, log: { failures, nextLoginAt: new Date(notBefore).toISOString() } };
 }
 
 /** What the poll worker runs for each job. */

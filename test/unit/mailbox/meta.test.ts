@@ -41,6 +41,10 @@ describe('MailboxMetaStore failures', () => {
     const again = await meta.read('inbox');
     // The server's text belonged to the earlier failure: cleared, not left beside the new one.
     expect(again.lastErrorText).toBeUndefined();
+    // Another code is another streak: a cut connection does not lengthen a credentials backoff.
+    await meta.recordFailure('inbox', { code: 'POP3_CONNECT_FAILED', outcome: 'error' }, 5_000);
+    await meta.recordFailure('inbox', refused, 6_000);
+    expect(await meta.read('inbox')).toMatchObject({ lastError: 'POP3_AUTH_FAILED', failures: 1 });
     expect(again).toMatchObject({ lastError: 'POP3_CONNECT_FAILED', failures: 1, lastErrorAt: 4_000 });
     expect(errorIsPast(again)).toBe(false);
   });
