@@ -1,7 +1,8 @@
 // One read of the whole picture from Redis, shared by /metrics, /readyz, the dashboard and `pophook
 // status`: per mailbox its meta hash, its state (src/mailbox/state.ts: the meta and its OAuth credential's
-// status), ledger counts, oldest undelivered message, lock holder and next scheduled poll; per webhook its recent delivery stats; the queue depths; Redis memory. Scrapes read it
-// through a short cache so a busy Prometheus never hammers Redis.
+// status), ledger counts, oldest undelivered message, lock holder and next scheduled poll; per webhook its
+// recent delivery stats; the queue depths; Redis memory. Scrapes read it through a short cache so a busy
+// Prometheus never hammers Redis.
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerState, MailboxLock } from '../ledger/index.ts';
 import type { MailboxMeta, MailboxMetaStore } from '../mailbox/meta.ts';
