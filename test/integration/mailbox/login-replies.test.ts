@@ -1,7 +1,7 @@
 // The replies to a login that decide what happens next (RFC 2449 §8.1 AUTH-RESP-CODE, IN-USE, LOGIN-DELAY;
 // RFC 3206 SYS/TEMP, SYS/PERM, AUTH), each from the scriptable fake POP3 server, through the real pollOnce
 // and a private Redis: the state, streak and next login `pophook status` prints, the pophook_mailbox_state
-// gauge and the poll counter; a LOGIN-DELAY capability honoured by the poll gate; a server EXPIRE in keep
+// gauge, the poll counter and /readyz; a LOGIN-DELAY capability honoured by the poll gate; a server EXPIRE in keep
 // mode warned about once and shown in status; and recovery once the server lets the login through.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/index.ts';
 import { pollOnce, runPollJob } from '../../../src/mailbox/poll-job.ts';
 import { PophookMetrics } from '../../../src/ops/metrics.ts';
+import { Ops } from '../../../src/ops/ops.ts';
 import { readSnapshot, snapshotSources } from '../../../src/ops/snapshot.ts';
 import { createRuntime, type Runtime } from '../../../src/runtime/runtime.ts';
 import type { Logger } from '../../../src/telemetry/logger.ts';
@@ -191,6 +192,14 @@ describe('login replies', () => {
       expect(scraped).toContain(`pophook_mailbox_state{mailbox="${id}",state="ok"} 0`);
     }
     expect(scraped).toContain('pophook_polls_total{mailbox="temp",outcome="temporary"} 1');
+
+    // /readyz: refused until someone acts fails at once; a temporary refusal only once it is stale.
+    const ready = await new Ops(rt, { roles: new Set(['poll']), onFatal() {} }).readiness();
+    const failing = ready.checks.filter((c) => !c.ok);
+    expect(failing.map((c) => c.name).sort()).toEqual(['mailbox:creds', 'mailbox:perm', 'mailbox:plain']);
+    expect(failing.find((c) => c.name === 'mailbox:perm')!.detail).toBe(
+      'blocked POP3_SYS_PERM, next login in 60 min: Account disabled by the administrator (operator action needed)',
+    );
 
     // The logs say what happened and when the next login is, once per refused poll.
     const warned = logged.filter((l) => l.fields.mailbox === 'perm' && l.level === 'warn');
