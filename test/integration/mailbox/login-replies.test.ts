@@ -1,8 +1,8 @@
 // The replies to a login that decide what happens next (RFC 2449 §8.1 AUTH-RESP-CODE, IN-USE, LOGIN-DELAY;
 // RFC 3206 SYS/TEMP, SYS/PERM, AUTH), each from the scriptable fake POP3 server, through the real pollOnce
 // and a private Redis: the state, streak and next login `pophook status` prints, the pophook_mailbox_state
-// gauge, the poll counter and /readyz; a LOGIN-DELAY capability honoured by the poll gate; a server EXPIRE in keep
-// mode warned about once and shown in status; and recovery once the server lets the login through.
+// gauge, the poll counter and /readyz; a LOGIN-DELAY capability honoured by the poll gate; a server EXPIRE
+// in keep mode warned about once and shown in status; and recovery once the server lets the login through.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
