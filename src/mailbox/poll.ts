@@ -87,11 +87,12 @@ export function failureFacts(error: unknown, mailbox: MailboxConfig): { code: st
   const facts = { code: typeof code === 'string' ? code : 'UNKNOWN' };
   const raw = typeof serverText === 'string' ? serverText : details?.providerText;
   if (typeof raw !== 'string' || raw.trim() === '') return facts;
-  let text = printable(raw.trim());
+  // Masked before it is cut short, so no part of a secret survives at the cut.
+  let text = raw.trim();
   for (const secret of [mailbox.password, mailbox.accessToken]) {
     if (secret !== undefined && secret.length >= 4) text = text.replaceAll(secret, '****');
   }
-  return { ...facts, text };
+  return { ...facts, text: printable(text) };
 }
 
 /**
