@@ -9,16 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { parseConfig } from '../../../src/config/index.ts';
 import { pollOnce } from '../../../src/mailbox/poll-job.ts';
 import { PophookMetrics } from '../../../src/ops/metrics.ts';
 import { Ops } from '../../../src/ops/ops.ts';
 import { readSnapshot, snapshotSources } from '../../../src/ops/snapshot.ts';
-import { createRuntime, type Runtime } from '../../../src/runtime/runtime.ts';
-import { silentLogger } from '../../../src/telemetry/logger.ts';
+import type { Runtime } from '../../../src/runtime/runtime.ts';
 import { type FakePop3Server, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
-import { type FakeTokenEndpoint, startFakeTokenEndpoint } from '../../helpers/fake-token-endpoint.ts';
+import {
+  type FakeTokenEndpoint,
+  startFakeTokenEndpoint,
+  tokenPop3Options,
+} from '../../helpers/fake-token-endpoint.ts';
+import { inProcessDeployment, plainTextMailbox } from '../../helpers/in-process.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
 import { cli } from '../../helpers/run-cli.ts';
 import { createTestCertificates, type TestCertificates } from '../../helpers/test-certs.ts';
@@ -49,13 +51,7 @@ beforeAll(async () => {
     clients: [{ kind: 'generic', clientId: 'app-x', clientSecret: SECRET_1 }],
   });
   [oauthPop, passwordPop] = await Promise.all([
-    startFakePop3Server({
-      tls: certs,
-      implicitTls: true,
-      sasl: ['XOAUTH2'],
-      users: {},
-      tokens: (user, token) => fake.accepts(user, token),
-    }),
+    startFakePop3Server(tokenPop3Options(fake, certs)),
     startFakePop3Server({ users: { alice: PASSWORD } }),
   ]);
   await Promise.all([
@@ -91,25 +87,10 @@ beforeAll(async () => {
         webhook: 'rx',
         pollInterval: '1m',
       },
-      support: {
-        host: '127.0.0.1',
-        port: passwordPop.port,
-        tls: 'none',
-        allowPlaintextAuth: true,
-        auth: 'user',
-        username: 'alice',
-        password: PASSWORD,
-        webhook: 'rx',
-        pollInterval: '1m',
-      },
+      support: plainTextMailbox(passwordPop.port, PASSWORD),
     },
   };
-  configPath = join(dir, 'pophook.yml');
-  await writeFile(configPath, stringify(document));
-  rt = await createRuntime(
-    await parseConfig(stringify(document), { env: {}, baseDir: dir, sourceName: 'test' }),
-    silentLogger,
-  );
+  ({ configPath, rt } = await inProcessDeployment(document, dir));
 });
 
 afterAll(async () => {
