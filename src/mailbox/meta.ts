@@ -1,7 +1,7 @@
 // Per-mailbox facts that outlive a session, in the mailbox's meta hash: when it was last polled and how it
-// went, the last failure (its code, time and how many polls in a row failed), and the earliest time the
-// server allows the next login (RFC 2449 LOGIN-DELAY). Read by the poll
-// worker, `pophook status`, the watchdog and the metrics.
+// went, the last failure (its code, the server's text, time and how many polls in a row failed), the
+// earliest time of the next login (RFC 2449 LOGIN-DELAY, or a refused login's backoff), the LOGIN-DELAY and
+// EXPIRE the server announced. Read by the poll worker, `pophook status`, the watchdog and the metrics.
 import { mailboxKeys } from '../ledger/index.ts';
 import type { RedisClient } from '../queue/connections.ts';
 
@@ -10,14 +10,40 @@ export interface MailboxMeta {
   lastOutcome?: string;
   lastOkAt?: number;
   lastError?: string;
+  /** The server's text with lastError (after -ERR and its response code), bounded and without secrets. */
+  lastErrorText?: string;
   lastErrorAt?: number;
-  /** Polls in a row that ended with lastError; an ok poll since then makes the whole streak past. */
+  /** Polls in a row that ended with lastError (another code starts again at 1); an ok poll makes it past. */
   failures?: number;
   notBefore?: number;
   listed?: number;
+  /** The LOGIN-DELAY the server announced after the last login (RFC 2449 §6.8), in ms. */
+  loginDelayMs?: number;
+  /**
+   * A keep-mode mailbox whose server expires retrieved messages: its EXPIRE argument (RFC 2449 §6.7), e.g.
+   * `30` (days) or `0` (at the end of the session). Absent when the server keeps them or in delete mode.
+   */
+  expire?: string;
 }
 
-const NUMBERS = ['lastPollAt', 'lastOkAt', 'lastErrorAt', 'failures', 'notBefore', 'listed'] as const;
+/** What a failed poll records: its code, the outcome it counts as, the server's text. */
+export interface PollFailure {
+  code: string;
+  outcome: string;
+  text?: string | undefined;
+}
+
+const NUMBERS = [
+  'lastPollAt',
+  'lastOkAt',
+  'lastErrorAt',
+  'failures',
+  'notBefore',
+  'listed',
+  'loginDelayMs',
+] as const;
+/** Written as '' to clear them in the same HSET; read back as absent. */
+const TEXTS = ['lastOutcome', 'lastError', 'lastErrorText', 'expire'] as const;
 
 /** Whether the last failure was followed by an ok poll: then it is history, not the mailbox's state. */
 export function errorIsPast(meta: MailboxMeta): boolean {
@@ -34,26 +60,29 @@ export class MailboxMetaStore {
     const raw = await this.redis.hgetall(mailboxKeys(this.prefix, mailbox).meta);
     const meta: MailboxMeta = {};
     for (const name of NUMBERS) if (raw[name] !== undefined) meta[name] = Number(raw[name]);
-    if (raw.lastOutcome !== undefined) meta.lastOutcome = raw.lastOutcome;
-    if (raw.lastError !== undefined) meta.lastError = raw.lastError;
+    for (const name of TEXTS) if (raw[name]) meta[name] = raw[name];
     return meta;
   }
 
   /**
-   * A failed poll: a streak goes on, or starts again at 1 after an ok poll. Read then written: only the
-   * session holding the mailbox lock records an outcome, so nothing interleaves.
+   * A failed poll: a streak of the same code goes on, or starts again at 1 after an ok poll or another
+   * code. Read then written: only the session holding the mailbox lock records an outcome, so nothing
+   * interleaves. Returns the meta as it now is.
    */
-  async recordFailure(mailbox: string, code: string, at: number): Promise<number> {
+  async recordFailure(mailbox: string, failure: PollFailure, at: number): Promise<MailboxMeta> {
     const before = await this.read(mailbox);
-    const failures = errorIsPast(before) || before.lastErrorAt === undefined ? 1 : (before.failures ?? 0) + 1;
+    const goesOn =
+      !errorIsPast(before) && before.lastErrorAt !== undefined && before.lastError === failure.code;
+    const failures = goesOn ? (before.failures ?? 0) + 1 : 1;
     await this.write(mailbox, {
       lastPollAt: at,
-      lastOutcome: 'error',
-      lastError: code,
+      lastOutcome: failure.outcome,
+      lastError: failure.code,
+      lastErrorText: failure.text ?? '',
       lastErrorAt: at,
       failures,
     });
-    return failures;
+    return { ...before, failures };
   }
 
   async write(mailbox: string, meta: MailboxMeta): Promise<void> {

@@ -1,7 +1,8 @@
 // One poll job from start to end, the part of the poll worker a test wants to check: whether the server
-// lets us log in now (LOGIN-DELAY), the session itself, its outcome in the mailbox's meta hash and in the
-// observer, and the follow-up poll when the batch budget left messages for later. `pophook poll --once`
-// runs pollOnce, the middle of it.
+// lets us log in now (LOGIN-DELAY, a refused login's backoff), the session itself, its outcome in the
+// mailbox's meta hash (a refusal with its state, text and next login) and in the observer, and the
+// follow-up poll when the batch budget left messages for later. `pophook poll --once` runs pollOnce, the
+// middle of it.
 import type { MailboxConfig } from '../config/index.ts';
 import type { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
 import type { MailboxTokens } from '../oauth/index.ts';
@@ -9,8 +10,15 @@ import type { PollJobData } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { OpsObserver } from '../telemetry/observations.ts';
 import type { MailboxMetaStore } from './meta.ts';
-import { connectMailbox, type PollReport, pollMailbox } from './poll.ts';
-import { followUpDelayMs, notBeforeAfterFailure, pollGate } from './poll-policy.ts';
+import { connectMailbox, failureFacts, type PollReport, pollMailbox } from './poll.ts';
+import {
+  followUpDelayMs,
+  type LoginRefusal,
+  loginRefusal,
+  notBeforeAfterRefusal,
+  pollGate,
+} from './poll-policy.ts';
+import { expireNotice } from './state.ts';
 import type { DeliveryQueuePort, MailboxSettings } from './types.ts';
 
 export interface PollQueuePort extends DeliveryQueuePort {
@@ -41,6 +49,15 @@ export function mailboxSettings(mailbox: MailboxConfig, rawTtlMs: number): Mailb
   };
 }
 
+/** What each refusal logs, once per refused poll. */
+const REFUSAL_LOG: Readonly<Record<LoginRefusal, string>> = {
+  credentials: 'poll: credentials refused, backing off so the account is not locked',
+  temporary: 'poll: the server refused the login for now ([SYS/TEMP]), backing off',
+  'in-use': 'poll: another client holds the mailbox ([IN-USE]), trying later',
+  'login-delay': 'poll: the server wants more time between logins ([LOGIN-DELAY]), trying later',
+  blocked: 'poll: the server refuses this mailbox until someone acts ([SYS/PERM]), see its text',
+};
+
 /** One poll of one mailbox, in the foreground, its outcome recorded in the meta hash and logged. */
 export async function pollOnce(
   deps: PollJobDeps,
@@ -57,40 +74,83 @@ export async function pollOnce(
     connect: (m: MailboxConfig, s: AbortSignal) => connectMailbox(m, s, logger, deps.tokens),
   };
   const settings = mailboxSettings(mailbox, deps.config.delivery.rawTtlMs);
+  let report: PollReport;
   try {
-    const report = await pollMailbox(pollDeps, mailbox, settings, signal ? { signal } : {});
-    await deps.meta.write(mailbox.id, {
-      lastPollAt: Date.now(),
-      lastOutcome: report.outcome,
-      ...(report.outcome === 'ok' ? { lastOkAt: Date.now(), listed: report.result?.listed } : {}),
-      // A login that went through ends any credential backoff (0: no wait); LOGIN-DELAY may set a new one.
-      ...(report.outcome === 'ok' || report.notBefore !== undefined
-        ? { notBefore: report.notBefore ?? 0 }
-        : {}),
-    });
-    logger.info({ outcome: report.outcome, durationMs: report.durationMs, ...report.result }, 'poll');
-    return report;
+    report = await pollMailbox(pollDeps, mailbox, settings, signal ? { signal } : {});
   } catch (error) {
-    const code = (error as { code?: string }).code ?? 'UNKNOWN';
-    const failures = await deps.meta.recordFailure(mailbox.id, code, Date.now()).catch(() => undefined);
-    const notBefore =
-      failures === undefined
-        ? undefined
-        : notBeforeAfterFailure(code, failures, mailbox.pollIntervalMs, Date.now());
-    if (notBefore !== undefined) await deps.meta.write(mailbox.id, { notBefore }).catch(() => {});
+    const facts = failureFacts(error, mailbox);
+    const refusal = loginRefusal(error as { code?: unknown; command?: unknown });
+    const recorded = await recordFailure(deps, mailbox, refusal, facts).catch(() => undefined);
     logger.warn(
-      {
-        outcome: 'error',
-        code,
-        err: (error as Error).message,
-        ...(notBefore === undefined ? {} : { failures, nextLoginAt: new Date(notBefore).toISOString() }),
-      },
-      notBefore === undefined
-        ? 'poll'
-        : 'poll: credentials refused, backing off so the account is not locked',
+      { outcome: refusal ?? 'error', code: facts.code, err: (error as Error).message, ...recorded?.log },
+      refusal === undefined ? 'poll' : REFUSAL_LOG[refusal],
     );
     throw error;
   }
+  if (report.refusal && (report.outcome === 'in-use' || report.outcome === 'login-delay')) {
+    const { notBefore, log } = await recordFailure(deps, mailbox, report.outcome, report.refusal);
+    logger.info(
+      { outcome: report.outcome, durationMs: report.durationMs, ...log },
+      REFUSAL_LOG[report.outcome],
+    );
+    return { ...report, ...(notBefore === undefined ? {} : { notBefore }) };
+  }
+  await recordPoll(deps, mailbox, report, logger);
+  logger.info({ outcome: report.outcome, durationMs: report.durationMs, ...report.result }, 'poll');
+  return report;
+}
+
+/**
+ * A poll that logged in (or found the mailbox locked by another session of the fleet, which records its
+ * own outcome) in the meta hash; a server EXPIRE a keep-mode mailbox should know about is warned about
+ * when first seen or changed, not at every poll.
+ */
+async function recordPoll(deps: PollJobDeps, mailbox: MailboxConfig, report: PollReport, logger: Logger) {
+  const now = Date.now();
+  if (report.outcome !== 'ok') {
+    await deps.meta.write(mailbox.id, { lastPollAt: now });
+    return;
+  }
+  const expire = expireNotice(report.expire, mailbox.delete);
+  if (expire !== undefined && (await deps.meta.read(mailbox.id)).expire !== expire) {
+    logger.warn(
+      { expire },
+      'the server expires retrieved messages (EXPIRE) although delete: false keeps them: they will not stay',
+    );
+  }
+  await deps.meta.write(mailbox.id, {
+    lastPollAt: now,
+    lastOutcome: 'ok',
+    lastOkAt: now,
+    listed: report.result?.listed,
+    loginDelayMs: report.result?.loginDelayMs ?? 0,
+    expire: expire ?? '',
+    // A login that went through ends any backoff (0: no wait); LOGIN-DELAY may set a new one.
+    notBefore: report.notBefore ?? 0,
+  });
+}
+
+/**
+ * A failed or refused poll in the meta hash, the streak counted; a refusal also sets when the next login
+ * may come (poll-policy.ts). Returns that time and what the log line says about it.
+ */
+async function recordFailure(
+  deps: PollJobDeps,
+  mailbox: MailboxConfig,
+  refusal: LoginRefusal | undefined,
+  facts: { code: string; text?: string },
+): Promise<{ notBefore?: number; log: Record<string, unknown> }> {
+  const now = Date.now();
+  const meta = await deps.meta.recordFailure(mailbox.id, { ...facts, outcome: refusal ?? 'error' }, now);
+  if (refusal === undefined) return { log: {} };
+  const failures = meta.failures ?? 1;
+  const notBefore = notBeforeAfterRefusal(refusal, failures, {
+    pollIntervalMs: mailbox.pollIntervalMs,
+    now,
+    announcedDelayMs: meta.loginDelayMs,
+  });
+  await deps.meta.write(mailbox.id, { notBefore });
+  return { notBefore, log: { failures, nextLoginAt: new Date(notBefore).toISOString() } };
 }
 
 /** What the poll worker runs for each job. */
@@ -111,7 +171,8 @@ export async function runPollJob(
   }
   const started = Date.now();
   const report = await pollOnce(deps, mailbox, signal).catch((error: unknown) => {
-    observer.poll({ mailbox: mailbox.id, outcome: 'error', durationMs: Date.now() - started });
+    const outcome = loginRefusal(error as { code?: unknown; command?: unknown }) ?? 'error';
+    observer.poll({ mailbox: mailbox.id, outcome, durationMs: Date.now() - started });
     throw error;
   });
   observer.poll({

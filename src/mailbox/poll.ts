@@ -1,11 +1,12 @@
 // A poll of one mailbox from start to end: the fleet-wide lock, connect and login, the session, and the
-// outcome. Server answers that mean "later" ([IN-USE], [LOGIN-DELAY], RFC 3206) are outcomes, not failures.
+// outcome. Refusals of the login that only mean "not now" ([IN-USE], [LOGIN-DELAY]: poll-policy.ts) are
+// outcomes, not failures; what they and the other refusals mean for the next login is poll-job's to record.
 import { setMaxListeners } from 'node:events';
 import type { MailboxConfig } from '../config/index.ts';
 import type { MailboxLock } from '../ledger/index.ts';
 import { type MailboxTokens, withMailboxToken } from '../oauth/index.ts';
-import { isPop3Error, Pop3Client } from '../pop3/index.ts';
-import { notBeforeAfterRefusal, notBeforeAfterSession } from './poll-policy.ts';
+import { Pop3Client, printable } from '../pop3/index.ts';
+import { isNotNow, loginRefusal, notBeforeAfterSession } from './poll-policy.ts';
 import { runSession } from './session.ts';
 import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
 
@@ -16,8 +17,12 @@ export interface PollReport {
   outcome: PollOutcome;
   durationMs: number;
   result?: SessionResult;
-  /** Don't log in again before this epoch ms (LOGIN-DELAY announced or demanded). */
+  /** Don't log in again before this epoch ms (the LOGIN-DELAY the server announced). */
   notBefore?: number;
+  /** in-use and login-delay: the refusal's code and the server's text. */
+  refusal?: { code: string; text?: string };
+  /** The server's EXPIRE after the login (RFC 2449 §6.7), as announced. */
+  expire?: string;
 }
 
 export interface PollDeps extends SessionDeps {
@@ -50,19 +55,44 @@ export async function pollMailbox(
     try {
       const result = await runSession(deps, settings, client, signal);
       const notBefore = notBeforeAfterSession(started, result.loginDelayMs);
-      return report('ok', { result, ...(notBefore === undefined ? {} : { notBefore }) });
+      const { expire } = client.capabilities;
+      return report('ok', {
+        result,
+        ...(notBefore === undefined ? {} : { notBefore }),
+        ...(expire === undefined ? {} : { expire }),
+      });
     } finally {
       client.close();
     }
   } catch (error) {
-    if (isPop3Error(error, 'POP3_IN_USE')) return report('in-use');
-    if (isPop3Error(error, 'POP3_LOGIN_DELAY')) {
-      return report('login-delay', { notBefore: notBeforeAfterRefusal(deps.now(), mailbox.pollIntervalMs) });
-    }
-    throw error;
+    const refusal = loginRefusal(error as { code?: unknown; command?: unknown });
+    if (!isNotNow(refusal)) throw error;
+    return report(refusal, { refusal: failureFacts(error, mailbox) });
   } finally {
     await lease.release();
   }
+}
+
+/**
+ * A failure's code and text for `status`: the POP3 server's text after -ERR, or the token endpoint's (already
+ * scrubbed, src/oauth/failure.ts); control characters replaced, bounded, and the mailbox's own secrets
+ * masked should a server echo them.
+ */
+export function failureFacts(error: unknown, mailbox: MailboxConfig): { code: string; text?: string } {
+  const { code, serverText, details } = error as {
+    code?: unknown;
+    serverText?: unknown;
+    details?: { providerText?: unknown };
+  };
+  const facts = { code: typeof code === 'string' ? code : 'UNKNOWN' };
+  const raw = typeof serverText === 'string' ? serverText : details?.providerText;
+  if (typeof raw !== 'string' || raw.trim() === '') return facts;
+  // Masked before it is cut short, so no part of a secret survives at the cut.
+  let text = raw.trim();
+  for (const secret of [mailbox.password, mailbox.accessToken]) {
+    if (secret !== undefined && secret.length >= 4) text = text.replaceAll(secret, '****');
+  }
+  return { ...facts, text: printable(text) };
 }
 
 /**

@@ -136,13 +136,21 @@ export class TokenCache {
    * What `status`, /readyz and metrics show for a credential: `credentials` while a permanent failure
    * holds (revoked consent, expired secret: operator action), `unavailable` while the endpoint is down,
    * else `ok`; with the stored failures by user field (`app` for application tokens), each with its code,
-   * time and provider text. A success clears its failure, so what is stored is the current state.
+   * time and provider text. A success clears its failure, so what is stored is the current state. With a
+   * `subject` (a mailbox's user): only the failure of the token that mailbox logs in with.
    */
-  async status(credentialId: string): Promise<CredentialStatus> {
-    const { errors } = credentialKeys(this.#options.prefix, credentialId);
+  async status(credentialId: string, subject?: string): Promise<CredentialStatus> {
+    const perSubject = subject !== undefined && tokensPerSubject(this.#credential(credentialId));
+    const { errors, errorField } = credentialKeys(
+      this.#options.prefix,
+      credentialId,
+      perSubject ? subject : undefined,
+    );
     const stored = await this.#options.redis.hgetall(errors);
     const failures = Object.fromEntries(
-      Object.entries(stored).map(([field, json]) => [field, JSON.parse(json) as StoredFailure]),
+      Object.entries(stored)
+        .filter(([field]) => subject === undefined || field === errorField)
+        .map(([field, json]) => [field, JSON.parse(json) as StoredFailure]),
     );
     const all = Object.values(failures);
     const state = all.some((f) => !f.retryable) ? 'credentials' : all.length > 0 ? 'unavailable' : 'ok';

@@ -31,7 +31,7 @@ const HTML = `<!doctype html>
 <button type="submit">Open</button></form>
 <main id="main" hidden>
 <h2>Mailboxes</h2>
-<table id="mailboxes"><thead><tr><th>Mailbox</th><th>Last poll</th><th>Outcome</th><th>Listed</th>
+<table id="mailboxes"><thead><tr><th>Mailbox</th><th>Last poll</th><th>State</th><th>Listed</th>
 <th>Backlog</th><th>Oldest undelivered</th><th>Dead</th><th>Lock</th><th>Next poll</th></tr></thead><tbody></tbody></table>
 <h2>Webhooks</h2>
 <table id="webhooks"><thead><tr><th>Webhook</th><th>Success (last hour)</th><th>Last error</th></tr></thead><tbody></tbody></table>
@@ -139,16 +139,24 @@ function answer(d) {
   details.append(el('summary', line), el('pre', e.body));
   return details;
 }
-function outcome(m) {
-  const span = document.createElement('span');
-  span.textContent = (m.lastOutcome || '—') + (m.lastError ? ' (' + m.lastError + ')' : '');
-  span.className = m.lastOutcome === 'ok' ? 'ok' : m.lastOutcome ? 'bad' : 'muted';
-  return span;
+const streak = (n) => (n > 1 ? ' ×' + n : '');
+// The state the server decided (src/mailbox/state.ts), as pophook status shows it: a past failure only as past.
+function state(m) {
+  const s = m.state;
+  let line = s.state === 'new' ? '—' : s.state;
+  if (s.state !== 'ok' && s.code) line += ' ' + s.code + streak(s.failures);
+  if (s.nextLoginAt) line += ', next login ' + ago(s.nextLoginAt);
+  if (s.past) line += ' (past: ' + s.past.code + streak(s.past.failures) + ', ' + ago(s.past.at) + ')';
+  const f = document.createDocumentFragment();
+  f.append(el('span', line, s.state === 'ok' ? 'ok' : s.state === 'new' ? 'muted' : 'bad'));
+  if (s.text) f.append(el('div', s.text, 'muted'));
+  if (m.expire) f.append(el('div', 'server EXPIRE ' + m.expire + ': retrieved messages do not stay', 'muted'));
+  return f;
 }
 async function refresh() {
   const [s, jobs] = await Promise.all([api('/api/status'), api('/api/jobs')]);
   $('main').hidden = false; $('login').style.display = 'none';
-  fill('mailboxes', s.mailboxes.map((m) => [m.id, ago(m.lastPollAt), outcome(m), m.listed, m.ledger.queued,
+  fill('mailboxes', s.mailboxes.map((m) => [m.id, ago(m.lastPollAt), state(m), m.listed, m.ledger.queued,
     age(m.oldestQueuedAt), m.ledger.dead, m.lock ? m.lock.owner : '—', ago(m.nextPollAt)]));
   fill('webhooks', s.webhooks.map((w) => [w.id,
     w.window.rate === null ? 'no attempts' : Math.round(w.window.rate * 100) + '% of ' + w.window.attempts,

@@ -3,6 +3,7 @@
 // state that lives in Redis (queue depths, ledger sizes, poll times, Redis memory) are set from a cached
 // snapshot when Prometheus scrapes, so they describe the whole fleet and cost Redis little.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { MAILBOX_STATES } from '../mailbox/state.ts';
 import type { DeliveryObservation, PollObservation } from '../telemetry/observations.ts';
 import { statusClass } from '../telemetry/observations.ts';
 import { QUEUE_STATES, type Snapshot } from './snapshot.ts';
@@ -54,6 +55,11 @@ export class PophookMetrics {
     'last_successful_poll_timestamp_seconds',
     'Unix time of the last poll that ended ok',
     ['mailbox'],
+  );
+  readonly #state = this.#gauge(
+    'mailbox_state',
+    'The state of each mailbox: 1 for the one it is in (ok, credentials, blocked…), 0 for the others',
+    ['mailbox', 'state'],
   );
   readonly #oldest = this.#gauge(
     'oldest_undelivered_age_seconds',
@@ -117,7 +123,7 @@ export class PophookMetrics {
   }
 
   setState(s: Snapshot): void {
-    for (const gauge of [this.#queue, this.#ledger, this.#lastOk, this.#oldest, this.#redisLeft])
+    for (const gauge of [this.#queue, this.#ledger, this.#lastOk, this.#state, this.#oldest, this.#redisLeft])
       gauge.reset();
     for (const [queue, counts] of Object.entries(s.queues)) {
       for (const state of QUEUE_STATES) this.#queue.set({ queue, state }, counts[state]);
@@ -126,6 +132,8 @@ export class PophookMetrics {
       for (const [state, count] of Object.entries(m.ledger))
         this.#ledger.set({ mailbox: m.id, state }, count);
       if (m.lastOkAt !== undefined) this.#lastOk.set({ mailbox: m.id }, m.lastOkAt / 1000);
+      for (const state of MAILBOX_STATES)
+        this.#state.set({ mailbox: m.id, state }, m.state.state === state ? 1 : 0);
       const age = m.oldestQueuedAt === undefined ? 0 : Math.max(0, s.at - m.oldestQueuedAt) / 1000;
       this.#oldest.set({ mailbox: m.id }, age);
     }

@@ -13,14 +13,21 @@ import type { DeliveryStats } from './delivery-stats.ts';
 import { json, type OpsHttpServer, type Route, startHttpServer } from './http-server.ts';
 import { PophookMetrics } from './metrics.ts';
 import { decideReadiness, probeRedis, withTimeout } from './readiness.ts';
-import { cachedSnapshot, queueCounts, readSnapshot, type Snapshot, snapshotSources } from './snapshot.ts';
+import {
+  cachedSnapshot,
+  queueCounts,
+  readMailboxState,
+  readSnapshot,
+  type Snapshot,
+  snapshotSources,
+} from './snapshot.ts';
 import { SupervisedWorker, type WorkerHandle } from './supervised-worker.ts';
 import { staleSchedules, Watchdog, type WatchdogTarget, workerProblem } from './watchdog.ts';
 
 /** The parts of a Runtime the ops layer uses. */
 export type OpsRuntime = Pick<
   Runtime,
-  'config' | 'logger' | 'owner' | 'redis' | 'outage' | 'queues' | 'meta' | 'pollState'
+  'config' | 'logger' | 'owner' | 'redis' | 'outage' | 'queues' | 'meta' | 'pollState' | 'tokens'
 >;
 
 export interface OpsOptions {
@@ -122,11 +129,19 @@ export class Ops {
     let mailboxes: Parameters<typeof decideReadiness>[0]['mailboxes'];
     if (probe === true && watchesMailboxes) {
       const all = Object.values(config.mailboxes);
-      const metas = await withTimeout(
-        Promise.all(all.map((m) => this.#meta.read(m.id))),
+      const now = this.#now();
+      const states = await withTimeout(
+        Promise.all(all.map((m) => readMailboxState({ meta: this.#meta, tokens: this.rt.tokens }, m, now))),
         PROBE_TIMEOUT_MS,
       ).catch(() => undefined);
-      mailboxes = metas && all.map((m, i) => ({ id: m.id, pollIntervalMs: m.pollIntervalMs, ...metas[i] }));
+      mailboxes =
+        states &&
+        all.map((m, i) => ({
+          id: m.id,
+          pollIntervalMs: m.pollIntervalMs,
+          ...states[i]!.meta,
+          state: states[i]!.state,
+        }));
     }
     const decision = decideReadiness({
       now: this.#now(),

@@ -1,8 +1,11 @@
 // /readyz: is this process doing its job? Redis reachable and writable, this process's workers running
-// and not wedged (the watchdog's verdict), no mailbox polled by this fleet stale past N poll intervals, no
-// stalled delivery. A stalled pipeline is unready even while the process is up. The decision is pure; the
-// inputs are gathered with a time budget so a hung Redis makes /readyz answer 503, not hang.
+// and not wedged (the watchdog's verdict), no mailbox polled by this fleet stale past N poll intervals or
+// refused until an operator acts (its credentials, or the server's [SYS/PERM]), no stalled delivery. A
+// stalled pipeline is unready even while the process is up. The decision is pure; the inputs are gathered
+// with a time budget so a hung Redis makes /readyz answer 503, not hang.
+import { type MailboxState, OPERATOR_STATES } from '../mailbox/state.ts';
 import type { RedisClient } from '../queue/connections.ts';
+import { describeState } from './status-text.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -14,9 +17,18 @@ export interface MailboxFreshness {
   id: string;
   pollIntervalMs: number;
   lastOkAt?: number;
-  /** LOGIN-DELAY: the server asked us not to log in before this. */
+  /** No login before this: the server's LOGIN-DELAY, or a refused login's backoff (see `state`). */
   notBefore?: number;
+  /** The mailbox's state (src/mailbox/state.ts). */
+  state: MailboxState;
 }
+
+/** States whose wait the server asked for: the mailbox is not stale while it waits. */
+const WAIT_ASKED: ReadonlySet<MailboxState['state']> = new Set<MailboxState['state']>([
+  'new',
+  'ok',
+  'login-delay',
+]);
 
 export interface ReadinessInput {
   now: number;
@@ -31,15 +43,25 @@ export interface ReadinessInput {
   mailboxes?: readonly MailboxFreshness[];
 }
 
-/** Pure: why a mailbox is stale, or undefined. Grace after start: N intervals from the start count as fresh. */
+/**
+ * Pure: why a mailbox is not ready, or undefined. Refused until an operator acts (credentials, blocked): at
+ * once, with the state and the server's or provider's text. Otherwise stale after N intervals without an ok
+ * poll (grace after start: N intervals from the start count as fresh); a LOGIN-DELAY wait counts as fresh,
+ * a refusal's backoff ([SYS/TEMP], [IN-USE]) does not.
+ */
 export function mailboxStaleness(
   m: MailboxFreshness,
   now: number,
   startedAt: number,
   intervals: number,
 ): string | undefined {
+  if (OPERATOR_STATES.has(m.state.state)) {
+    const text = m.state.text === undefined ? '' : `: ${m.state.text}`;
+    return `${describeState(m.state, now)}${text} (operator action needed)`;
+  }
   const limit = intervals * m.pollIntervalMs;
-  const since = Math.max(m.lastOkAt ?? 0, m.notBefore ?? 0, startedAt);
+  const waited = WAIT_ASKED.has(m.state.state) ? (m.notBefore ?? 0) : 0;
+  const since = Math.max(m.lastOkAt ?? 0, waited, startedAt);
   if (now - since <= limit) return undefined;
   const last = m.lastOkAt === undefined ? 'never' : `${Math.round((now - m.lastOkAt) / 1000)} s ago`;
   return `no ok poll for over ${intervals} intervals (last ok: ${last})`;

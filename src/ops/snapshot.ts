@@ -1,10 +1,13 @@
 // One read of the whole picture from Redis, shared by /metrics, /readyz, the dashboard and `pophook
-// status`: per mailbox its meta hash, ledger counts, oldest undelivered message, lock holder and next
-// scheduled poll; per webhook its recent delivery stats; the queue depths; Redis memory. Scrapes read it
-// through a short cache so a busy Prometheus never hammers Redis.
+// status`: per mailbox its meta hash, its state (src/mailbox/state.ts: the meta and its OAuth credential's
+// status), ledger counts, oldest undelivered message, lock holder and next scheduled poll; per webhook its
+// recent delivery stats; the queue depths; Redis memory. Scrapes read it through a short cache so a busy
+// Prometheus never hammers Redis.
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerState, MailboxLock } from '../ledger/index.ts';
-import { errorIsPast, type MailboxMeta, type MailboxMetaStore } from '../mailbox/meta.ts';
+import type { MailboxMeta, MailboxMetaStore } from '../mailbox/meta.ts';
+import { type MailboxState, mailboxState } from '../mailbox/state.ts';
+import type { CredentialStatus } from '../oauth/index.ts';
 import type { RedisClient } from '../queue/connections.ts';
 import { type PophookQueues, pollSchedulerId } from '../queue/jobs.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -15,8 +18,8 @@ export type QueueCounts = Record<(typeof QUEUE_STATES)[number], number>;
 
 export interface MailboxStatus extends MailboxMeta {
   id: string;
-  /** With a lastError: true once an ok poll came after it (history, not the mailbox's state). */
-  lastErrorPast?: boolean;
+  /** What every view shows: ok, credentials, blocked… with the code, text and next login behind it. */
+  state: MailboxState;
   webhook: string;
   pollIntervalMs: number;
   ledger: Record<LedgerState, number>;
@@ -45,11 +48,37 @@ export interface SnapshotSources {
   lock: MailboxLock;
   meta: MailboxMetaStore;
   stats: DeliveryStats;
+  /** The OAuth credentials' status (the fleet token cache). */
+  tokens: CredentialStates;
+}
+
+export interface CredentialStates {
+  status(credentialId: string, subject?: string): Promise<CredentialStatus>;
+}
+
+/** The mailbox config a state needs: its credential (if any) and the user its token is for. */
+export interface MailboxIdentity {
+  id: string;
+  credential?: string | undefined;
+  username: string;
+}
+
+/** One mailbox's state now: its meta and, with a credential, that credential's status for its user. */
+export async function readMailboxState(
+  src: { meta: MailboxMetaStore; tokens: CredentialStates },
+  mailbox: MailboxIdentity,
+  now: number,
+): Promise<{ meta: MailboxMeta; state: MailboxState }> {
+  const [meta, credential] = await Promise.all([
+    src.meta.read(mailbox.id),
+    mailbox.credential === undefined ? undefined : src.tokens.status(mailbox.credential, mailbox.username),
+  ]);
+  return { meta, state: mailboxState(meta, credential, now) };
 }
 
 /** The sources from a runtime's parts: reads go over the fail-fast connection. */
 export function snapshotSources(
-  rt: Pick<Runtime, 'config' | 'redis' | 'queues' | 'meta' | 'pollState'>,
+  rt: Pick<Runtime, 'config' | 'redis' | 'queues' | 'meta' | 'pollState' | 'tokens'>,
 ): SnapshotSources {
   return {
     config: rt.config,
@@ -59,13 +88,14 @@ export function snapshotSources(
     lock: rt.pollState.lock,
     meta: rt.meta,
     stats: new DeliveryStats(rt.redis.failFast, rt.config.redis.prefix),
+    tokens: rt.tokens,
   };
 }
 
 export async function readSnapshot(src: SnapshotSources, now: number = Date.now()): Promise<Snapshot> {
   const all = [src.queues.poll, ...src.queues.deliverShards];
   const [mailboxes, webhooks, counts, redis] = await Promise.all([
-    Promise.all(Object.values(src.config.mailboxes).map((m) => readMailbox(src, m))),
+    Promise.all(Object.values(src.config.mailboxes).map((m) => readMailbox(src, m, now))),
     Promise.all(Object.keys(src.config.webhooks).map((id) => src.stats.read(id, now))),
     Promise.all(all.map(queueCounts)),
     readRedisMemory(src.redis),
@@ -76,10 +106,11 @@ export async function readSnapshot(src: SnapshotSources, now: number = Date.now(
 
 async function readMailbox(
   src: SnapshotSources,
-  mailbox: { id: string; webhook: string; pollIntervalMs: number },
+  mailbox: MailboxIdentity & { webhook: string; pollIntervalMs: number },
+  now: number,
 ): Promise<MailboxStatus> {
-  const [meta, entries, lock, scheduler] = await Promise.all([
-    src.meta.read(mailbox.id),
+  const [{ meta, state }, entries, lock, scheduler] = await Promise.all([
+    readMailboxState(src, mailbox, now),
     src.ledger.entries(mailbox.id),
     src.lock.holder(mailbox.id),
     src.queues.poll.getJobScheduler(pollSchedulerId(mailbox.id)),
@@ -95,7 +126,7 @@ async function readMailbox(
     webhook: mailbox.webhook,
     pollIntervalMs: mailbox.pollIntervalMs,
     ...meta,
-    ...(meta.lastError === undefined ? {} : { lastErrorPast: errorIsPast(meta) }),
+    state,
     ledger,
     ...(oldestQueuedAt === undefined ? {} : { oldestQueuedAt }),
     ...(lock ? { lock } : {}),

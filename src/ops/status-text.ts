@@ -1,6 +1,6 @@
 // The snapshot as one screen for a person (`pophook status`): mailboxes, webhooks, queues, Redis memory.
 // Pure: every time is shown relative to the snapshot's own `at`, so the text is testable to the character.
-import { isCredentialFailure } from '../mailbox/poll-policy.ts';
+import { describeExpire, type MailboxState } from '../mailbox/state.ts';
 import { QUEUE_STATES, type Snapshot } from './snapshot.ts';
 
 /** `12 s`, `5 min`, `3 h`, `2 d` (rounded; an age, no sign). */
@@ -46,11 +46,11 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly (s
 export function formatStatus(s: Snapshot): string {
   const now = s.at;
   const mailboxes = table(
-    ['MAILBOX', 'LAST POLL', 'OUTCOME', 'LISTED', 'BACKLOG', 'OLDEST', 'DEAD', 'LOCK', 'NEXT POLL'],
+    ['MAILBOX', 'LAST POLL', 'STATE', 'LISTED', 'BACKLOG', 'OLDEST', 'DEAD', 'LOCK', 'NEXT POLL'],
     s.mailboxes.map((m) => [
       m.id,
       relative(m.lastPollAt, now),
-      outcome(m, now),
+      describeState(m.state, now),
       m.listed ?? '—',
       m.ledger.queued,
       m.oldestQueuedAt === undefined ? '—' : duration(now - m.oldestQueuedAt),
@@ -76,26 +76,36 @@ export function formatStatus(s: Snapshot): string {
   );
   return [
     `pophook status at ${new Date(now).toISOString()}  ${redisLine(s.redis)}`,
-    mailboxes,
+    mailboxes + mailboxNotes(s.mailboxes),
     webhooks,
     queues,
   ].join('\n');
 }
 
 /**
- * `error CODE ×3` while polls fail; once a poll went well, the failure fades to history with its time:
- * `ok (past: CODE ×3, 2 h ago)`, so nobody chases a problem that is gone.
+ * A mailbox's state in one cell: `credentials POP3_AUTH_FAILED ×3, next login in 4 min` while logins are
+ * refused (any refusal: temporary, in-use, login-delay, blocked), `error CODE ×3` while polls fail; once a
+ * poll went well, the failure fades to history with its time: `ok (past: CODE ×3, 2 h ago)`, so nobody
+ * chases a problem that is gone.
  */
-function outcome(m: Snapshot['mailboxes'][number], now: number): string {
-  const base = m.lastOutcome ?? '—';
-  if (m.lastError === undefined) return base;
-  const streak = m.failures && m.failures > 1 ? ` ×${m.failures}` : '';
-  if (m.lastOutcome === 'error' && isCredentialFailure(m.lastError) && m.notBefore !== undefined) {
-    return `credentials ${m.lastError}${streak}, next login ${relative(m.notBefore, now)}`;
-  }
-  if (m.lastOutcome === 'error') return `error ${m.lastError}${streak}`;
-  if (!m.lastErrorPast) return base;
-  return `${base} (past: ${m.lastError}${streak}, ${relative(m.lastErrorAt, now)})`;
+export function describeState(state: MailboxState, now: number): string {
+  const streak = (failures: number | undefined) => (failures && failures > 1 ? ` ×${failures}` : '');
+  const next = state.nextLoginAt === undefined ? '' : `, next login ${relative(state.nextLoginAt, now)}`;
+  if (state.state === 'new') return `—${next}`;
+  if (state.state !== 'ok') return `${state.state} ${state.code}${streak(state.failures)}${next}`;
+  const past = state.past
+    ? ` (past: ${state.past.code}${streak(state.past.failures)}, ${relative(state.past.at, now)})`
+    : '';
+  return `ok${next}${past}`;
+}
+
+/** Under the table, what does not fit a cell: the server's or provider's own words, EXPIRE warnings. */
+function mailboxNotes(mailboxes: Snapshot['mailboxes']): string {
+  const notes = mailboxes.flatMap((m) => [
+    ...(m.state.text === undefined ? [] : [`${m.id}: ${m.state.code}: ${m.state.text}`]),
+    ...(m.expire === undefined ? [] : [`${m.id}: ${describeExpire(m.expire)}`]),
+  ]);
+  return notes.map((note) => `  ${note}\n`).join('');
 }
 
 function redisLine(r: Snapshot['redis']): string {

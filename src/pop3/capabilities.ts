@@ -54,3 +54,14 @@ export function parseCapabilities(lines: readonly string[]): Capabilities {
     ...(implementation ? { implementation } : {}),
   };
 }
+
+/**
+ * RFC 2449 §6.7: how long the server keeps a retrieved message, in days (0: removed at the end of the
+ * session that retrieved it), `never`, or undefined when not announced or not understood. A `USER` suffix
+ * (before login: the value may differ per user) is ignored; CAPA after the login gives the user's value.
+ */
+export function expireDays(expire: string | undefined): number | 'never' | undefined {
+  const value = expire?.trim().split(/\s+/, 1)[0]?.toUpperCase();
+  if (value === 'NEVER') return 'never';
+  return value !== undefined && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
+}

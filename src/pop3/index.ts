@@ -1,6 +1,6 @@
 // The POP3 client's public surface: the client, its types and errors, and the pure parsers (exported
 // so they can be tested and reused without a socket).
-export { type Capabilities, NO_CAPABILITIES, parseCapabilities } from './capabilities.ts';
+export { type Capabilities, expireDays, NO_CAPABILITIES, parseCapabilities } from './capabilities.ts';
 export { DEFAULTS, Pop3Client } from './client.ts';
 export {
   type CommandName,
@@ -29,7 +29,7 @@ export {
   parseUidlLine,
 } from './listings.ts';
 export { assertAllowed, COMMAND_STATES, isAllowed, isPipelinable } from './state.ts';
-export { errorFromStatus, parseStatusLine, type StatusLine } from './status.ts';
+export { errorFromStatus, parseStatusLine, printable, type StatusLine } from './status.ts';
 export type {
   AuthMethod,
   CallOptions,

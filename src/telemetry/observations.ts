@@ -3,7 +3,8 @@
 
 export interface PollObservation {
   mailbox: string;
-  /** PollOutcome ('ok', 'locked', 'in-use', 'login-delay'), or 'deferred' / 'error'. */
+  /** PollOutcome ('ok', 'locked', 'in-use', 'login-delay'), a refused login ('credentials', 'temporary',
+   * 'blocked'), or 'deferred' / 'error'. */
   outcome: string;
   durationMs: number;
   fetched?: number;

@@ -2,7 +2,8 @@
 // real `pophook run` with Dovecot, a private Redis and a receiver that refuses one message for good (400
 // with a body: a dead letter) and the other for now (503 with Retry-After: an hour: waiting on backoff),
 // with a second mailbox whose password is wrong. The person logs in with the form, sees the failing
-// mailbox, the dead letter with its reason and the receiver's answer, and the waiting delivery; once the
+// mailbox (its state, next login and the server's words; a failure an ok poll put in the past only as
+// past), the dead letter with its reason and the receiver's answer, and the waiting delivery; once the
 // receiver is fixed, Retry now and Replay get both delivered and deleted from the server. `?token=` logs
 // in too and leaves the address bar. The screenshot is the README's (POPHOOK_UPDATE_SCREENSHOT=1 writes
 // docs/dashboard.png; otherwise it goes to test/browser/artifacts/).
@@ -11,9 +12,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { mailboxKeys } from '../../src/ledger/index.ts';
 import { type DovecotServer, startDovecot } from '../helpers/dovecot.ts';
 import { type CorpusMessage, smallCorpus } from '../helpers/mail-corpus.ts';
 import { type PophookProcess, startPophook } from '../helpers/pophook-process.ts';
@@ -30,6 +33,7 @@ const SCREENSHOT = process.env.POPHOOK_UPDATE_SCREENSHOT
   ? fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url))
   : fileURLToPath(new URL('./artifacts/dashboard.png', import.meta.url));
 const REFUSAL = '{"error":"unknown customer","field":"from"}';
+const PREFIX = `dash${randomBytes(4).toString('hex')}`;
 
 let dovecot: DovecotServer;
 let redis: RedisServer;
@@ -60,7 +64,7 @@ beforeAll(async () => {
     {
       dir,
       redisUrl: redis.url,
-      prefix: `dash${randomBytes(4).toString('hex')}`,
+      prefix: PREFIX,
       webhookUrl: receiver.url,
       secret: SECRET,
       pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
@@ -123,6 +127,34 @@ describe('dashboard', () => {
       .locator('#mailboxes tbody tr', { hasText: 'inbox' })
       .locator('.ok')
       .waitFor({ timeout: 10_000 });
+    // The failing mailbox's state as `pophook status` shows it, with Dovecot's own words (the next login is
+    // shown while it lies ahead: between it and the next scheduled poll the row says only the state).
+    await page
+      .locator('#mailboxes tbody tr', {
+        hasText: /credentials POP3_AUTH_FAILED.*, next login in \d+ (s|min)/,
+      })
+      .filter({ hasText: 'support' })
+      .waitFor({ timeout: 20_000 });
+    await expect(support.textContent()).resolves.toContain('Authentication failed.');
+    // A failure an ok poll put in the past shows as past, never as the state of a mailbox that is ok.
+    const admin = new Redis(redis.url);
+    try {
+      const lastErrorAt = Date.now() - 60_000;
+      await admin.hset(mailboxKeys(PREFIX, 'inbox').meta, {
+        lastError: 'POP3_SYS_TEMP',
+        lastErrorText: 'maintenance',
+        lastErrorAt,
+        failures: 2,
+      });
+    } finally {
+      admin.disconnect();
+    }
+    const healed = page.locator('#mailboxes tbody tr', { hasText: 'inbox' }).locator('.ok');
+    await healed.filter({ hasText: 'past: POP3_SYS_TEMP ×2' }).waitFor({ timeout: 10_000 });
+    await expect(healed.textContent()).resolves.toMatch(/^ok \(past: POP3_SYS_TEMP ×2, \d+ s ago\)$/);
+    await expect(
+      page.locator('#mailboxes tbody tr', { hasText: 'inbox' }).textContent(),
+    ).resolves.not.toContain('maintenance');
 
     const dead = page.locator('#dead tbody tr', { hasText: refused.subject });
     await dead.waitFor({ timeout: 10_000 });

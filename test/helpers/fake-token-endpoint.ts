@@ -382,3 +382,21 @@ export function createServiceAccountKey(email: string): { json: string; publicKe
   });
   return { json, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
+
+/**
+ * Options for a fake POP3 server (test/helpers/fake-pop3-server.ts) that speaks implicit TLS and takes a
+ * login only with an unexpired token `endpoint` issued: XOAUTH2 unless `sasl` says otherwise.
+ */
+export function tokenPop3Options(
+  endpoint: Pick<FakeTokenEndpoint, 'accepts'>,
+  tls: { certPem: string; keyPem: string },
+  sasl: string[] = ['XOAUTH2'],
+) {
+  return {
+    tls,
+    implicitTls: true,
+    sasl,
+    users: {},
+    tokens: (user: string, token: string) => endpoint.accepts(user, token),
+  };
+}

@@ -9,7 +9,11 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../workers/main.ts';
 import { type FakePop3Server, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
-import { type FakeTokenEndpoint, startFakeTokenEndpoint } from '../../helpers/fake-token-endpoint.ts';
+import {
+  type FakeTokenEndpoint,
+  startFakeTokenEndpoint,
+  tokenPop3Options,
+} from '../../helpers/fake-token-endpoint.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
 import { createTestCertificates, type TestCertificates } from '../../helpers/test-certs.ts';
 
@@ -39,12 +43,8 @@ beforeAll(async () => {
   });
   const server = (sasl: string[]) =>
     startFakePop3Server({
-      tls: certs,
-      implicitTls: true,
-      sasl,
-      users: {},
+      ...tokenPop3Options(fake, certs, sasl),
       messages: ['Subject: hi\r\n\r\nhello\r\n'],
-      tokens: (user, token) => fake.accepts(user, token),
     });
   [pop, plainOnly] = await Promise.all([server(['XOAUTH2']), server(['PLAIN'])]);
   await writeFile(join(dir, 'ca.pem'), certs.caPem);

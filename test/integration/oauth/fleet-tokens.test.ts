@@ -16,6 +16,7 @@ import {
   createSigningCertificate,
   type FakeTokenEndpoint,
   startFakeTokenEndpoint,
+  tokenPop3Options,
 } from '../../helpers/fake-token-endpoint.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
 import { type PophookProcess, startPophook } from '../../helpers/pophook-process.ts';
@@ -63,14 +64,7 @@ beforeAll(async () => {
       { kind: 'google', clientId: 'google-app', clientSecret: GOOGLE_SECRET, refreshToken: REFRESH_1 },
     ],
   });
-  const pop = () =>
-    startFakePop3Server({
-      tls: certs,
-      implicitTls: true,
-      sasl: ['XOAUTH2'],
-      users: {},
-      tokens: (user, token) => fake.accepts(user, token),
-    });
+  const pop = () => startFakePop3Server(tokenPop3Options(fake, certs));
   [m365Pop, gmailPop] = await Promise.all([pop(), pop()]);
 });
 

@@ -21,9 +21,15 @@ function fakeRedis(): RedisClient {
 describe('MailboxMetaStore failures', () => {
   it('counts a streak, fades it after an ok poll, and starts a new one at 1', async () => {
     const meta = new MailboxMetaStore(fakeRedis(), 'p');
-    await meta.recordFailure('inbox', 'POP3_AUTH_FAILED', 1_000);
-    await meta.recordFailure('inbox', 'POP3_AUTH_FAILED', 2_000);
-    expect(await meta.read('inbox')).toMatchObject({ lastOutcome: 'error', failures: 2, lastErrorAt: 2_000 });
+    await meta.recordFailure('inbox', { code: 'POP3_AUTH_FAILED', outcome: 'credentials' }, 1_000);
+    const refused = { code: 'POP3_AUTH_FAILED', outcome: 'credentials', text: 'Authentication failed.' };
+    expect(await meta.recordFailure('inbox', refused, 2_000)).toMatchObject({ failures: 2 });
+    expect(await meta.read('inbox')).toMatchObject({
+      lastOutcome: 'credentials',
+      lastErrorText: 'Authentication failed.',
+      failures: 2,
+      lastErrorAt: 2_000,
+    });
     expect(errorIsPast(await meta.read('inbox'))).toBe(false);
 
     await meta.write('inbox', { lastPollAt: 3_000, lastOutcome: 'ok', lastOkAt: 3_000 });
@@ -31,8 +37,14 @@ describe('MailboxMetaStore failures', () => {
     expect(healed).toMatchObject({ lastError: 'POP3_AUTH_FAILED', failures: 2, lastErrorAt: 2_000 });
     expect(errorIsPast(healed)).toBe(true);
 
-    await meta.recordFailure('inbox', 'POP3_CONNECT_FAILED', 4_000);
+    await meta.recordFailure('inbox', { code: 'POP3_CONNECT_FAILED', outcome: 'error' }, 4_000);
     const again = await meta.read('inbox');
+    // The server's text belonged to the earlier failure: cleared, not left beside the new one.
+    expect(again.lastErrorText).toBeUndefined();
+    // Another code is another streak: a cut connection does not lengthen a credentials backoff.
+    await meta.recordFailure('inbox', { code: 'POP3_CONNECT_FAILED', outcome: 'error' }, 5_000);
+    await meta.recordFailure('inbox', refused, 6_000);
+    expect(await meta.read('inbox')).toMatchObject({ lastError: 'POP3_AUTH_FAILED', failures: 1 });
     expect(again).toMatchObject({ lastError: 'POP3_CONNECT_FAILED', failures: 1, lastErrorAt: 4_000 });
     expect(errorIsPast(again)).toBe(false);
   });

@@ -1,12 +1,14 @@
-// When a mailbox is polled again: LOGIN-DELAY (RFC 2449 §6.8, RFC 3206) and follow-up polls.
+// When a mailbox is polled again: LOGIN-DELAY (RFC 2449 §6.8, RFC 3206), follow-up polls, and each refusal
+// of a login (RFC 2449 §8.1, RFC 3206) with its own state and wait.
 import { describe, expect, it } from 'vitest';
 import {
+  BLOCKED_RETRY_MS,
   FOLLOW_UP_DELAY_MS,
   followUpDelayMs,
-  isCredentialFailure,
+  isNotNow,
   loginDelayMs,
+  loginRefusal,
   MAX_LOGIN_DELAY_MS,
-  notBeforeAfterFailure,
   notBeforeAfterRefusal,
   notBeforeAfterSession,
   pollGate,
@@ -22,10 +24,9 @@ describe('LOGIN-DELAY', () => {
     expect(loginDelayMs(10 ** 9)).toBe(MAX_LOGIN_DELAY_MS);
   });
 
-  it('counts the next allowed login from the session start; a refusal waits one poll interval', () => {
+  it('counts the next allowed login from the session start', () => {
     expect(notBeforeAfterSession(NOW, undefined)).toBeUndefined();
     expect(notBeforeAfterSession(NOW, 300_000)).toBe(NOW + 300_000);
-    expect(notBeforeAfterRefusal(NOW, 60_000)).toBe(NOW + 60_000);
   });
 });
 
@@ -56,27 +57,72 @@ describe('followUpDelayMs', () => {
   });
 });
 
-describe('notBeforeAfterFailure', () => {
-  const MINUTE = 60_000;
-
-  it('refused credentials wait one interval, then twice as long each time, at most an hour', () => {
-    const waits = [1, 2, 3, 4, 5, 6, 7, 50].map(
-      (failures) => notBeforeAfterFailure('POP3_AUTH_FAILED', failures, MINUTE, NOW)! - NOW,
-    );
-    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 60, 60].map((m) => m * MINUTE));
-    expect(notBeforeAfterFailure('POP3_AUTH_FAILED', 1, 5 * MINUTE, NOW)).toBe(NOW + 5 * MINUTE);
-    expect(isCredentialFailure('POP3_AUTH_FAILED')).toBe(true);
+describe('loginRefusal', () => {
+  it('maps each reply to a login to its own state', () => {
+    const cases = [
+      ['POP3_AUTH_FAILED', 'PASS ****', 'credentials'],
+      ['POP3_AUTH_FAILED', 'AUTH XOAUTH2 ****', 'credentials'],
+      ['POP3_SYS_TEMP', 'PASS ****', 'temporary'],
+      ['POP3_SYS_TEMP', 'USER alice', 'temporary'],
+      ['POP3_IN_USE', 'APOP alice ****', 'in-use'],
+      ['POP3_LOGIN_DELAY', 'PASS ****', 'login-delay'],
+      ['POP3_SYS_PERM', 'pass ****', 'blocked'],
+    ] as const;
+    for (const [code, command, state] of cases) {
+      expect([code, command, loginRefusal({ code, command })]).toEqual([code, command, state]);
+    }
   });
 
-  it('other failures (a cut connection, a busy server, an outage) do not back off here', () => {
-    for (const code of [
-      'POP3_CONNECTION_CLOSED',
-      'POP3_IN_USE',
-      'POP3_SYS_TEMP',
-      'OAUTH_ENDPOINT_UNAVAILABLE',
-    ]) {
-      expect([code, notBeforeAfterFailure(code, 5, MINUTE, NOW)]).toEqual([code, undefined]);
-      expect(isCredentialFailure(code)).toBe(false);
-    }
+  it('is no refusal when the reply answered another command, or the failure is not a reply at all', () => {
+    expect(loginRefusal({ code: 'POP3_SYS_TEMP', command: 'RETR 3' })).toBeUndefined();
+    expect(loginRefusal({ code: 'POP3_SYS_PERM', command: 'UIDL' })).toBeUndefined();
+    expect(loginRefusal({ code: 'POP3_CONNECTION_CLOSED', command: 'PASS ****' })).toBeUndefined();
+    expect(loginRefusal({ code: 'OAUTH_INVALID_GRANT' })).toBeUndefined();
+    expect(loginRefusal({ code: 'POP3_AUTH_FAILED' })).toBeUndefined();
+    expect(loginRefusal({})).toBeUndefined();
+  });
+
+  it('only in-use and login-delay are "not now" outcomes; the others are failed polls', () => {
+    expect(
+      ['credentials', 'temporary', 'in-use', 'login-delay', 'blocked', undefined].map((r) =>
+        isNotNow(r as never),
+      ),
+    ).toEqual([false, false, true, true, false, false]);
+  });
+});
+
+describe('notBeforeAfterRefusal', () => {
+  const MINUTE = 60_000;
+  const waits = (
+    refusal: Parameters<typeof notBeforeAfterRefusal>[0],
+    failures: number[],
+    extra: { pollIntervalMs?: number; announcedDelayMs?: number } = {},
+  ) =>
+    failures.map(
+      (n) =>
+        (notBeforeAfterRefusal(refusal, n, { pollIntervalMs: MINUTE, now: NOW, ...extra }) - NOW) / MINUTE,
+    );
+
+  it('refused credentials wait one interval, then twice as long each time, at most an hour', () => {
+    expect(waits('credentials', [1, 2, 3, 4, 5, 6, 7, 50])).toEqual([1, 2, 4, 8, 16, 32, 60, 60]);
+    expect(waits('credentials', [1], { pollIntervalMs: 5 * MINUTE })).toEqual([5]);
+  });
+
+  it('[SYS/TEMP] and [IN-USE] double from one interval up to four', () => {
+    expect(waits('temporary', [1, 2, 3, 4, 40])).toEqual([1, 2, 4, 4, 4]);
+    expect(waits('in-use', [1, 2, 3, 4])).toEqual([1, 2, 4, 4]);
+  });
+
+  it('[LOGIN-DELAY] backs off the same, never sooner than the LOGIN-DELAY last announced (capped at a day)', () => {
+    expect(waits('login-delay', [1, 2, 3])).toEqual([1, 2, 4]);
+    expect(waits('login-delay', [1, 3], { announcedDelayMs: 5 * MINUTE })).toEqual([5, 5]);
+    expect(waits('login-delay', [1], { announcedDelayMs: 10 * MAX_LOGIN_DELAY_MS })).toEqual([
+      MAX_LOGIN_DELAY_MS / MINUTE,
+    ]);
+  });
+
+  it('[SYS/PERM] waits an hour, or the poll interval when that is longer', () => {
+    expect(waits('blocked', [1, 9])).toEqual([BLOCKED_RETRY_MS / MINUTE, BLOCKED_RETRY_MS / MINUTE]);
+    expect(waits('blocked', [1], { pollIntervalMs: 120 * MINUTE })).toEqual([120]);
   });
 });

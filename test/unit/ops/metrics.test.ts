@@ -11,6 +11,7 @@ const snapshot: Snapshot = {
       webhook: 'tickets',
       pollIntervalMs: 60_000,
       lastOkAt: 1_700_000_000_000,
+      state: { state: 'credentials', code: 'OAUTH_INVALID_GRANT' },
       ledger: { queued: 2, delivered: 5, dead: 1 },
       oldestQueuedAt: 1_700_000_040_000,
     },
@@ -80,6 +81,10 @@ describe('PophookMetrics', () => {
     expect(text).toContain('pophook_ledger_entries{mailbox="support",state="queued"} 2');
     expect(text).toContain('pophook_ledger_entries{mailbox="support",state="dead"} 1');
     expect(text).toContain('pophook_last_successful_poll_timestamp_seconds{mailbox="support"} 1700000000');
+    // One series per state, 1 for the state the mailbox is in: an alert needs no knowledge of the others.
+    expect(text).toContain('pophook_mailbox_state{mailbox="support",state="credentials"} 1');
+    expect(text).toContain('pophook_mailbox_state{mailbox="support",state="ok"} 0');
+    expect(text.match(/^pophook_mailbox_state\{mailbox="support",state="[a-z-]+"\} 0$/gm)).toHaveLength(7);
     expect(text).toContain('pophook_oldest_undelivered_age_seconds{mailbox="support"} 60');
     expect(text).toContain('pophook_redis_memory_headroom_bytes{limit="maxmemory"} 3000');
     expect(text).toContain('pophook_state_read_up 1');

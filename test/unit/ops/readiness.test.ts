@@ -1,4 +1,5 @@
-// The /readyz decision: Redis, workers, the watchdog's problems and mailbox staleness with a start grace.
+// The /readyz decision: Redis, workers, the watchdog's problems, mailbox staleness with a start grace, and
+// mailboxes refused until an operator acts.
 import { describe, expect, it } from 'vitest';
 import { decideReadiness, mailboxStaleness, type ReadinessInput } from '../../../src/ops/readiness.ts';
 
@@ -13,7 +14,7 @@ const base: ReadinessInput = {
     { name: 'deliver', running: true },
   ],
   watchdog: new Map(),
-  mailboxes: [{ id: 'support', pollIntervalMs: MIN, lastOkAt: 99 * MIN }],
+  mailboxes: [{ id: 'support', pollIntervalMs: MIN, lastOkAt: 99 * MIN, state: { state: 'ok' } }],
 };
 
 describe('decideReadiness', () => {
@@ -42,7 +43,7 @@ describe('decideReadiness', () => {
   it('is unready when a mailbox had no ok poll for three intervals', () => {
     const stale = decideReadiness({
       ...base,
-      mailboxes: [{ id: 'support', pollIntervalMs: MIN, lastOkAt: 96 * MIN }],
+      mailboxes: [{ id: 'support', pollIntervalMs: MIN, lastOkAt: 96 * MIN, state: { state: 'ok' } }],
     });
     expect(stale.ready).toBe(false);
     expect(stale.checks.find((c) => c.name === 'mailbox:support')?.ok).toBe(false);
@@ -55,7 +56,7 @@ describe('decideReadiness', () => {
 });
 
 describe('mailboxStaleness', () => {
-  const m = { id: 'support', pollIntervalMs: MIN };
+  const m = { id: 'support', pollIntervalMs: MIN, state: { state: 'ok' as const } };
   it('gives a fresh start N intervals of grace, then needs an ok poll', () => {
     expect(mailboxStaleness(m, 3 * MIN, 0, 3)).toBeUndefined();
     expect(mailboxStaleness(m, 3 * MIN + 1, 0, 3)).toMatch(/never/);
@@ -64,5 +65,40 @@ describe('mailboxStaleness', () => {
 
   it('counts from a LOGIN-DELAY the server asked for', () => {
     expect(mailboxStaleness({ ...m, lastOkAt: 0, notBefore: 10 * MIN }, 12 * MIN, 0, 3)).toBeUndefined();
+    const refused = { state: 'login-delay' as const, code: 'POP3_LOGIN_DELAY' };
+    expect(
+      mailboxStaleness({ ...m, lastOkAt: 0, notBefore: 10 * MIN, state: refused }, 12 * MIN, 0, 3),
+    ).toBeUndefined();
+  });
+
+  it('does not count the backoff of a [SYS/TEMP] or [IN-USE] refusal: such a mailbox turns stale', () => {
+    for (const state of ['temporary', 'in-use'] as const) {
+      const refused = { ...m, lastOkAt: 0, notBefore: 11 * MIN, state: { state, code: 'X' } };
+      expect(mailboxStaleness(refused, 10 * MIN, 0, 3)).toMatch(/no ok poll for over 3 intervals/);
+    }
+  });
+
+  it('is unready at once while credentials or the server refuse until an operator acts, with their words', () => {
+    const credentials = {
+      ...m,
+      lastOkAt: 99 * MIN,
+      state: {
+        state: 'credentials' as const,
+        code: 'OAUTH_INVALID_CLIENT',
+        text: 'AADSTS7000215: Invalid client secret provided.',
+        nextLoginAt: 100 * MIN + 30_000,
+      },
+    };
+    expect(mailboxStaleness(credentials, 100 * MIN, 0, 3)).toBe(
+      'credentials OAUTH_INVALID_CLIENT, next login in 30 s: AADSTS7000215: Invalid client secret provided. (operator action needed)',
+    );
+    const blocked = { ...m, lastOkAt: 99 * MIN, state: { state: 'blocked' as const, code: 'POP3_SYS_PERM' } };
+    expect(mailboxStaleness(blocked, 100 * MIN, 0, 3)).toBe('blocked POP3_SYS_PERM (operator action needed)');
+    const decision = decideReadiness({
+      ...base,
+      mailboxes: [credentials, { ...m, id: 'other', lastOkAt: 99 * MIN }],
+    });
+    expect(decision.ready).toBe(false);
+    expect(decision.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['mailbox:support']);
   });
 });

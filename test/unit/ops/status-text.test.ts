@@ -5,6 +5,17 @@ import { bytes, duration, formatStatus, relative } from '../../../src/ops/status
 
 const AT = Date.UTC(2025, 0, 2, 3, 4, 5);
 
+function mailbox(meta: Partial<Snapshot['mailboxes'][number]>): Snapshot['mailboxes'][number] {
+  return {
+    id: 'support',
+    webhook: 'tickets',
+    pollIntervalMs: 60_000,
+    state: { state: 'ok' },
+    ledger: { queued: 0, delivered: 0, dead: 0 },
+    ...meta,
+  };
+}
+
 describe('status text', () => {
   it('formats durations and relative times', () => {
     expect(duration(12_400)).toBe('12 s');
@@ -28,6 +39,7 @@ describe('status text', () => {
           pollIntervalMs: 60_000,
           lastPollAt: AT - 12_000,
           lastOutcome: 'ok',
+          state: { state: 'ok' },
           listed: 14,
           ledger: { queued: 3, delivered: 10, dead: 1 },
           oldestQueuedAt: AT - 90_000,
@@ -41,6 +53,7 @@ describe('status text', () => {
           lastPollAt: AT - 5_000,
           lastOutcome: 'error',
           lastError: 'POP3_AUTH_FAILED',
+          state: { state: 'error', code: 'POP3_AUTH_FAILED' },
           ledger: { queued: 0, delivered: 0, dead: 0 },
         },
       ],
@@ -72,25 +85,17 @@ describe('status text', () => {
   });
 
   it('old failures fade: after an ok poll the last error shows as past, with its streak and time', () => {
-    const mailbox = (meta: Partial<Snapshot['mailboxes'][number]>) => ({
-      id: 'support',
-      webhook: 'tickets',
-      pollIntervalMs: 60_000,
-      ledger: { queued: 0, delivered: 0, dead: 0 },
-      ...meta,
-    });
-    const failing = { lastError: 'POP3_AUTH_FAILED', lastErrorAt: AT - 7_200_000, failures: 3 };
     const snapshot: Snapshot = {
       at: AT,
       mailboxes: [
-        mailbox({ ...failing, lastOutcome: 'error', lastPollAt: AT - 7_200_000, lastErrorPast: false }),
         mailbox({
-          ...failing,
+          lastPollAt: AT - 7_200_000,
+          state: { state: 'error', code: 'POP3_CONNECT_FAILED', failures: 3 },
+        }),
+        mailbox({
           id: 'healed',
-          lastOutcome: 'ok',
-          lastOkAt: AT - 60_000,
           lastPollAt: AT - 60_000,
-          lastErrorPast: true,
+          state: { state: 'ok', past: { code: 'POP3_AUTH_FAILED', at: AT - 7_200_000, failures: 3 } },
         }),
       ],
       webhooks: [
@@ -106,8 +111,62 @@ describe('status text', () => {
       redis: {},
     };
     const text = formatStatus(snapshot);
-    expect(text).toMatch(/support\s+2 h ago\s+error POP3_AUTH_FAILED ×3\s/);
+    expect(text).toMatch(/support\s+2 h ago\s+error POP3_CONNECT_FAILED ×3\s/);
     expect(text).toMatch(/healed\s+60 s ago\s+ok \(past: POP3_AUTH_FAILED ×3, 2 h ago\)\s/);
     expect(text).toMatch(/tickets\s+0% of 1\s+—\s+WEBHOOK_HTTP_4XX 400, 5 s ago/);
+  });
+
+  it('names each refusal, its streak and the next login; the server’s own words and EXPIRE below the table', () => {
+    const snapshot: Snapshot = {
+      at: AT,
+      mailboxes: [
+        mailbox({
+          id: 'creds',
+          state: { state: 'credentials', code: 'POP3_AUTH_FAILED', failures: 3, nextLoginAt: AT + 240_000 },
+        }),
+        mailbox({
+          id: 'oauth',
+          state: {
+            state: 'credentials',
+            code: 'OAUTH_INVALID_GRANT',
+            text: 'Token has been expired or revoked.',
+            nextLoginAt: AT + 30_000,
+          },
+        }),
+        mailbox({
+          id: 'busy',
+          state: { state: 'temporary', code: 'POP3_SYS_TEMP', failures: 2, nextLoginAt: AT + 120_000 },
+        }),
+        mailbox({ id: 'locked', state: { state: 'in-use', code: 'POP3_IN_USE', nextLoginAt: AT + 60_000 } }),
+        mailbox({ id: 'slow', state: { state: 'ok', nextLoginAt: AT + 300_000 } }),
+        mailbox({
+          id: 'gone',
+          state: {
+            state: 'blocked',
+            code: 'POP3_SYS_PERM',
+            text: 'Account disabled by the administrator',
+            nextLoginAt: AT + 3_600_000,
+          },
+        }),
+        mailbox({ id: 'kept', expire: '30' }),
+        mailbox({ id: 'fresh', state: { state: 'new' } }),
+      ],
+      webhooks: [],
+      queues: {},
+      redis: {},
+    };
+    const text = formatStatus(snapshot);
+    expect(text).toMatch(/creds\s+—\s+credentials POP3_AUTH_FAILED ×3, next login in 4 min\s/);
+    expect(text).toMatch(/oauth\s+—\s+credentials OAUTH_INVALID_GRANT, next login in 30 s\s/);
+    expect(text).toMatch(/busy\s+—\s+temporary POP3_SYS_TEMP ×2, next login in 2 min\s/);
+    expect(text).toMatch(/locked\s+—\s+in-use POP3_IN_USE, next login in 60 s\s/);
+    expect(text).toMatch(/slow\s+—\s+ok, next login in 5 min\s/);
+    expect(text).toMatch(/gone\s+—\s+blocked POP3_SYS_PERM, next login in 60 min\s/);
+    expect(text).toMatch(/fresh\s+—\s+—\s/);
+    expect(text).toContain('\n  oauth: OAUTH_INVALID_GRANT: Token has been expired or revoked.\n');
+    expect(text).toContain('\n  gone: POP3_SYS_PERM: Account disabled by the administrator\n');
+    expect(text).toContain(
+      '\n  kept: the server removes retrieved messages after 30 days (EXPIRE 30), although delete: false\n',
+    );
   });
 });
