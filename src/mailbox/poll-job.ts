@@ -10,7 +10,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { OpsObserver } from '../telemetry/observations.ts';
 import type { MailboxMetaStore } from './meta.ts';
 import { connectMailbox, type PollReport, pollMailbox } from './poll.ts';
-import { followUpDelayMs, notBeforeAfterFailure, pollGate } from './poll-policy.ts';
+import { followUpDelayMs, leftForLater, notBeforeAfterFailure, pollGate } from './poll-policy.ts';
 import type { DeliveryQueuePort, MailboxSettings } from './types.ts';
 
 export interface PollQueuePort extends DeliveryQueuePort {
@@ -120,7 +120,8 @@ export async function runPollJob(
     durationMs: report.durationMs,
     ...report.result,
   });
-  const followUp = followUpDelayMs(report.result?.remaining ?? 0, report.notBefore, Date.now());
+  const left = report.result ? leftForLater(report.result, mailbox.listingCap) : 0;
+  const followUp = followUpDelayMs(left, report.notBefore, Date.now());
   if (followUp !== undefined) await deps.queues.requestPoll(mailbox.id, followUp, 'early');
   return { outcome: report.outcome };
 }

@@ -5,7 +5,7 @@ import type { MailboxConfig } from '../config/index.ts';
 import type { MailboxLock } from '../ledger/index.ts';
 import { type MailboxTokens, withMailboxToken } from '../oauth/index.ts';
 import { isPop3Error, Pop3Client } from '../pop3/index.ts';
-import { notBeforeAfterRefusal, notBeforeAfterSession } from './poll-policy.ts';
+import { honouredLoginDelayMs, notBeforeAfterRefusal, notBeforeAfterSession } from './poll-policy.ts';
 import { runSession } from './session.ts';
 import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
 
@@ -49,7 +49,8 @@ export async function pollMailbox(
     const client = await deps.connect(mailbox, signal);
     try {
       const result = await runSession(deps, settings, client, signal);
-      const notBefore = notBeforeAfterSession(started, result.loginDelayMs);
+      const delayMs = honouredLoginDelayMs(result.loginDelayMs, mailbox.loginDelay);
+      const notBefore = notBeforeAfterSession(started, delayMs);
       return report('ok', { result, ...(notBefore === undefined ? {} : { notBefore }) });
     } finally {
       client.close();
