@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
 import { deliverJob } from '../queue/jobs.ts';
-import { pickBatch } from './batch.ts';
+import { pickBatch, retrByteLimit } from './batch.ts';
 import { type ListedMessage, readListing } from './listing.ts';
 import { loginDelayMs } from './poll-policy.ts';
 import { reconcileQueued } from './reconcile.ts';
@@ -108,7 +108,7 @@ async function fetchAndEnqueue(
         await Promise.race([finished(body), work]);
         while (pending.size >= MAX_PENDING_ENQUEUES) await Promise.race(pending);
       },
-      { maxBytes: mailbox.maxMessageBytes, signal },
+      { maxBytes: retrByteLimit(mailbox.maxMessageBytes), signal },
     );
   } catch (error) {
     await Promise.all(pending);
@@ -154,7 +154,7 @@ async function deadLetterIfTooLarge(
     await deps.ledger.markDead(mailbox.id, message.uidl, {
       code: 'MESSAGE_TOO_LARGE',
       size: message.size,
-      reason: `message bytes ran past maxMessageSize (${mailbox.maxMessageBytes}); LIST said ${message.size}`,
+      reason: `message bytes ran past maxMessageSize (${mailbox.maxMessageBytes}) and its margin; LIST said ${message.size}`,
     });
     deps.logger.warn(
       { uidl: message.uidl, listed: message.size },

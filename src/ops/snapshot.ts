@@ -3,7 +3,7 @@
 // scheduled poll; per webhook its recent delivery stats; the queue depths; Redis memory. Scrapes read it
 // through a short cache so a busy Prometheus never hammers Redis.
 import type { Config } from '../config/index.ts';
-import type { Ledger, LedgerState, MailboxLock } from '../ledger/index.ts';
+import { type Ledger, type LedgerState, type MailboxLock, NO_ENTRIES } from '../ledger/index.ts';
 import { errorIsPast, type MailboxMeta, type MailboxMetaStore } from '../mailbox/meta.ts';
 import type { RedisClient } from '../queue/connections.ts';
 import { type PophookQueues, pollSchedulerId } from '../queue/jobs.ts';
@@ -84,7 +84,7 @@ async function readMailbox(
     src.lock.holder(mailbox.id),
     src.queues.poll.getJobScheduler(pollSchedulerId(mailbox.id)),
   ]);
-  const ledger: Record<LedgerState, number> = { queued: 0, delivered: 0, dead: 0 };
+  const ledger: Record<LedgerState, number> = { ...NO_ENTRIES };
   let oldestQueuedAt: number | undefined;
   for (const entry of entries.values()) {
     ledger[entry.state] += 1;

@@ -29,7 +29,7 @@ describe('status text', () => {
           lastPollAt: AT - 12_000,
           lastOutcome: 'ok',
           listed: 14,
-          ledger: { queued: 3, delivered: 10, dead: 1 },
+          ledger: { queued: 3, delivered: 10, dead: 1, skipped: 0 },
           oldestQueuedAt: AT - 90_000,
           lock: { owner: 'host-a:4242', ttlMs: 50_000 },
           nextPollAt: AT + 48_000,
@@ -41,7 +41,7 @@ describe('status text', () => {
           lastPollAt: AT - 5_000,
           lastOutcome: 'error',
           lastError: 'POP3_AUTH_FAILED',
-          ledger: { queued: 0, delivered: 0, dead: 0 },
+          ledger: { queued: 0, delivered: 0, dead: 0, skipped: 0 },
         },
       ],
       webhooks: [
@@ -76,7 +76,7 @@ describe('status text', () => {
       id: 'support',
       webhook: 'tickets',
       pollIntervalMs: 60_000,
-      ledger: { queued: 0, delivered: 0, dead: 0 },
+      ledger: { queued: 0, delivered: 0, dead: 0, skipped: 0 },
       ...meta,
     });
     const failing = { lastError: 'POP3_AUTH_FAILED', lastErrorAt: AT - 7_200_000, failures: 3 };
