@@ -38,6 +38,7 @@ export function mailboxSettings(mailbox: MailboxConfig, rawTtlMs: number): Mailb
     batchMessages: mailbox.batchMessages,
     batchBytes: mailbox.batchBytes,
     rawTtlMs,
+    startAt: mailbox.startAt,
   };
 }
 

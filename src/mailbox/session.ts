@@ -1,7 +1,7 @@
 // One poll session of one mailbox: the sync algorithm between the POP3 server and the ledger.
 //
 // Order matters for the promise (DESIGN.md "The one promise"):
-//   1. DELE only UIDLs the ledger proves delivered (delete mode);
+//   1. DELE only UIDLs the ledger proves delivered (delete mode); the start point's skipped ones stay;
 //   2. RETR new messages, store the raw bytes in Redis, mark them queued and enqueue, all before QUIT
 //      (Gmail marks a message popped when the session ends, DELE or not);
 //   3. QUIT only after every reply arrived and only while the mailbox lock is still ours; a session that
@@ -14,6 +14,7 @@ import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
 import { deliverJob } from '../queue/jobs.ts';
 import { pickBatch, retrByteLimit } from './batch.ts';
 import { type ListedMessage, readListing } from './listing.ts';
+import { applyStartPoint } from './onboarding.ts';
 import { loginDelayMs } from './poll-policy.ts';
 import { reconcileQueued } from './reconcile.ts';
 import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
@@ -37,7 +38,9 @@ export async function runSession(
       { signal },
     );
 
-  const fresh = listing.messages.filter((m) => !entries.has(m.uidl));
+  const unseen = listing.messages.filter((m) => !entries.has(m.uidl));
+  const skipped = await applyStartPoint(deps, mailbox, client, unseen, signal);
+  const fresh = unseen.filter((m) => !skipped.has(m.uidl));
   const batch = pickBatch(fresh, mailbox);
   for (const message of batch.tooLarge) await deadLetterTooLarge(deps, mailbox, client, message, signal);
   await fetchAndEnqueue(deps, mailbox, client, batch.fetch, signal);
@@ -59,6 +62,7 @@ export async function runSession(
     fetchedBytes: sum(batch.fetch) + sum(requeue),
     deleted: deleted.length,
     tooLarge: batch.tooLarge.length,
+    skipped: skipped.size,
     remaining: batch.remaining,
     fallbackIdentity: listing.fallbackIdentity,
     loginDelayMs: loginDelayMs(client.capabilities.loginDelaySeconds),

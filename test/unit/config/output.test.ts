@@ -240,3 +240,18 @@ describe('onboarding and provider pace', () => {
     expect(plain.mailboxes.support?.listingCap).toBeUndefined();
   });
 });
+
+describe('startAt with provider gmail', () => {
+  it("is refused unless everything: skipped messages would fill Gmail's 250-message listing for good", async () => {
+    const gmail = (startAt: string) =>
+      parse(
+        configText((doc) => {
+          Object.assign(doc.mailboxes.support, { provider: 'gmail', startAt, accessToken: 'x' });
+          delete (doc.mailboxes.support as Record<string, unknown>).host;
+          delete (doc.mailboxes.support as Record<string, unknown>).password;
+        }),
+      );
+    await expect(gmail('now')).rejects.toThrow(/mailboxes\.support\.startAt: Gmail would keep listing/);
+    await expect(gmail('everything')).resolves.toBeDefined();
+  });
+});
