@@ -39,6 +39,7 @@ export function mailboxSettings(mailbox: MailboxConfig, rawTtlMs: number): Mailb
     batchBytes: mailbox.batchBytes,
     rawTtlMs,
     startAt: mailbox.startAt,
+    listingCap: mailbox.listingCap,
   };
 }
 

@@ -13,6 +13,7 @@ import { finished } from 'node:stream/promises';
 import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
 import { deliverJob } from '../queue/jobs.ts';
 import { pickBatch, retrByteLimit } from './batch.ts';
+import { retrieveToPop, stuckInListing } from './capped-listing.ts';
 import { type ListedMessage, readListing } from './listing.ts';
 import { applyStartPoint } from './onboarding.ts';
 import { loginDelayMs } from './poll-policy.ts';
@@ -47,6 +48,8 @@ export async function runSession(
 
   const requeue = await reconcileQueued(deps, mailbox, listing, entries);
   await fetchAndEnqueue(deps, mailbox, client, requeue, signal);
+  const stuck = stuckInListing(listing.messages, entries, mailbox, requeue);
+  await retrieveToPop(client, stuck, mailbox.maxMessageBytes, signal);
 
   // Past this point the server commits; never do it on a lock another session may now hold.
   signal.throwIfAborted();

@@ -16,6 +16,8 @@ export interface MailboxSettings {
   rawTtlMs: number;
   /** Where delivery starts on a mailbox that already holds mail (onboarding.ts). */
   startAt: StartAt;
+  /** The provider lists at most about this many messages a session (Gmail), see capped-listing.ts. */
+  listingCap?: number | undefined;
 }
 
 export interface DeliveryQueuePort {
