@@ -1,6 +1,6 @@
 // The Redis state of each mailbox: the UIDL ledger, the raw-message store and the session lock.
 export { type LedgerEntry, type LedgerState, NO_ENTRIES } from './entry.ts';
 export { mailboxKeys } from './keys.ts';
-export { Ledger, type OnboardingMarker } from './ledger.ts';
+export { Ledger } from './ledger.ts';
 export { MailboxLock } from './lock.ts';
 export { RawStore } from './raw-store.ts';
