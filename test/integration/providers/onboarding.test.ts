@@ -2,12 +2,17 @@
 // listing as seen and delivers only later mail; a date keeps mail dated on/after it (TOP for all, RETR only
 // for the kept; no Date or an unreadable one: kept); skipped mail is never sent DELE; a session that dies
 // midway is carried on; `poll --dry-run` changes nothing (ledger keys, server mailbox).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import type { MailboxConfig, StartAt } from '../../../src/config/index.ts';
 import { dryRun } from '../../../src/mailbox/dry-run.ts';
 import { pollOnce } from '../../../src/mailbox/poll-job.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { type FakePop3Server, faults, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
+import { startPophook } from '../../helpers/pophook-process.ts';
 import { useProviderRuntime } from './provider-fixture.ts';
 
 const fx = useProviderRuntime('onboard');
@@ -161,6 +166,47 @@ describe('poll --dry-run', () => {
       await server.stop();
     }
   });
+});
+
+describe('pophook poll --dry-run, the command', () => {
+  it('prints the plan of every mailbox and changes nothing', async () => {
+    const server = await startFakePop3Server({ messages: DATED });
+    const dir = await mkdtemp(join(tmpdir(), 'pophook-dry-run-'));
+    try {
+      const path = join(dir, 'pophook.yml');
+      const document = {
+        redis: { url: fx.redis.url, prefix: fx.prefix },
+        webhooks: { rx: { url: 'http://127.0.0.1:9/hook', secret: fx.rt.config.webhooks.rx!.secret } },
+        mailboxes: {
+          inbox: {
+            host: '127.0.0.1',
+            port: server.port,
+            tls: 'none',
+            allowPlaintextAuth: true,
+            username: 'alice',
+            password: 'secret',
+            webhook: 'rx',
+            startAt: SINCE,
+          },
+        },
+      };
+      await writeFile(path, stringify(document));
+      const before = await redisDump();
+      const cli = startPophook(['poll', '--dry-run', '--config', path]);
+      expect(await cli.exited).toBe(0);
+      const text = cli.text.join('\n');
+      expect(text).toContain(
+        'inbox: 6 listed, start point 2026-06-01 not done yet (dry run: nothing changed)',
+      );
+      expect(text).toContain('4 would fetch and deliver');
+      expect(text).toMatch(/2 would skip .*\n {4}old-1 {2}\d+ {2}old-1\n {4}old-2/);
+      expect(await redisDump()).toEqual(before);
+      expect(server.transcript.some((l) => /^C\[\d+\]: (RETR|DELE|QUIT)/.test(l))).toBe(false);
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 /** Every key of the test prefix with its value (hashes as maps): what a dry run must leave as it found it. */
