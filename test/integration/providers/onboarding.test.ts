@@ -96,6 +96,27 @@ describe('startAt against the fake server', () => {
     }
   });
 
+  it('a header block past the read bound: decided by what was read, the rest discarded, the next TOP intact', async () => {
+    const filler = Array.from({ length: 4000 }, (_, i) => `X-Filler-${i}: ${'f'.repeat(80)}\r\n`).join('');
+    const huge = {
+      uid: 'huge-old',
+      body: `Date: Mon, 5 Jan 2026 09:00:00 +0000\r\n${filler}Subject: big\r\n\r\nbody\r\n`,
+    };
+    const server = await startFakePop3Server({ messages: [huge, ...DATED] });
+    try {
+      const mailbox = fx.mailbox(server.port, { startAt: since });
+      const report = await pollOnce(fx.rt, mailbox);
+      expect(report.result).toMatchObject({ listed: 7, skipped: 3, fetched: 4 });
+      expect(await states(mailbox)).toMatchObject({
+        'huge-old': 'skipped',
+        'new-1': 'queued',
+        'old-1': 'skipped',
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('a session that dies midway is carried on: now then holds back only mail dated before it began', async () => {
     const server = await startFakePop3Server({ messages: DATED });
     try {
