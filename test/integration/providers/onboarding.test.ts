@@ -13,7 +13,7 @@ import { pollOnce } from '../../../src/mailbox/poll-job.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { type FakePop3Server, faults, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
 import { startPophook } from '../../helpers/pophook-process.ts';
-import { useProviderRuntime } from './provider-fixture.ts';
+import { configDocument, useProviderRuntime } from './provider-fixture.ts';
 
 const fx = useProviderRuntime('onboard');
 const SINCE = '2026-06-01';
@@ -195,22 +195,7 @@ describe('pophook poll --dry-run, the command', () => {
     const dir = await mkdtemp(join(tmpdir(), 'pophook-dry-run-'));
     try {
       const path = join(dir, 'pophook.yml');
-      const document = {
-        redis: { url: fx.redis.url, prefix: fx.prefix },
-        webhooks: { rx: { url: 'http://127.0.0.1:9/hook', secret: fx.rt.config.webhooks.rx!.secret } },
-        mailboxes: {
-          inbox: {
-            host: '127.0.0.1',
-            port: server.port,
-            tls: 'none',
-            allowPlaintextAuth: true,
-            username: 'alice',
-            password: 'secret',
-            webhook: 'rx',
-            startAt: SINCE,
-          },
-        },
-      };
+      const document = configDocument(fx.redis.url, fx.prefix, server.port, { startAt: SINCE });
       await writeFile(path, stringify(document));
       const before = await redisDump();
       const cli = startPophook(['poll', '--dry-run', '--config', path]);

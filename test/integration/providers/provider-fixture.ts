@@ -27,25 +27,7 @@ export function useProviderRuntime(name: string): ProviderFixture {
     fx.redis = await startRedisServer();
     dir = await mkdtemp(join(tmpdir(), `pophook-${name}-`));
     fx.prefix = `${name}${randomBytes(3).toString('hex')}`;
-    const document = {
-      redis: { url: fx.redis.url, prefix: fx.prefix },
-      webhooks: {
-        rx: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${randomBytes(32).toString('base64')}` },
-      },
-      mailboxes: {
-        inbox: {
-          host: '127.0.0.1',
-          port: 1,
-          tls: 'none',
-          allowPlaintextAuth: true,
-          username: 'alice',
-          password: 'secret',
-          webhook: 'rx',
-          connectTimeout: '5s',
-          commandTimeout: '5s',
-        },
-      },
-    };
+    const document = configDocument(fx.redis.url, fx.prefix, 1);
     const config = await parseConfig(stringify(document), { env: {}, baseDir: dir, sourceName: 'test' });
     fx.rt = await createRuntime(config, silentLogger);
     fx.mailbox = (port, extra = {}) => ({
@@ -61,4 +43,28 @@ export function useProviderRuntime(name: string): ProviderFixture {
     await rm(dir, { recursive: true, force: true });
   });
   return fx;
+}
+
+/** The config file of these tests: one webhook, one mailbox `inbox` over loopback USER/PASS on `port`. */
+export function configDocument(redisUrl: string, prefix: string, port: number, inbox: object = {}) {
+  return {
+    redis: { url: redisUrl, prefix },
+    webhooks: {
+      rx: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${randomBytes(32).toString('base64')}` },
+    },
+    mailboxes: {
+      inbox: {
+        host: '127.0.0.1',
+        port,
+        tls: 'none',
+        allowPlaintextAuth: true,
+        username: 'alice',
+        password: 'secret',
+        webhook: 'rx',
+        connectTimeout: '5s',
+        commandTimeout: '5s',
+        ...inbox,
+      },
+    },
+  };
 }
