@@ -14,6 +14,8 @@ Commands:
   probe --host H [--port P] --tls implicit|starttls|none [--user U]
                                     inspect one POP3 server: greeting, TLS, capabilities, counts
   poll MAILBOX --config FILE --once one poll session now, in the foreground
+  poll --dry-run [MAILBOX] --config FILE [--json]
+                                    what the next session would delete, fetch and skip; changes nothing
   dlq list|show|replay [ID…|--all] --config FILE
                                     dead letters: list, show one with its headers, replay [--wait]
   retry list|now [ID…|--all] --config FILE
@@ -58,9 +60,14 @@ nothing is retried. Exit code 0 on a 2xx answer, 1 otherwise (the status and the
 answer are shown).
 `,
   poll: `Usage: pophook poll MAILBOX --config FILE --once
+       pophook poll --dry-run [MAILBOX] --config FILE [--json]
 
-Runs one poll session of MAILBOX now, in the foreground, and prints its report as JSON: listed,
-fetched, deleted, left for later. Deliveries happen in the workers.
+--once runs one poll session of MAILBOX now, in the foreground, and prints its report as JSON:
+listed, fetched, deleted, left for later. Deliveries happen in the workers.
+--dry-run shows, for MAILBOX or every mailbox, what its next session would delete, fetch and skip
+(the start point, maxMessageSize, the batch budgets), with counts and the first messages of each
+list (UIDL, size, subject). It changes nothing: no ledger write, no DELE, no RETR, no enqueue, and
+the session ends without QUIT.
 `,
   dlq: `Usage: pophook dlq list --config FILE [--json]
        pophook dlq show ID…|--all --config FILE [--json]

@@ -6,7 +6,14 @@ import { CREDENTIAL_DEFAULTS, type CredentialDocument, PROVIDER_DEFAULTS } from 
 import type { FileContents } from './files.ts';
 import { formatPath } from './paths.ts';
 import type { ConfigDocument, MailboxDocument, WebhookDocument } from './schema.ts';
-import type { Config, CredentialConfig, MailboxConfig, SecretSource, WebhookConfig } from './types.ts';
+import type {
+  Config,
+  CredentialConfig,
+  MailboxConfig,
+  SecretSource,
+  StartAt,
+  WebhookConfig,
+} from './types.ts';
 
 type Files = FileContents['contents'];
 
@@ -51,6 +58,9 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     pollIntervalMs: doc.pollInterval,
     delete: doc.delete,
     maxMessageBytes: doc.maxMessageSize,
+    startAt: buildStartAt(doc.startAt),
+    loginDelay: doc.loginDelay,
+    listingCap: profile !== undefined && 'listingCap' in profile ? profile.listingCap : undefined,
     batchMessages: doc.batchMessages,
     batchBytes: doc.batchSize,
     webhook: doc.webhook,
@@ -60,6 +70,12 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     commandTimeoutMs: doc.commandTimeout,
     sessionTimeoutMs: doc.sessionTimeout,
   });
+}
+
+function buildStartAt(text: string): StartAt {
+  if (text === 'everything' || text === 'now') return { mode: text };
+  // A date without a time is its first instant in UTC (Date.parse's rule for date-only ISO forms).
+  return { mode: 'date', sinceMs: Date.parse(text), text };
 }
 
 type Loose = Record<string, unknown>;

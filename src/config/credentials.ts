@@ -25,8 +25,9 @@ export type MailboxProvider = (typeof MAILBOX_PROVIDERS)[number];
 export const PROVIDER_DEFAULTS = {
   // learn.microsoft.com "POP, IMAP, and SMTP settings": outlook.office365.com:995, SSL/TLS, OAuth only.
   microsoft365: { host: 'outlook.office365.com', port: 995, tls: 'implicit', auth: 'xoauth2' },
-  // support.google.com/mail/answer/7104828: pop.gmail.com:995, SSL required.
-  gmail: { host: 'pop.gmail.com', port: 995, tls: 'implicit', auth: 'xoauth2' },
+  // support.google.com/mail/answer/7104828: pop.gmail.com:995, SSL required. support.google.com/mail/
+  // answer/47948 ("How does POP work in Gmail?"): a session lists about 250 of the oldest unpopped messages.
+  gmail: { host: 'pop.gmail.com', port: 995, tls: 'implicit', auth: 'xoauth2', listingCap: 250 },
 } as const;
 
 const MINUTE = 60_000;

@@ -169,3 +169,17 @@ export function redisUrl() {
     }
   });
 }
+
+/** A calendar date or an ISO 8601 date-time (RFC 3339 profile), as JavaScript reads it. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+const START_AT_HINT = 'expected everything, now, or an ISO date such as 2026-01-31 or 2026-01-31T08:00:00Z';
+
+/** A mailbox's start point: `everything`, `now`, or an ISO date (a date alone means its start, UTC). */
+export function startAt() {
+  return z.string({ error: expecting(START_AT_HINT) }).superRefine((text, ctx) => {
+    if (text === 'everything' || text === 'now') return;
+    if (!ISO_DATE.test(text) || Number.isNaN(Date.parse(text))) {
+      ctx.addIssue({ code: 'custom', message: START_AT_HINT });
+    }
+  });
+}

@@ -17,6 +17,7 @@ export type {
   Microsoft365Credential,
   OAuth2Credential,
   SecretSource,
+  StartAt,
   WebhookConfig,
 } from './types.ts';
 export { parseDuration, parseSize } from './units.ts';

@@ -64,6 +64,16 @@ export function checkMailbox(mailbox: Loose, ctx: Ctx): void {
   const hasCredential = ['password', 'passwordFile', 'accessToken', 'accessTokenFile', 'credential'].some(
     (k) => given(mailbox[k]),
   );
+  // Gmail lists only the oldest ~250 unpopped messages and pops only what is retrieved: messages a start
+  // point skips would fill the listing for good and hide every newer one.
+  if (mailbox.provider === 'gmail' && given(mailbox.startAt) && mailbox.startAt !== 'everything') {
+    issue(
+      ctx,
+      ['startAt'],
+      'Gmail would keep listing the skipped messages and never show newer ones: use startAt: everything and ' +
+        'choose "Enable POP for mail that arrives from now on" in Gmail\'s Forwarding and POP/IMAP settings',
+    );
+  }
   // DESIGN "Security defaults": credentials cross an unencrypted link only when the file says so.
   if (mailbox.tls === 'none' && hasCredential && mailbox.allowPlaintextAuth !== true) {
     issue(

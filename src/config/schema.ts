@@ -25,6 +25,7 @@ import {
   oneOf,
   redisUrl,
   size,
+  startAt,
   webhookSecret,
 } from './fields.ts';
 import { checkMailbox, checkRedis, checkRoot } from './rules.ts';
@@ -231,6 +232,16 @@ const mailbox = z
       'size',
       'larger messages are not fetched: dead letter with their headers, left on the server',
     ).prefault('50MB'),
+    startAt: doc(
+      startAt(),
+      'everything | now | ISO date',
+      'onboarding a mailbox that already holds mail: deliver everything, only mail that arrives from now on, or mail dated on/after the date (first session only)',
+    ).prefault('everything'),
+    loginDelay: doc(
+      oneOf(['honour', 'ignore']),
+      'honour | ignore',
+      'the LOGIN-DELAY a server announces (Gmail: 300 s): wait that long between logins, or poll on pollInterval and follow-ups anyway ([LOGIN-DELAY] refusals are always honoured)',
+    ).prefault('honour'),
     batchMessages: doc(integer(1, 100_000), 'integer', 'most messages RETR’d per poll session').prefault(500),
     batchSize: doc(size(1), 'size', 'most bytes RETR’d per poll session').prefault('200MB'),
     webhook: doc(id(), 'webhook id', 'the webhook this mailbox delivers to'),

@@ -76,6 +76,12 @@ export interface WatchdogConfig {
   readonly staleIntervals: number;
 }
 
+/** `everything` (every listed message), `now` (only mail that arrives later) or mail dated on/after `sinceMs`. */
+export type StartAt =
+  | { readonly mode: 'everything' }
+  | { readonly mode: 'now' }
+  | { readonly mode: 'date'; readonly sinceMs: number; readonly text: string };
+
 export interface MailboxConfig {
   readonly id: string;
   readonly host: string;
@@ -96,6 +102,12 @@ export interface MailboxConfig {
   readonly pollIntervalMs: number;
   readonly delete: boolean;
   readonly maxMessageBytes: number;
+  /** Where delivery starts on a mailbox that already holds mail (src/mailbox/onboarding.ts). */
+  readonly startAt: StartAt;
+  /** Whether the LOGIN-DELAY a server announces spaces the logins (RFC 2449 §6.8). */
+  readonly loginDelay: 'honour' | 'ignore';
+  /** The provider lists at most about this many messages per session (Gmail: 250). */
+  readonly listingCap?: number;
   /** At most this many RETRs per poll session. */
   readonly batchMessages: number;
   /** At most this many bytes RETR'd per poll session. */

@@ -5,7 +5,15 @@
 import { PophookError } from '../errors.ts';
 
 /** Absent (no entry) means never seen. See DESIGN.md "The ledger". */
-export type LedgerState = 'queued' | 'delivered' | 'dead';
+export type LedgerState = 'queued' | 'delivered' | 'dead' | 'skipped';
+
+/** Every state with a zero, for counting. */
+export const NO_ENTRIES: Readonly<Record<LedgerState, number>> = {
+  queued: 0,
+  delivered: 0,
+  dead: 0,
+  skipped: 0,
+};
 
 export interface LedgerError {
   code: string;
@@ -37,7 +45,7 @@ export const REASON_MAX = 160;
 export const STATUS_TEXT_MAX = 100;
 export const BODY_MAX_BYTES = 1024;
 
-const STATES: ReadonlySet<string> = new Set(['queued', 'delivered', 'dead']);
+const STATES: ReadonlySet<string> = new Set(Object.keys(NO_ENTRIES));
 
 export function parseEntry(uidl: string, raw: string): LedgerEntry {
   let value: unknown;

@@ -18,6 +18,8 @@ export interface MailboxKeys {
   readonly ledger: string;
   /** Hash: last poll time/outcome and counters, for status and metrics. */
   readonly meta: string;
+  /** String: the start point's marker (JSON), see Ledger.onboarding(). */
+  readonly onboarding: string;
   /** String: the session lock (`<token> <owner>`). */
   readonly lock: string;
   /** String: the raw message of one UIDL. */
@@ -52,6 +54,7 @@ export function mailboxKeys(prefix: string, mailbox: string): MailboxKeys {
     ledger: `${base}:ledger`,
     meta: `${base}:meta`,
     lock: `${base}:lock`,
+    onboarding: `${base}:onboarding`,
     raw: (uidl) => `${base}:raw:${uidlKeyPart(uidl)}`,
     rawTemp: (uidl, writeId) => `${base}:rawtmp:${uidlKeyPart(uidl)}:${writeId}`,
   };

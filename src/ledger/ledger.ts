@@ -20,6 +20,7 @@ import {
   type LedgerError,
   type LedgerState,
   mapScriptError,
+  NO_ENTRIES,
   parseEntry,
   parsePrevious,
   REASON_MAX,
@@ -27,6 +28,18 @@ import {
 } from './entry.ts';
 import { mailboxKeys } from './keys.ts';
 import { type RedisClient, type RunScript, scriptRunner } from './scripts.ts';
+
+/**
+ * A mailbox's start point at work (src/mailbox/onboarding.ts): which one, when it began, and when it was
+ * done. Written before the first skip is recorded, so a session that dies midway is seen to have started.
+ */
+export interface OnboardingMarker {
+  startAt: string;
+  startedAt: number;
+  doneAt?: number;
+  skipped?: number;
+  kept?: number;
+}
 
 export interface LedgerOptions {
   /** Above this many entries, entries() reads with HSCAN instead of HGETALL. Default 5 000. */
@@ -141,19 +154,49 @@ export class Ledger {
   }
 
   /**
-   * Removes the delivered entries whose UIDL the server no longer lists (their work is done). Queued and
+   * Removes the delivered and skipped entries whose UIDL the server no longer lists (their work is done). Queued and
    * dead entries are kept even when unlisted: see the file header. Returns the pruned UIDLs.
    */
   async prune(mailbox: string, listed: ReadonlySet<string>): Promise<string[]> {
-    const candidates: string[] = [];
+    const delivered: string[] = [];
+    const skipped: string[] = [];
     for (const [uidl, entry] of await this.entries(mailbox)) {
-      if (entry.state === 'delivered' && !listed.has(uidl)) candidates.push(uidl);
+      if (listed.has(uidl)) continue;
+      if (entry.state === 'delivered') delivered.push(uidl);
+      // A skipped message has no bytes here and nothing owed: once gone from the server, it is done.
+      if (entry.state === 'skipped') skipped.push(uidl);
     }
-    return this.#forget(mailbox, 'delivered', candidates);
+    return [
+      ...(await this.#forget(mailbox, 'delivered', delivered)),
+      ...(await this.#forget(mailbox, 'skipped', skipped)),
+    ];
+  }
+
+  /**
+   * absent → skipped for each UIDL: a start point held the message back. Never touches an existing entry.
+   * Returns how many were recorded.
+   */
+  async markSkipped(mailbox: string, uidls: readonly string[]): Promise<number> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    let recorded = 0;
+    for (let i = 0; i < uidls.length; i += FORGET_BATCH) {
+      const batch = uidls.slice(i, i + FORGET_BATCH);
+      recorded += Number(await this.#run('ledgerSkip', [keys.ledger], [this.#now(), ...batch]));
+    }
+    return recorded;
+  }
+
+  async onboarding(mailbox: string): Promise<OnboardingMarker | undefined> {
+    const raw = await this.#redis.get(mailboxKeys(this.#prefix, mailbox).onboarding);
+    return raw === null ? undefined : (JSON.parse(raw) as OnboardingMarker);
+  }
+
+  async setOnboarding(mailbox: string, marker: OnboardingMarker): Promise<void> {
+    await this.#redis.set(mailboxKeys(this.#prefix, mailbox).onboarding, JSON.stringify(marker));
   }
 
   async counts(mailbox: string): Promise<Record<LedgerState, number>> {
-    const counts: Record<LedgerState, number> = { queued: 0, delivered: 0, dead: 0 };
+    const counts: Record<LedgerState, number> = { ...NO_ENTRIES };
     for (const entry of (await this.entries(mailbox)).values()) counts[entry.state] += 1;
     return counts;
   }

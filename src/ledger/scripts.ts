@@ -18,7 +18,7 @@ local function load_entry(hash, uidl)
   local ok, entry = pcall(cjson.decode, stored)
   if not ok or type(entry) ~= 'table' then return false, nil end
   local s = entry.state
-  if s ~= 'queued' and s ~= 'delivered' and s ~= 'dead' then return false, nil end
+  if s ~= 'queued' and s ~= 'delivered' and s ~= 'dead' and s ~= 'skipped' then return false, nil end
   return entry, s
 end
 local function save_entry(hash, uidl, entry, state, now)
@@ -72,6 +72,16 @@ if ARGV[5] ~= '' and entry.size == nil then entry.size = tonumber(ARGV[5]) end
 redis.call('PERSIST', KEYS[2])
 save_entry(KEYS[1], ARGV[1], entry, 'dead', tonumber(ARGV[2]))
 return prev`,
+
+  // KEYS: ledger. ARGV: now, uidls. absent → skipped (a start point held the message back: seen, never
+  // delivered, never deleted); an existing entry of any state is left alone. Replies how many were recorded.
+  ledgerSkip: `
+local recorded = 0
+local entry = cjson.encode({ state = 'skipped', since = tonumber(ARGV[1]) })
+for i = 2, #ARGV do
+  recorded = recorded + redis.call('HSETNX', KEYS[1], ARGV[i], entry)
+end
+return recorded`,
 
   // KEYS: ledger, then the raw key of each uidl ARGV[i + 1] at KEYS[i + 1]. ARGV: state, uidls.
   // Removes the entries (and raws) that are in `state` at this instant, skips every other state.

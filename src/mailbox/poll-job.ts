@@ -14,6 +14,7 @@ import { connectMailbox, failureFacts, type PollReport, pollMailbox } from './po
 import {
   followUpDelayMs,
   type LoginRefusal,
+  leftForLater,
   loginRefusal,
   notBeforeAfterRefusal,
   pollGate,
@@ -46,6 +47,8 @@ export function mailboxSettings(mailbox: MailboxConfig, rawTtlMs: number): Mailb
     batchMessages: mailbox.batchMessages,
     batchBytes: mailbox.batchBytes,
     rawTtlMs,
+    startAt: mailbox.startAt,
+    listingCap: mailbox.listingCap,
   };
 }
 
@@ -181,7 +184,8 @@ export async function runPollJob(
     durationMs: report.durationMs,
     ...report.result,
   });
-  const followUp = followUpDelayMs(report.result?.remaining ?? 0, report.notBefore, Date.now());
+  const left = report.result ? leftForLater(report.result, mailbox.listingCap) : 0;
+  const followUp = followUpDelayMs(left, report.notBefore, Date.now());
   if (followUp !== undefined) await deps.queues.requestPoll(mailbox.id, followUp, 'early');
   return { outcome: report.outcome };
 }

@@ -33,6 +33,28 @@ export function pollGate(
   return reason === 'schedule' ? { run: false } : { run: false, requeueInMs: notBefore - now };
 }
 
+/**
+ * The LOGIN-DELAY that spaces the next login: the announced one, or none when the mailbox says
+ * `loginDelay: ignore` (a server that enforces it still answers [LOGIN-DELAY], and that is always obeyed).
+ */
+export function honouredLoginDelayMs(announcedMs: number | undefined, mode: 'honour' | 'ignore') {
+  return mode === 'ignore' ? undefined : announcedMs;
+}
+
+/**
+ * New messages a session left for later: what its batch budgets left, plus one when the provider caps a
+ * listing (Gmail: about 250 of the oldest unpopped) and this one came back full with something new in it,
+ * since more wait behind it. A full listing with nothing new (Gmail's `recent:` mode lists 30 days of mail
+ * again) is no sign of more, so follow-ups stop there.
+ */
+export function leftForLater(
+  result: { remaining: number; listed: number; fetched: number },
+  listingCap: number | undefined,
+): number {
+  const capped = listingCap !== undefined && result.listed >= listingCap && result.fetched > 0;
+  return result.remaining + (capped ? 1 : 0);
+}
+
 /** The follow-up poll's delay after a session, or undefined when it left nothing for later. */
 export function followUpDelayMs(remaining: number, notBefore: number | undefined, now: number) {
   if (remaining <= 0) return undefined;

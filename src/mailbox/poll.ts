@@ -6,7 +6,7 @@ import type { MailboxConfig } from '../config/index.ts';
 import type { MailboxLock } from '../ledger/index.ts';
 import { type MailboxTokens, withMailboxToken } from '../oauth/index.ts';
 import { Pop3Client, printable } from '../pop3/index.ts';
-import { isNotNow, loginRefusal, notBeforeAfterSession } from './poll-policy.ts';
+import { honouredLoginDelayMs, isNotNow, loginRefusal, notBeforeAfterSession } from './poll-policy.ts';
 import { runSession } from './session.ts';
 import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
 
@@ -54,7 +54,8 @@ export async function pollMailbox(
     const client = await deps.connect(mailbox, signal);
     try {
       const result = await runSession(deps, settings, client, signal);
-      const notBefore = notBeforeAfterSession(started, result.loginDelayMs);
+      const delayMs = honouredLoginDelayMs(result.loginDelayMs, mailbox.loginDelay);
+      const notBefore = notBeforeAfterSession(started, delayMs);
       const { expire } = client.capabilities;
       return report('ok', {
         result,

@@ -1,7 +1,7 @@
 // One poll session of one mailbox: the sync algorithm between the POP3 server and the ledger.
 //
 // Order matters for the promise (DESIGN.md "The one promise"):
-//   1. DELE only UIDLs the ledger proves delivered (delete mode);
+//   1. DELE only UIDLs the ledger proves delivered (delete mode); the start point's skipped ones stay;
 //   2. RETR new messages, store the raw bytes in Redis, mark them queued and enqueue, all before QUIT
 //      (Gmail marks a message popped when the session ends, DELE or not);
 //   3. QUIT only after every reply arrived and only while the mailbox lock is still ours; a session that
@@ -12,8 +12,10 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
 import { deliverJob } from '../queue/jobs.ts';
-import { pickBatch } from './batch.ts';
+import { pickBatch, retrByteLimit } from './batch.ts';
+import { retrieveToPop, stuckInListing } from './capped-listing.ts';
 import { type ListedMessage, readListing } from './listing.ts';
+import { applyStartPoint } from './onboarding.ts';
 import { loginDelayMs } from './poll-policy.ts';
 import { reconcileQueued } from './reconcile.ts';
 import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
@@ -37,13 +39,17 @@ export async function runSession(
       { signal },
     );
 
-  const fresh = listing.messages.filter((m) => !entries.has(m.uidl));
+  const unseen = listing.messages.filter((m) => !entries.has(m.uidl));
+  const skipped = await applyStartPoint(deps, mailbox, client, unseen, signal);
+  const fresh = unseen.filter((m) => !skipped.has(m.uidl));
   const batch = pickBatch(fresh, mailbox);
   for (const message of batch.tooLarge) await deadLetterTooLarge(deps, mailbox, client, message, signal);
   await fetchAndEnqueue(deps, mailbox, client, batch.fetch, signal);
 
   const requeue = await reconcileQueued(deps, mailbox, listing, entries);
   await fetchAndEnqueue(deps, mailbox, client, requeue, signal);
+  const stuck = stuckInListing(listing.messages, entries, mailbox, requeue);
+  await retrieveToPop(client, stuck, mailbox.maxMessageBytes, signal);
 
   // Past this point the server commits; never do it on a lock another session may now hold.
   signal.throwIfAborted();
@@ -59,6 +65,7 @@ export async function runSession(
     fetchedBytes: sum(batch.fetch) + sum(requeue),
     deleted: deleted.length,
     tooLarge: batch.tooLarge.length,
+    skipped: skipped.size,
     remaining: batch.remaining,
     fallbackIdentity: listing.fallbackIdentity,
     loginDelayMs: loginDelayMs(client.capabilities.loginDelaySeconds),
@@ -108,7 +115,7 @@ async function fetchAndEnqueue(
         await Promise.race([finished(body), work]);
         while (pending.size >= MAX_PENDING_ENQUEUES) await Promise.race(pending);
       },
-      { maxBytes: mailbox.maxMessageBytes, signal },
+      { maxBytes: retrByteLimit(mailbox.maxMessageBytes), signal },
     );
   } catch (error) {
     await Promise.all(pending);
@@ -154,7 +161,7 @@ async function deadLetterIfTooLarge(
     await deps.ledger.markDead(mailbox.id, message.uidl, {
       code: 'MESSAGE_TOO_LARGE',
       size: message.size,
-      reason: `message bytes ran past maxMessageSize (${mailbox.maxMessageBytes}); LIST said ${message.size}`,
+      reason: `message bytes ran past maxMessageSize (${mailbox.maxMessageBytes}) and its margin; LIST said ${message.size}`,
     });
     deps.logger.warn(
       { uidl: message.uidl, listed: message.size },

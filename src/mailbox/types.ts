@@ -1,6 +1,7 @@
 // The settings and collaborators a poll session works with, as narrow ports so the sync algorithm can be
 // read (and tested) apart from Redis and BullMQ wiring.
 
+import type { StartAt } from '../config/index.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
 import type { DeliverJobData } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -13,6 +14,10 @@ export interface MailboxSettings {
   batchMessages: number;
   batchBytes: number;
   rawTtlMs: number;
+  /** Where delivery starts on a mailbox that already holds mail (onboarding.ts). */
+  startAt: StartAt;
+  /** The provider lists at most about this many messages a session (Gmail), see capped-listing.ts. */
+  listingCap?: number | undefined;
 }
 
 export interface DeliveryQueuePort {
@@ -35,6 +40,8 @@ export interface SessionResult {
   fetchedBytes: number;
   deleted: number;
   tooLarge: number;
+  /** New messages the start point held back (recorded skipped) this session. */
+  skipped: number;
   /** New messages left for a later session by the batch budgets. */
   remaining: number;
   fallbackIdentity: boolean;

@@ -4,7 +4,7 @@
 // recent delivery stats; the queue depths; Redis memory. Scrapes read it through a short cache so a busy
 // Prometheus never hammers Redis.
 import type { Config } from '../config/index.ts';
-import type { Ledger, LedgerState, MailboxLock } from '../ledger/index.ts';
+import { type Ledger, type LedgerState, type MailboxLock, NO_ENTRIES } from '../ledger/index.ts';
 import type { MailboxMeta, MailboxMetaStore } from '../mailbox/meta.ts';
 import { type MailboxState, mailboxState } from '../mailbox/state.ts';
 import type { CredentialStatus } from '../oauth/index.ts';
@@ -115,7 +115,7 @@ async function readMailbox(
     src.lock.holder(mailbox.id),
     src.queues.poll.getJobScheduler(pollSchedulerId(mailbox.id)),
   ]);
-  const ledger: Record<LedgerState, number> = { queued: 0, delivered: 0, dead: 0 };
+  const ledger: Record<LedgerState, number> = { ...NO_ENTRIES };
   let oldestQueuedAt: number | undefined;
   for (const entry of entries.values()) {
     ledger[entry.state] += 1;

@@ -218,17 +218,35 @@ export class Pop3Client {
    * are on the wire ahead of the handler; without, one by one. A body the handler leaves unread is
    * discarded when the handler returns. On the first failure the remaining bodies are discarded.
    */
-  async retrEach(
+  retrEach(
     msgs: readonly number[],
     handler: (msg: number, body: Readable) => Promise<void>,
     opts: RetrOptions = {},
+  ): Promise<void> {
+    return this.#each(msgs, (msg) => this.retr(msg, opts), handler);
+  }
+
+  /** TOP each message (headers and `lines` body lines), pipelined like retrEach. */
+  topEach(
+    msgs: readonly number[],
+    lines: number,
+    handler: (msg: number, body: Readable) => Promise<void>,
+    opts: RetrOptions = {},
+  ): Promise<void> {
+    return this.#each(msgs, (msg) => this.top(msg, lines, opts), handler);
+  }
+
+  async #each(
+    msgs: readonly number[],
+    start: (msg: number) => Promise<Readable>,
+    handler: (msg: number, body: Readable) => Promise<void>,
   ): Promise<void> {
     for (const msg of msgs) checkMessageNumber(msg);
     const window = this.#connection.pipelining ? (this.#options.maxInFlight ?? DEFAULTS.maxInFlight) : 1;
     const started: Array<Promise<Readable>> = [];
     const launch = (upTo: number) => {
       while (started.length < Math.min(msgs.length, upTo)) {
-        const next = this.retr(msgs[started.length]!, opts);
+        const next = start(msgs[started.length]!);
         next.catch(() => {}); // observed below, in order
         started.push(next);
       }

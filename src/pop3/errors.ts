@@ -42,6 +42,8 @@ export interface Pop3ErrorOptions {
   serverText?: string;
   /** RFC 2449 extended response code, e.g. `IN-USE`, `SYS/TEMP`, `AUTH`. */
   responseCode?: string;
+  /** Id of the provider reply the server's text matched (known-replies.ts), e.g. `gmail-web-login-required`. */
+  known?: string;
 }
 
 /** Codes for which trying again later can succeed. */
@@ -64,6 +66,7 @@ export class Pop3Error extends Error {
   readonly command: string | undefined;
   readonly serverText: string | undefined;
   readonly responseCode: string | undefined;
+  readonly known: string | undefined;
 
   constructor(code: Pop3ErrorCode, message: string, options: Pop3ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -72,6 +75,7 @@ export class Pop3Error extends Error {
     this.command = options.command;
     this.serverText = options.serverText;
     this.responseCode = options.responseCode;
+    this.known = options.known;
   }
 }
 

@@ -2,6 +2,7 @@
 // response codes) or a SASL continuation "+ base64" (RFC 5034 §4), and turns a negative reply into the
 // right coded Pop3Error (RFC 3206: SYS/TEMP, SYS/PERM, AUTH; RFC 2449: IN-USE, LOGIN-DELAY).
 import { Pop3Error, type Pop3ErrorCode } from './errors.ts';
+import { knownReply } from './known-replies.ts';
 
 export type StatusLine =
   | { kind: 'ok'; text: string; responseCode?: string }
@@ -57,13 +58,20 @@ export function errorFromStatus(
   maskedCommand: string,
 ): Pop3Error {
   const verb = maskedCommand.split(' ', 1)[0]!.toUpperCase();
-  const code = codeFor(status.responseCode, verb);
+  const byCode = codeFor(status.responseCode, verb);
+  const known = knownReply(status.text, byCode, status.responseCode !== undefined);
   const shown = status.responseCode ? `[${status.responseCode}] ` : '';
-  return new Pop3Error(code, `${maskedCommand} failed: -ERR ${shown}${printable(status.text)}`, {
-    command: maskedCommand,
-    serverText: status.text,
-    ...(status.responseCode ? { responseCode: status.responseCode } : {}),
-  });
+  const fix = known ? `: ${known.fix}` : '';
+  return new Pop3Error(
+    known?.code ?? byCode,
+    `${maskedCommand} failed: -ERR ${shown}${printable(status.text)}${fix}`,
+    {
+      command: maskedCommand,
+      serverText: status.text,
+      ...(status.responseCode ? { responseCode: status.responseCode } : {}),
+      ...(known ? { known: known.id } : {}),
+    },
+  );
 }
 
 function codeFor(responseCode: string | undefined, verb: string): Pop3ErrorCode {

@@ -37,6 +37,8 @@ export interface FakeServerOptions {
   sasl?: string[];
   /** Replaces the whole CAPA list. */
   capabilities?: string[];
+  /** Added to the default CAPA list, e.g. `LOGIN-DELAY 300`. */
+  extraCapabilities?: string[];
   /** Certificate for STLS (offered when given) and implicit TLS. */
   tls?: { certPem: string; keyPem: string };
   implicitTls?: boolean;
@@ -225,7 +227,7 @@ function capabilities(session: FakeSession, options: FakeServerOptions): string[
   const sasl = options.sasl ?? DEFAULT_SASL;
   if (sasl.length > 0) list.push(`SASL ${sasl.join(' ')}`);
   if (options.tls && !options.hideStls && !session.tls) list.push('STLS');
-  return list;
+  return [...list, ...(options.extraCapabilities ?? [])];
 }
 
 function message(session: FakeSession, arg: string | undefined): FakeMessage | undefined {

@@ -86,7 +86,12 @@ describe('Redis Cluster', () => {
       await ledger.markDelivered('support', uidl, { status: 200 });
       expect(await raw.exists('support', uidl)).toBe(false);
     }
-    expect(await ledger.counts('support')).toEqual({ queued: 0, delivered: hostile.length, dead: 0 });
+    expect(await ledger.counts('support')).toEqual({
+      queued: 0,
+      delivered: hostile.length,
+      dead: 0,
+      skipped: 0,
+    });
     expect(await ledger.prune('support', new Set(['plain']))).toHaveLength(hostile.length - 1);
     expect(await ledger.forgetDeleted('support', ['plain'])).toBe(1);
   });

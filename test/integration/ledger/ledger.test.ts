@@ -179,7 +179,7 @@ describe('removal', () => {
     const uidls = Array.from({ length: 1200 }, (_, i) => `m${i}`);
     await Promise.all(uidls.map((u) => ledger.markDelivered(MB, u, { status: 200 })));
     expect(await ledger.forgetDeleted(MB, uidls)).toBe(1200);
-    expect(await ledger.counts(MB)).toEqual({ queued: 0, delivered: 0, dead: 0 });
+    expect(await ledger.counts(MB)).toEqual({ queued: 0, delivered: 0, dead: 0, skipped: 0 });
   });
 });
 
@@ -236,7 +236,7 @@ describe('reading', () => {
     await ledger.markDelivered(MB, 'm1', { status: 200 });
     await ledger.markDead(MB, 'm2', { code: 'WEBHOOK_HTTP_4XX', status: 404, reason: 'nope' });
     expect((await ledger.entries(MB)).size).toBe(30);
-    expect(await ledger.counts(MB)).toEqual({ queued: 28, delivered: 1, dead: 1 });
+    expect(await ledger.counts(MB)).toEqual({ queued: 28, delivered: 1, dead: 1, skipped: 0 });
     const dead = await ledger.listDead(MB);
     expect(dead.map((d) => d.uidl)).toEqual(['m2']);
     expect(dead[0]?.entry.lastError).toEqual({ code: 'WEBHOOK_HTTP_4XX', status: 404, reason: 'nope' });

@@ -27,6 +27,12 @@ const CASES: Array<[args: string[], problem: RegExp, usage: RegExp]> = [
     /Unknown option '--dry'/,
     /Usage: pophook poll/,
   ],
+  [['poll', '--dry-run', 'a', 'b', '--config', 'x.yml'], /at most one MAILBOX/, /Usage: pophook poll/],
+  [
+    ['poll', 'a', '--dry-run', '--once', '--config', 'x.yml'],
+    /--once or --dry-run, not both/,
+    /Usage: pophook poll/,
+  ],
   [['dlq', 'purge', '--config', 'x.yml'], /"list", "show" or "replay"/, /Usage: pophook dlq/],
   [['dlq', 'show', '--config', 'x.yml'], /show takes dead-letter ids/, /Usage: pophook dlq/],
   [

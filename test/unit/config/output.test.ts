@@ -35,6 +35,8 @@ describe('defaults and names', () => {
           pollIntervalMs: 60_000,
           delete: true,
           maxMessageBytes: 50_000_000,
+          startAt: { mode: 'everything' },
+          loginDelay: 'honour',
           batchMessages: 500,
           batchBytes: 200_000_000,
           webhook: 'tickets',
@@ -200,5 +202,56 @@ describe('frozen output', () => {
       delete (config.mailboxes as Record<string, unknown>).support;
     }).toThrow(TypeError);
     expect(Object.isFrozen(config.delivery)).toBe(true);
+  });
+});
+
+describe('onboarding and provider pace', () => {
+  it('reads startAt as everything, now or a date (a bare date is its first instant, UTC)', async () => {
+    const read = async (startAt: string) =>
+      (await parse(configText((doc) => Object.assign(doc.mailboxes.support, { startAt })))).mailboxes.support!
+        .startAt;
+    expect(await read('now')).toEqual({ mode: 'now' });
+    expect(await read('2026-01-31')).toEqual({
+      mode: 'date',
+      sinceMs: Date.UTC(2026, 0, 31),
+      text: '2026-01-31',
+    });
+    expect(await read('2026-01-31T08:00:00+01:00')).toMatchObject({ sinceMs: Date.UTC(2026, 0, 31, 7) });
+  });
+
+  it('refuses a start point it cannot read, with the path', async () => {
+    for (const startAt of ['yesterday', '31.01.2026', '2026-13-01']) {
+      await expect(
+        parse(configText((doc) => Object.assign(doc.mailboxes.support, { startAt }))),
+      ).rejects.toThrow(/mailboxes\.support\.startAt: expected everything, now, or an ISO date/);
+    }
+  });
+
+  it('gmail caps a listing at 250; other profiles and plain mailboxes have no cap', async () => {
+    const gmail = await parse(
+      configText((doc) => {
+        Object.assign(doc.mailboxes.support, { provider: 'gmail', accessToken: 'x', loginDelay: 'ignore' });
+        delete (doc.mailboxes.support as Record<string, unknown>).host;
+        delete (doc.mailboxes.support as Record<string, unknown>).password;
+      }),
+    );
+    expect(gmail.mailboxes.support).toMatchObject({ listingCap: 250, loginDelay: 'ignore' });
+    const plain = await parse(configText(() => {}));
+    expect(plain.mailboxes.support?.listingCap).toBeUndefined();
+  });
+});
+
+describe('startAt with provider gmail', () => {
+  it("is refused unless everything: skipped messages would fill Gmail's 250-message listing for good", async () => {
+    const gmail = (startAt: string) =>
+      parse(
+        configText((doc) => {
+          Object.assign(doc.mailboxes.support, { provider: 'gmail', startAt, accessToken: 'x' });
+          delete (doc.mailboxes.support as Record<string, unknown>).host;
+          delete (doc.mailboxes.support as Record<string, unknown>).password;
+        }),
+      );
+    await expect(gmail('now')).rejects.toThrow(/mailboxes\.support\.startAt: Gmail would keep listing/);
+    await expect(gmail('everything')).resolves.toBeDefined();
   });
 });

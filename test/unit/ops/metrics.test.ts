@@ -12,7 +12,7 @@ const snapshot: Snapshot = {
       pollIntervalMs: 60_000,
       lastOkAt: 1_700_000_000_000,
       state: { state: 'credentials', code: 'OAUTH_INVALID_GRANT' },
-      ledger: { queued: 2, delivered: 5, dead: 1 },
+      ledger: { queued: 2, delivered: 5, dead: 1, skipped: 0 },
       oldestQueuedAt: 1_700_000_040_000,
     },
   ],

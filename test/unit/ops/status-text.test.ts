@@ -11,7 +11,7 @@ function mailbox(meta: Partial<Snapshot['mailboxes'][number]>): Snapshot['mailbo
     webhook: 'tickets',
     pollIntervalMs: 60_000,
     state: { state: 'ok' },
-    ledger: { queued: 0, delivered: 0, dead: 0 },
+    ledger: { queued: 0, delivered: 0, dead: 0, skipped: 0 },
     ...meta,
   };
 }
@@ -41,7 +41,7 @@ describe('status text', () => {
           lastOutcome: 'ok',
           state: { state: 'ok' },
           listed: 14,
-          ledger: { queued: 3, delivered: 10, dead: 1 },
+          ledger: { queued: 3, delivered: 10, dead: 1, skipped: 0 },
           oldestQueuedAt: AT - 90_000,
           lock: { owner: 'host-a:4242', ttlMs: 50_000 },
           nextPollAt: AT + 48_000,
@@ -54,7 +54,7 @@ describe('status text', () => {
           lastOutcome: 'error',
           lastError: 'POP3_AUTH_FAILED',
           state: { state: 'error', code: 'POP3_AUTH_FAILED' },
-          ledger: { queued: 0, delivered: 0, dead: 0 },
+          ledger: { queued: 0, delivered: 0, dead: 0, skipped: 0 },
         },
       ],
       webhooks: [
