@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The pophook command. It runs the compiled JavaScript in dist/ (built by `npm ci` through the prepare
-// script, or `npm run build`), with no TypeScript loader at run time. It runs the TypeScript sources through
+// The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm
+// ci` runs through the prepare script, or `npm run build`), with no TypeScript loader at run time. It runs the TypeScript sources through
 // tsx (a dev dependency) instead when POPHOOK_FROM_SOURCE=1 (the tests set it), when there is no dist/ yet,
 // or when a source file is newer than the build: a stale dist/ never runs old code silently.
 import { readdirSync, statSync } from 'node:fs';
@@ -10,7 +10,7 @@ import module from 'node:module';
 module.enableCompileCache?.();
 
 const root = new URL('../', import.meta.url);
-const built = new URL('dist/workers/main.js', root);
+const built = new URL('dist/pophook.js', root);
 
 /** Why the sources run instead of dist/, or undefined to run dist/. */
 function reasonForSources() {

@@ -1,12 +1,12 @@
-// Files of the package beside the code: the code runs either as the TypeScript sources (src/x.ts) or as the
-// compiled JavaScript one level deeper (dist/src/x.js), so a path from the package root is resolved here,
-// once, for both layouts.
+// Files of the package beside the code. The code runs either as the TypeScript sources (src/x.ts, through
+// tsx or vitest) or bundled into dist/ (dist/x.js, scripts/build.mjs): one level below the package root
+// either way, which is what keeps this module's URL a good anchor after bundling.
 import { fileURLToPath } from 'node:url';
 
-/** True when this is the compiled JavaScript in dist/, false under tsx or vitest. */
+/** True in the bundle in dist/, false under tsx or vitest. */
 export const COMPILED: boolean = import.meta.url.endsWith('.js');
 
-const ROOT = new URL(COMPILED ? '../../' : '../', import.meta.url);
+const ROOT = new URL('../', import.meta.url);
 
 /** `relative` (e.g. 'schema/payload-v1.schema.json') from the package root, as a file URL. */
 export function packageFileUrl(relative: string): URL {

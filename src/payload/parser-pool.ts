@@ -57,8 +57,8 @@ interface Slot {
 
 const THREAD_YOUNG_GENERATION_MB = 16;
 
-// Compiled (dist/), the thread runs parse-thread.js itself; from the TypeScript sources it starts from a
-// plain module that registers tsx first (thread-entry.mjs says why).
+// Bundled (dist/, beside this code's chunk), the thread runs the parse-thread.js entry point; from the
+// TypeScript sources it starts from a plain module that registers tsx first (thread-entry.mjs says why).
 const THREAD_ENTRY = COMPILED
   ? new URL('./parse-thread.js', import.meta.url)
   : new URL('./thread-entry.mjs', import.meta.url);
