@@ -37,7 +37,8 @@ let main;
 if (reason === undefined) {
   ({ main } = await import(built.href));
 } else {
-  if (reason !== 'quiet') process.stderr.write(`pophook: ${reason}: running the TypeScript sources through tsx\n`);
+  if (reason !== 'quiet')
+    process.stderr.write(`pophook: ${reason}: running the TypeScript sources through tsx\n`);
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import('../workers/main.ts'));

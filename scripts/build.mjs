@@ -38,5 +38,7 @@ await build({
   // one level below the package root either way.
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
