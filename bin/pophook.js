@@ -5,9 +5,14 @@
 // or when a source file is newer than the build: a stale dist/ never runs old code silently.
 import { readdirSync, statSync } from 'node:fs';
 import module from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 
 // Node 22.1+: V8's compiled code is cached on disk, so the next start compiles less (absent on Node 20).
 module.enableCompileCache?.();
+// V8 lets a busy heap grow to several times what is live before a full collection; this makes it collect
+// sooner, process-wide (parse threads included): peak RSS on small mail 190 -> 145 MB in the benchmark
+// (docs/performance.md, "Memory"). Set before anything is loaded.
+setFlagsFromString('--optimize-for-size');
 
 const root = new URL('../', import.meta.url);
 const built = new URL('dist/pophook.js', root);
