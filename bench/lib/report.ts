@@ -48,7 +48,9 @@ export function printRetrieval(rows: RetrievalRow[]): void {
 
 export function printEndToEnd(rows: EndToEndRow[]): void {
   out('\nEnd to end: POP3 → Redis → parse → signed POST → 2xx (→ DELE), medians');
-  out('  msg/s and CPU ms/msg: steady state (pophook: from the first third of the messages accepted to the last;');
+  out(
+    '  msg/s and CPU ms/msg: steady state (pophook: from the first third of the messages accepted to the last;',
+  );
   out('  every thread of the process, /proc); x parser: over mailparser alone on one core in this run');
   out(
     `  ${'pipeline'.padEnd(28)}${'msgs'.padStart(6)}${'msg/s'.padStart(8)}${'x parser'.padStart(10)}${'cpu ms/msg'.padStart(12)}${'x parser'.padStart(10)}${'x fc+curl'.padStart(11)}`,

@@ -85,7 +85,9 @@ describe('the compiled command', () => {
         timeout: 20_000,
       });
       expect(stdout).toMatch(/^pophook \d/);
-      expect(stderr).toMatch(/changed since dist\/ was built \(npm run build\): running the TypeScript sources/);
+      expect(stderr).toMatch(
+        /changed since dist\/ was built \(npm run build\): running the TypeScript sources/,
+      );
     } finally {
       await utimes(BUNDLE, atime, mtime);
     }
