@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm
-// ci` runs through the prepare script, or `npm run build`), with no TypeScript loader at run time. It runs the TypeScript sources through
-// tsx (a dev dependency) instead when POPHOOK_FROM_SOURCE=1 (the tests set it), when there is no dist/ yet,
-// or when a source file is newer than the build: a stale dist/ never runs old code silently.
+// The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm ci`
+// runs through the prepare script, or `npm run build`), with no TypeScript loader at run time. It runs the
+// TypeScript sources through tsx (a dev dependency) instead when POPHOOK_FROM_SOURCE=1 (the tests set it),
+// when there is no dist/ yet, or when a source file is newer than the build: a stale dist/ never runs old
+// code silently (it says so on stderr).
 import { readdirSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { setFlagsFromString } from 'node:v8';
