@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration suites start their own redis-server and Dovecot; two cores here.
     maxWorkers: 2,
+    // Spawned `pophook` commands run the TypeScript sources (bin/pophook.js), so the tests never run a
+    // stale dist/; test/integration/cli/compiled.test.ts builds dist/ and runs it.
+    env: { POPHOOK_FROM_SOURCE: '1' },
   },
 });

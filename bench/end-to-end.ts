@@ -1,36 +1,59 @@
-// Bench section: end to end. N small messages in Dovecot → the real `pophook run` process (POP3 → Redis →
-// parse thread → signed POST to a local verifying receiver → 2xx → DELE in the next session), for deliver
-// concurrency 1, 2 and 4. Against: mailparser alone on the same bytes (this process, one core, one message
-// after another: the ceiling of the parse step), and a user's usual script, fetchmail with a curl MDA
-// posting each message (deleting after each successful MDA run, as fetchmail does by default).
-import { mkdtemp, rm } from 'node:fs/promises';
+// Bench section: end to end. N small messages (6,000 by default) in Dovecot → the real `pophook run` process,
+// compiled (dist/, what users run), at the config's default concurrency and parse threads (POP3 → Redis → parse thread → signed POST to
+// a local verifying receiver → 2xx → DELE in the next session). Measured on the pophook process, every
+// thread counted (/proc/<pid>/stat): its start-up CPU (logged with `pophook started`), then the steady state,
+// from the first third of the messages accepted to the last: msg/s and CPU per message; its peak RSS
+// (VmHWM); Redis commands per message (INFO commandstats delta, the whole run); syscalls per message in a
+// separate run under `strace -f -c` when strace is installed. Against mailparser alone on the same bytes in
+// this process (one core, one message after another, warm: rate and CPU per message), and a user's usual
+// script, fetchmail with a curl MDA posting each message (on at most 500 messages: it is slow).
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PARSE_LIMITS } from '../src/payload/index.ts';
 import { parseMail } from '../src/payload/mail-parser.ts';
+import { createRedis, type Redis, waitReady } from '../src/queue/connections.ts';
 import type { DovecotServer } from '../test/helpers/dovecot.ts';
 import { smallCorpus } from '../test/helpers/mail-corpus.ts';
 import type { Receiver } from '../test/helpers/receiver.ts';
 import { waitUntil } from '../test/helpers/wait.ts';
 import { median } from './lib/measure.ts';
 import { runPeer } from './lib/peers.ts';
-import { newPrefix, startService, writeBenchConfig } from './lib/pipeline.ts';
+import {
+  newPrefix,
+  procCpuSeconds,
+  procStatusBytes,
+  startService,
+  writeBenchConfig,
+} from './lib/pipeline.ts';
 import { BENCH_PASSWORD, BENCH_USER } from './retrieval.ts';
 
 export interface EndToEndRow {
   pipeline: string;
-  concurrency?: number;
   runs: number;
   messages: number;
-  /** Seconds from the process being up (or the script starting) to the last 2xx. */
-  secondsTo2xx: number;
-  /** Seconds until the mailbox is empty (pophook: the DELE session after the last delivery). */
-  secondsToEmpty?: number;
+  /** Steady-state messages per second (pophook: after the first third; mailparser: a warm pass). */
   messagesPerSecond: number;
+  /** Steady-state CPU per message, every thread of the process, in milliseconds. */
+  cpuMsPerMessage?: number;
   /** messages/s over mailparser alone on one core. */
   ratioToMailparser?: number;
+  /** CPU per message over mailparser alone's. */
+  cpuRatioToMailparser?: number;
   /** messages/s over fetchmail + curl. */
   ratioToFetchmailCurl?: number;
+  /** CPU of every thread from exec to `pophook started`, milliseconds. */
+  startupCpuMs?: number;
+  /** VmHWM at the end of the run. */
+  peakRssBytes?: number;
+  /** Redis commands per message, the whole run (INFO commandstats). */
+  redisCommandsPerMessage?: number;
+  /** System calls per message of the pophook process (strace -f -c), when strace is installed. */
+  syscallsPerMessage?: number;
+  /** Seconds from `pophook started` to the last 2xx and to an empty mailbox. */
+  secondsTo2xx?: number;
+  secondsToEmpty?: number;
 }
 
 export interface EndToEndSetup {
@@ -39,13 +62,39 @@ export interface EndToEndSetup {
   redisUrl: string;
   count: number;
   runs: number;
-  concurrencies: number[];
   log: (line: string) => void;
 }
 
+interface PophookSample {
+  startupCpuMs: number;
+  steadyRate: number;
+  steadyCpuMsPerMessage: number;
+  peakRssBytes: number;
+  redisCommands: number;
+  secondsTo2xx: number;
+  secondsToEmpty: number;
+}
+
+/** delivery.concurrency's default (src/config/schema.ts); parse threads stay at theirs (one). */
+const DELIVER_CONCURRENCY = 4;
+const FETCHMAIL_MESSAGES = 500;
+const STRACE_MESSAGES = 1000;
+
 const accepted = (receiver: Receiver) => receiver.deliveries.filter((d) => d.status === 200).length;
 
-async function pophookRun(s: EndToEndSetup, raws: Buffer[], concurrency: number) {
+async function redisCommandCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let calls = 0;
+  for (const match of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
+}
+
+/** Starts `pophook run` on `raws` in Dovecot; `during` runs once it started, with its pid. */
+async function withPophookRun<T>(
+  s: EndToEndSetup,
+  raws: Buffer[],
+  during: (pid: number, startupCpuMs: number) => Promise<T>,
+): Promise<T> {
   await s.dovecot.clearMailbox(BENCH_USER);
   await s.dovecot.addMessages(BENCH_USER, raws);
   s.receiver.clear();
@@ -57,15 +106,40 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], concurrency: number)
     prefix: newPrefix(),
     webhookUrl: s.receiver.url,
     dovecot: s.dovecot,
-    concurrency,
+    concurrency: DELIVER_CONCURRENCY,
   });
   const child = await startService(['run', '--config', path]);
   try {
+    const started = child.logs.find((line) => line.msg === 'pophook started');
+    return await during(child.child.pid!, Number(started?.startupCpuMs));
+  } finally {
+    await child.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promise<PophookSample> {
+  const commandsBefore = await redisCommandCalls(redis);
+  return withPophookRun(s, raws, async (pid, startupCpuMs) => {
     const started = performance.now();
+    const third = Math.ceil(raws.length / 3);
+    let steadyFrom: { at: number; cpu: number } | undefined;
     // Looks every 10 ms: the wait is the measurement.
     const poll = { intervalMs: 10 };
-    await waitUntil('every delivery', () => accepted(s.receiver) >= raws.length, 300_000, poll);
-    const secondsTo2xx = (performance.now() - started) / 1000;
+    await waitUntil(
+      'every delivery',
+      async () => {
+        const done = accepted(s.receiver);
+        if (steadyFrom === undefined && done >= third)
+          steadyFrom = { at: performance.now(), cpu: await procCpuSeconds(pid) };
+        return done >= raws.length;
+      },
+      600_000,
+      poll,
+    );
+    const endAt = performance.now();
+    const endCpu = await procCpuSeconds(pid);
+    const secondsTo2xx = (endAt - started) / 1000;
     await waitUntil(
       'an empty mailbox',
       async () => (await s.dovecot.countMessages(BENCH_USER)) === 0,
@@ -73,13 +147,52 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], concurrency: number)
       poll,
     );
     const secondsToEmpty = (performance.now() - started) / 1000;
+    const peakRssBytes = await procStatusBytes(pid, 'VmHWM');
     const ids = new Set(s.receiver.deliveries.map((d) => d.webhookId));
     if (ids.size !== raws.length || !s.receiver.deliveries.every((d) => d.verified)) {
       throw new Error(`${ids.size} distinct verified deliveries for ${raws.length} messages`);
     }
-    return { secondsTo2xx, secondsToEmpty };
+    const steady = raws.length - third;
+    const from = steadyFrom!;
+    return {
+      startupCpuMs,
+      steadyRate: steady / ((endAt - from.at) / 1000),
+      steadyCpuMsPerMessage: ((endCpu - from.cpu) * 1000) / steady,
+      peakRssBytes,
+      redisCommands: (await redisCommandCalls(redis)) - commandsBefore,
+      secondsTo2xx,
+      secondsToEmpty,
+    };
+  });
+}
+
+/** System calls per message of the whole pophook process (every thread), or undefined without strace. */
+async function syscallsPerMessage(s: EndToEndSetup, raws: Buffer[]): Promise<number | undefined> {
+  const dir = await mkdtemp(join(tmpdir(), 'pophook-bench-strace-'));
+  const out = join(dir, 'strace');
+  try {
+    return await withPophookRun(s, raws, async (pid) => {
+      const strace = spawn('strace', ['-f', '-c', '-o', out, '-p', String(pid)], { stdio: 'ignore' });
+      const failed = new Promise<undefined>((resolve) => strace.once('error', () => resolve(undefined)));
+      // strace attaches within a moment; mail flows once the first poll runs, a second after start.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await Promise.race([
+        failed,
+        waitUntil('every delivery under strace', () => accepted(s.receiver) >= raws.length, 600_000, {
+          intervalMs: 50,
+        }),
+      ]);
+      strace.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => strace.once('close', resolve));
+      if (code === null && strace.pid === undefined) return undefined;
+      const total = (await readFile(out, 'utf8').catch(() => ''))
+        .split('\n')
+        .find((line) => /\stotal\s*$/.test(line));
+      // % time, seconds, usecs/call, calls, errors, "total"
+      const calls = total ? Number(total.trim().split(/\s+/)[3]) : Number.NaN;
+      return Number.isFinite(calls) ? calls / raws.length : undefined;
+    });
   } finally {
-    await child.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -105,65 +218,89 @@ async function fetchmailCurl(s: EndToEndSetup, raws: Buffer[]): Promise<number> 
   return run.seconds;
 }
 
-/** mailparser alone, one message after another in this thread: messages/s. */
-async function mailparserAlone(raws: Buffer[]): Promise<number> {
+/** mailparser alone, one message after another in this thread: messages/s and CPU ms per message. */
+async function mailparserAlone(raws: Buffer[]): Promise<{ rate: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (const raw of raws) await parseMail(raw, DEFAULT_PARSE_LIMITS);
-  return raws.length / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return {
+    rate: raws.length / ((performance.now() - started) / 1000),
+    cpuMs: (used.user + used.system) / 1000 / raws.length,
+  };
 }
 
-export async function benchEndToEnd(s: EndToEndSetup): Promise<EndToEndRow[]> {
+export async function benchEndToEnd(s: EndToEndSetup, hasFetchmail: boolean): Promise<EndToEndRow[]> {
   const raws = smallCorpus(s.count, 20_250).map((m) => m.raw);
   const served = raws.map((raw) => s.dovecot.expectedBytes(raw));
   await mailparserAlone(served); // warm-up
-  const parseRates: number[] = [];
-  for (let i = 0; i < s.runs; i++) parseRates.push(await mailparserAlone(served));
-  const ceiling = median(parseRates);
-  s.log(`  mailparser alone: ${ceiling.toFixed(0)} msg/s`);
-
-  const curlSeconds: number[] = [];
-  for (let i = 0; i < s.runs; i++) {
-    curlSeconds.push(await fetchmailCurl(s, raws));
-    s.log(`  fetchmail+curl run ${i + 1}/${s.runs}`);
-  }
-  const curlRate = s.count / median(curlSeconds);
+  const parses: Array<{ rate: number; cpuMs: number }> = [];
+  for (let i = 0; i < s.runs; i++) parses.push(await mailparserAlone(served));
+  const ceiling = median(parses.map((p) => p.rate));
+  const parserCpuMs = median(parses.map((p) => p.cpuMs));
+  s.log(`  mailparser alone: ${ceiling.toFixed(0)} msg/s, ${parserCpuMs.toFixed(3)} ms CPU per message`);
 
   const rows: EndToEndRow[] = [
     {
       pipeline: 'mailparser alone (1 core)',
       runs: s.runs,
       messages: s.count,
-      secondsTo2xx: s.count / ceiling,
       messagesPerSecond: ceiling,
-    },
-    {
-      pipeline: 'fetchmail + curl MDA',
-      runs: s.runs,
-      messages: s.count,
-      secondsTo2xx: median(curlSeconds),
-      messagesPerSecond: curlRate,
+      cpuMsPerMessage: parserCpuMs,
     },
   ];
-  for (const concurrency of s.concurrencies) {
-    const results: Array<{ secondsTo2xx: number; secondsToEmpty: number }> = [];
+  if (hasFetchmail) {
+    const few = raws.slice(0, FETCHMAIL_MESSAGES);
+    const curlSeconds: number[] = [];
     for (let i = 0; i < s.runs; i++) {
-      results.push(await pophookRun(s, raws, concurrency));
-      s.log(`  pophook run, concurrency ${concurrency}: run ${i + 1}/${s.runs}`);
+      curlSeconds.push(await fetchmailCurl(s, few));
+      s.log(`  fetchmail+curl run ${i + 1}/${s.runs}`);
     }
-    const secondsTo2xx = median(results.map((r) => r.secondsTo2xx));
     rows.push({
-      pipeline: 'pophook run',
-      concurrency,
+      pipeline: 'fetchmail + curl MDA',
       runs: s.runs,
-      messages: s.count,
-      secondsTo2xx,
-      secondsToEmpty: median(results.map((r) => r.secondsToEmpty)),
-      messagesPerSecond: s.count / secondsTo2xx,
+      messages: few.length,
+      messagesPerSecond: few.length / median(curlSeconds),
     });
   }
+
+  const redis = createRedis(s.redisUrl, 'worker');
+  await waitReady(redis);
+  const samples: PophookSample[] = [];
+  try {
+    for (let i = 0; i < s.runs; i++) {
+      samples.push(await pophookRun(s, raws, redis));
+      const last = samples.at(-1)!;
+      s.log(
+        `  pophook run ${i + 1}/${s.runs}: ${last.steadyRate.toFixed(0)} msg/s, ${last.steadyCpuMsPerMessage.toFixed(2)} ms CPU/msg, start-up ${last.startupCpuMs} ms`,
+      );
+    }
+  } finally {
+    await redis.quit();
+  }
+  const syscalls = await syscallsPerMessage(s, raws.slice(0, STRACE_MESSAGES)).catch((error: Error) => {
+    s.log(`  strace run failed: ${error.message}`);
+    return undefined;
+  });
+  const pick = (f: (x: PophookSample) => number) => median(samples.map(f));
+  rows.push({
+    pipeline: 'pophook run (dist/)',
+    runs: s.runs,
+    messages: s.count,
+    messagesPerSecond: pick((x) => x.steadyRate),
+    cpuMsPerMessage: pick((x) => x.steadyCpuMsPerMessage),
+    startupCpuMs: pick((x) => x.startupCpuMs),
+    peakRssBytes: pick((x) => x.peakRssBytes),
+    redisCommandsPerMessage: pick((x) => x.redisCommands) / s.count,
+    ...(syscalls === undefined ? {} : { syscallsPerMessage: syscalls }),
+    secondsTo2xx: pick((x) => x.secondsTo2xx),
+    secondsToEmpty: pick((x) => x.secondsToEmpty),
+  });
+  const curl = rows.find((row) => row.pipeline.startsWith('fetchmail'));
   for (const row of rows) {
     row.ratioToMailparser = row.messagesPerSecond / ceiling;
-    row.ratioToFetchmailCurl = row.messagesPerSecond / curlRate;
+    if (row.cpuMsPerMessage !== undefined) row.cpuRatioToMailparser = row.cpuMsPerMessage / parserCpuMs;
+    if (curl) row.ratioToFetchmailCurl = row.messagesPerSecond / curl.messagesPerSecond;
   }
   return rows;
 }

@@ -3,16 +3,9 @@
 // entry point passes in (workers/main.ts), so src/ never depends on workers/.
 
 import { CONFIG_OPTION, parseCommandLine, UsageError } from './cli/args.ts';
-import { runCheck } from './cli/check.ts';
-import { runDlq } from './cli/dlq.ts';
 import { commandHelp, USAGE } from './cli/help.ts';
 import type { CliIo } from './cli/io.ts';
-import { runPoll } from './cli/poll.ts';
-import { runProbe } from './cli/probe.ts';
-import { runRetry } from './cli/retry.ts';
-import { runSendTest } from './cli/send-test.ts';
 import { loadConfigFor, reportError } from './cli/shared.ts';
-import { runStatus } from './cli/status.ts';
 import { packageVersion } from './cli/version.ts';
 import type { Config } from './config/index.ts';
 import { isServiceCommand, type Role, SERVICE_COMMANDS, WORKER_ROLES } from './runtime/roles.ts';
@@ -21,14 +14,17 @@ import type { Logger } from './telemetry/logger.ts';
 /** Runs a long-running process with these roles until it is stopped; resolves to the exit code. */
 export type ServiceRunner = (roles: ReadonlySet<Role>, config: Config, logger: Logger) => Promise<number>;
 
-const ONE_SHOT: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
-  probe: runProbe,
-  check: runCheck,
-  poll: runPoll,
-  dlq: runDlq,
-  retry: runRetry,
-  status: runStatus,
-  'send-test': runSendTest,
+type OneShot = (argv: string[], io: CliIo) => Promise<number>;
+
+// Loaded on use: a command pays only for its own modules (start-up CPU, docs/performance.md).
+const ONE_SHOT: Record<string, () => Promise<OneShot>> = {
+  probe: async () => (await import('./cli/probe.ts')).runProbe,
+  check: async () => (await import('./cli/check.ts')).runCheck,
+  poll: async () => (await import('./cli/poll.ts')).runPoll,
+  dlq: async () => (await import('./cli/dlq.ts')).runDlq,
+  retry: async () => (await import('./cli/retry.ts')).runRetry,
+  status: async () => (await import('./cli/status.ts')).runStatus,
+  'send-test': async () => (await import('./cli/send-test.ts')).runSendTest,
 };
 
 export async function runCli(argv: string[], io: CliIo, runService: ServiceRunner): Promise<number> {
@@ -48,8 +44,8 @@ export async function runCli(argv: string[], io: CliIo, runService: ServiceRunne
     return 0;
   }
   try {
-    const oneShot = ONE_SHOT[command];
-    if (oneShot) return await oneShot(rest, io);
+    const oneShot = Object.hasOwn(ONE_SHOT, command) ? ONE_SHOT[command] : undefined;
+    if (oneShot) return await (await oneShot())(rest, io);
     if (!isServiceCommand(command)) throw new UsageError(`unknown command "${command}"`);
     const roles = serviceRoles(command, rest);
     const { config, logger } = await loadConfigFor(command, roles.config, io);

@@ -1,11 +1,11 @@
 // The deliver worker: one BullMQ Worker per deliver queue (shard), the process's concurrency split between
 // them (src/delivery/sizing.ts), a parser thread pool, and jobs that run src/delivery/deliver-job.ts.
-import { availableParallelism } from 'node:os';
 import { type Job, Worker } from 'bullmq';
 import { type DeliverJobRun, deliverBackoff, runDeliverJob } from '../src/delivery/deliver-job.ts';
 import { EarlyPolls } from '../src/delivery/early-poll.ts';
-import { parseThreads, shardConcurrency } from '../src/delivery/sizing.ts';
-import { ParserPool } from '../src/payload/index.ts';
+import { shardConcurrency } from '../src/delivery/sizing.ts';
+// Not the payload index: it would load mailparser into this thread, which only the parse threads run.
+import { ParserPool } from '../src/payload/parser-pool.ts';
 import type { DeliverJobData } from '../src/queue/jobs.ts';
 import { bullPrefix } from '../src/queue/layout.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
@@ -23,7 +23,10 @@ export interface DeliverWorker {
 export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverWorker {
   const { delivery, webhooks, mailboxes } = rt.config;
   const parser = new ParserPool({
-    size: parseThreads(delivery, availableParallelism()),
+    // One by default (src/config/schema.ts): parsing is CPU work, and each thread warms its own JIT, so a
+    // second thread on a small machine costs CPU at the same throughput; deliveries beyond the thread count
+    // wait for it while others are in HTTP or Redis I/O.
+    size: delivery.parseThreads,
     limits: {
       timeoutMs: delivery.parseTimeoutMs,
       maxParts: delivery.maxParts,

@@ -4,11 +4,13 @@
 import type { CliIo } from '../src/cli/io.ts';
 import { runCli } from '../src/cli.ts';
 import { stopWhenOrphaned } from './orphan-guard.ts';
-import { runService } from './service.ts';
 
 export function main(argv: string[], io: CliIo): Promise<number> {
   return runCli(argv, io, (roles, config, logger) => {
     const unwatch = stopWhenOrphaned(io.env);
-    return runService(roles, config, logger).finally(unwatch);
+    // Loaded here, not at the top: one-shot commands and --help need none of the workers' modules.
+    return import('./service.ts')
+      .then(({ runService }) => runService(roles, config, logger))
+      .finally(unwatch);
   });
 }

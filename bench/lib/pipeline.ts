@@ -13,6 +13,9 @@ import { BENCH_PASSWORD, BENCH_USER } from '../retrieval.ts';
 
 export const MAILBOX = 'inbox';
 export const WEBHOOK = 'receiver';
+/** USER_HZ: 100 on every Linux architecture Node runs on (sysconf(_SC_CLK_TCK)). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 export interface BenchConfig {
@@ -106,6 +109,14 @@ export class Enqueuer {
     await this.queues.close();
     await this.redis.quit();
   }
+}
+
+/** CPU seconds (user + system) of every thread of `pid`, living and ended, from /proc/<pid>/stat. */
+export async function procCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // After the parenthesised command name: state is field 3, utime 14 and stime 15 (proc(5)).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** One field of /proc/<pid>/status in bytes (VmRSS, VmHWM). */

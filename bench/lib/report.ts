@@ -49,16 +49,25 @@ export function printRetrieval(rows: RetrievalRow[]): void {
 export function printEndToEnd(rows: EndToEndRow[]): void {
   out('\nEnd to end: POP3 → Redis → parse → signed POST → 2xx (→ DELE), medians');
   out(
-    '  msg/s: messages per second to the last 2xx; to-empty s: until the mailbox is empty (DELE committed);',
+    '  msg/s and CPU ms/msg: steady state (pophook: from the first third of the messages accepted to the last;',
   );
-  out('  x parser: over mailparser alone on one core; x fc+curl: over fetchmail with a curl MDA');
+  out('  every thread of the process, /proc); x parser: over mailparser alone on one core in this run');
   out(
-    `  ${'pipeline'.padEnd(28)}${'conc'.padStart(5)}${'msg/s'.padStart(9)}${'to-2xx s'.padStart(10)}${'to-empty s'.padStart(12)}${'x parser'.padStart(10)}${'x fc+curl'.padStart(11)}`,
+    `  ${'pipeline'.padEnd(28)}${'msgs'.padStart(6)}${'msg/s'.padStart(8)}${'x parser'.padStart(10)}${'cpu ms/msg'.padStart(12)}${'x parser'.padStart(10)}${'x fc+curl'.padStart(11)}`,
   );
   for (const r of rows) {
     out(
-      `  ${r.pipeline.padEnd(28)}${(r.concurrency === undefined ? '-' : String(r.concurrency)).padStart(5)}${n(r.messagesPerSecond).padStart(9)}` +
-        `${n(r.secondsTo2xx, 2).padStart(10)}${n(r.secondsToEmpty, 2).padStart(12)}${n(r.ratioToMailparser, 2).padStart(10)}${n(r.ratioToFetchmailCurl, 2).padStart(11)}`,
+      `  ${r.pipeline.padEnd(28)}${String(r.messages).padStart(6)}${n(r.messagesPerSecond).padStart(8)}${n(r.ratioToMailparser, 2).padStart(10)}` +
+        `${n(r.cpuMsPerMessage, 3).padStart(12)}${n(r.cpuRatioToMailparser, 2).padStart(10)}${n(r.ratioToFetchmailCurl, 1).padStart(11)}`,
+    );
+  }
+  const ours = rows.find((r) => r.startupCpuMs !== undefined);
+  if (ours) {
+    out(
+      `  pophook: start-up ${n(ours.startupCpuMs)} ms CPU (exec to "pophook started", all threads); peak RSS ${mb(ours.peakRssBytes ?? 0)} MB;`,
+    );
+    out(
+      `  ${n(ours.redisCommandsPerMessage, 1)} Redis commands/msg; ${n(ours.syscallsPerMessage, 1)} syscalls/msg (strace -f -c); to last 2xx ${n(ours.secondsTo2xx, 1)} s, to empty ${n(ours.secondsToEmpty, 1)} s`,
     );
   }
 }
@@ -116,24 +125,7 @@ export function judgeTargets(r: BenchResults, bigRun: boolean): Target[] {
       detail: `${ratio.toFixed(2)}x fetchmail on 2,000 messages`,
     });
   }
-  const one = r.endToEnd.find((x) => x.pipeline === 'pophook run' && x.concurrency === 1);
-  const best = r.endToEnd
-    .filter((x) => x.pipeline === 'pophook run')
-    .sort((a, b) => b.messagesPerSecond - a.messagesPerSecond)[0];
-  if (one?.ratioToMailparser !== undefined) {
-    targets.push({
-      name: 'end to end >= 0.5x mailparser alone (one core)',
-      met: one.ratioToMailparser >= 0.5,
-      detail: `concurrency 1: ${one.ratioToMailparser.toFixed(2)}x; best (concurrency ${best?.concurrency}): ${n(best?.ratioToMailparser, 2)}x`,
-    });
-  }
-  if (best?.ratioToFetchmailCurl !== undefined) {
-    targets.push({
-      name: 'end to end >= 5x fetchmail + curl',
-      met: best.ratioToFetchmailCurl >= 5,
-      detail: `concurrency ${best.concurrency}: ${best.ratioToFetchmailCurl.toFixed(2)}x; concurrency 1: ${n(one?.ratioToFetchmailCurl, 2)}x`,
-    });
-  }
+  targets.push(...endToEndTargets(r));
   const biggest = [...r.memory].sort((a, b) => b.messageBytes - a.messageBytes)[0];
   if (biggest) {
     targets.push({
@@ -142,11 +134,50 @@ export function judgeTargets(r: BenchResults, bigRun: boolean): Target[] {
       detail: `${mb(biggest.messageBytes)} MB message: +${mb(biggest.growthBytes)} MB = ${biggest.growthRatio.toFixed(2)}x`,
     });
   }
+  const fifty = r.memory.find((x) => x.messageBytes >= 50e6); // bigMessage(50 MiB): a 50 MiB attachment
+  if (fifty) {
+    targets.push({
+      name: 'peak RSS < 200 MB with a 50 MiB attachment',
+      met: fifty.peakRssBytes < 200e6,
+      detail: `${mb(fifty.messageBytes)} MB message: peak ${mb(fifty.peakRssBytes)} MB (VmHWM, whole process)`,
+    });
+  }
+  return targets;
+}
+
+/** Issue 15's targets, each against mailparser alone measured in the same run. */
+function endToEndTargets(r: BenchResults): Target[] {
+  const ours = r.endToEnd.find((x) => x.startupCpuMs !== undefined);
+  if (!ours) return [];
+  const targets: Target[] = [];
+  if (ours.cpuRatioToMailparser !== undefined)
+    targets.push({
+      name: 'CPU per message <= 3x mailparser alone',
+      met: ours.cpuRatioToMailparser <= 3,
+      detail: `${n(ours.cpuMsPerMessage, 3)} ms = ${ours.cpuRatioToMailparser.toFixed(2)}x (steady, all threads)`,
+    });
+  if (ours.ratioToMailparser !== undefined)
+    targets.push({
+      name: 'rate >= 0.3x mailparser alone on one core',
+      met: ours.ratioToMailparser >= 0.3,
+      detail: `${n(ours.messagesPerSecond)} msg/s = ${ours.ratioToMailparser.toFixed(3)}x (steady)`,
+    });
+  targets.push({
+    name: 'start-up < 0.5 s of CPU',
+    met: (ours.startupCpuMs ?? Number.POSITIVE_INFINITY) < 500,
+    detail: `${n(ours.startupCpuMs)} ms, exec to "pophook started", all threads`,
+  });
+  if (ours.peakRssBytes !== undefined)
+    targets.push({
+      name: 'peak RSS <= 120 MB on small mail',
+      met: ours.peakRssBytes <= 120e6,
+      detail: `${mb(ours.peakRssBytes)} MB (VmHWM after ${ours.messages} messages)`,
+    });
   return targets;
 }
 
 export function printTargets(targets: Target[]): void {
-  out('\nTargets (issue "Fast and lean")');
+  out('\nTargets (issues "Fast and lean" and 15)');
   for (const t of targets)
     out(`  [${t.met === null ? '?' : t.met ? 'met' : 'NOT met'}] ${t.name}: ${t.detail}`);
 }
@@ -174,12 +205,10 @@ export async function saveAndCompare(results: BenchResults): Promise<void> {
       );
   }
   for (const row of results.endToEnd) {
-    const was = previous.endToEnd?.find(
-      (p) => p.pipeline === row.pipeline && p.concurrency === row.concurrency,
-    );
+    const was = previous.endToEnd?.find((p) => p.pipeline === row.pipeline);
     if (was)
       out(
-        `  end to end ${row.pipeline}${row.concurrency ? ` c${row.concurrency}` : ''}: ${n(row.messagesPerSecond)} msg/s (${pct(row.messagesPerSecond, was.messagesPerSecond)})`,
+        `  end to end ${row.pipeline}: ${n(row.messagesPerSecond)} msg/s (${pct(row.messagesPerSecond, was.messagesPerSecond)})`,
       );
   }
   for (const row of results.memory) {

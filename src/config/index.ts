@@ -10,7 +10,6 @@ export { renderConfigReference } from './reference.ts';
 export type {
   Config,
   CredentialConfig,
-  DeliveryConfig,
   GoogleCredential,
   GoogleServiceAccountCredential,
   MailboxConfig,

@@ -144,8 +144,8 @@ const delivery = z.strictObject({
   parseThreads: doc(
     integer(1, 256),
     'integer',
-    'mailparser threads per worker process; absent: the smaller of concurrency and the CPU count',
-  ).optional(),
+    'mailparser threads per worker process; each warms its own JIT, so more pay only for hostile mail or many cores',
+  ).prefault(1),
   parseTimeout: doc(duration(100, HOUR), 'duration', 'time budget to parse one message').prefault('30s'),
   maxParts: doc(integer(1, 100_000), 'integer', 'most MIME parts a message may have').prefault(1000),
   maxDepth: doc(integer(1, 1000), 'integer', 'deepest MIME nesting a message may have').prefault(20),

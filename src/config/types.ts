@@ -57,8 +57,8 @@ export interface DeliveryConfig {
   readonly concurrency: number;
   /** Deliver queues (1: the single `deliver` queue); a mailbox always uses the same one. */
   readonly shards: number;
-  /** Parser threads per process; absent: min(concurrency, CPU count), resolved by the deliver worker. */
-  readonly parseThreads?: number;
+  /** Parser threads per process. */
+  readonly parseThreads: number;
   readonly parseTimeoutMs: number;
   readonly maxParts: number;
   readonly maxDepth: number;

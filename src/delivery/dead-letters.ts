@@ -5,7 +5,7 @@
 // next poll looks at it again under the current settings. Nothing here deletes a message.
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerEntry, RawStore } from '../ledger/index.ts';
-import { type RootHeaders, readMessageHeaders } from '../payload/index.ts';
+import type { RootHeaders } from '../payload/index.ts';
 import { webhookIdFor } from '../queue/ids.ts';
 import { deliverJob, type PophookQueues } from '../queue/jobs.ts';
 
@@ -81,6 +81,8 @@ export async function describeDeadLetter(
     raw.size(letter.mailbox, letter.uidl),
     raw.head(letter.mailbox, letter.uidl, options.headers ? FULL_HEAD_BYTES : SUMMARY_HEAD_BYTES),
   ]);
+  // Loaded on use: the header decoder pulls in libmime and iconv-lite, which a worker's start-up can skip.
+  const { readMessageHeaders } = await import('../payload/root-headers.ts');
   const parsed = readMessageHeaders(head);
   const from = parsed.headers.find((h) => h.name.toLowerCase() === 'from')?.value ?? null;
   return {

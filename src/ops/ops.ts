@@ -11,7 +11,7 @@ import { dashboardApiRoutes } from './dashboard-api.ts';
 import { dashboardPageRoutes } from './dashboard-page.ts';
 import type { DeliveryStats } from './delivery-stats.ts';
 import { json, type OpsHttpServer, type Route, startHttpServer } from './http-server.ts';
-import { PophookMetrics } from './metrics.ts';
+import type { PophookMetrics } from './metrics.ts';
 import { decideReadiness, probeRedis, withTimeout } from './readiness.ts';
 import {
   cachedSnapshot,
@@ -40,7 +40,8 @@ export interface OpsOptions {
 const PROBE_TIMEOUT_MS = 2_000;
 
 export class Ops {
-  readonly metrics: PophookMetrics;
+  /** Absent without an `http` section: nothing could scrape it, and prom-client is not loaded. */
+  readonly metrics: PophookMetrics | undefined;
   readonly observer: OpsObserver;
   readonly watchdog: Watchdog;
   readonly #workers: Array<{ worker: SupervisedWorker; queues: () => readonly Queue[]; lastIdleAt: number }> =
@@ -53,9 +54,16 @@ export class Ops {
   #http: OpsHttpServer | undefined;
   #draining = false;
 
-  constructor(
+  /** The ops layer; prom-client is loaded only for a config with an `http` section (start-up CPU). */
+  static async create(rt: OpsRuntime, options: OpsOptions): Promise<Ops> {
+    const metrics = rt.config.http ? (await import('./metrics.ts')).PophookMetrics : undefined;
+    return new Ops(rt, options, metrics);
+  }
+
+  private constructor(
     private readonly rt: OpsRuntime,
     private readonly options: OpsOptions,
+    Metrics: typeof PophookMetrics | undefined,
   ) {
     this.#now = options.now ?? Date.now;
     this.#startedAt = this.#now();
@@ -63,16 +71,16 @@ export class Ops {
     this.#meta = sources.meta;
     this.#stats = sources.stats;
     this.#snapshot = cachedSnapshot(() => readSnapshot(sources, this.#now()));
-    this.metrics = new PophookMetrics(this.#snapshot);
+    this.metrics = Metrics && new Metrics(this.#snapshot);
     this.observer = {
-      poll: (o) => this.metrics.observePoll(o),
+      poll: (o) => this.metrics?.observePoll(o),
       delivery: (o) => this.#onDelivery(o),
     };
     this.watchdog = new Watchdog(this.#targets(), {
       periodMs: rt.config.watchdog.periodMs,
       logger: rt.logger.child({ component: 'watchdog' }),
       onFatal: options.onFatal,
-      onRecover: (check) => this.metrics.observeRecovery(check),
+      onRecover: (check) => this.metrics?.observeRecovery(check),
       redis: rt.outage,
       now: this.#now,
     });
@@ -160,7 +168,7 @@ export class Ops {
   }
 
   #onDelivery(o: DeliveryObservation): void {
-    this.metrics.observeDelivery(o);
+    this.metrics?.observeDelivery(o);
     const cls = statusClass(o);
     if (cls === undefined) return;
     const attempt = {
@@ -245,17 +253,21 @@ export class Ops {
   }
 
   #routes(tokenConfigured: boolean): Route[] {
-    const { rt } = this;
+    const { rt, metrics } = this;
     return [
-      {
-        method: 'GET',
-        path: '/metrics',
-        handle: async () => ({
-          status: 200,
-          headers: { 'content-type': this.metrics.contentType },
-          body: await this.metrics.render(),
-        }),
-      },
+      ...(metrics
+        ? [
+            {
+              method: 'GET' as const,
+              path: '/metrics',
+              handle: async () => ({
+                status: 200,
+                headers: { 'content-type': metrics.contentType },
+                body: await metrics.render(),
+              }),
+            },
+          ]
+        : []),
       { method: 'GET', path: '/healthz', handle: () => json(200, { status: 'alive', owner: rt.owner }) },
       {
         method: 'GET',

@@ -6,6 +6,7 @@
 // thread writes the JSON into a file instead of answering with it.
 import { Worker } from 'node:worker_threads';
 import { PophookError } from '../errors.ts';
+import { COMPILED } from '../package-files.ts';
 import type { SpoolResult } from './spool-payload.ts';
 import type { ParseAnswer, ParseRequest, ThreadData, ThreadMessage } from './thread-protocol.ts';
 import type { MailboxPayloadOptions, ParseLimits, PayloadMeta, PayloadSummary } from './types.ts';
@@ -56,8 +57,11 @@ interface Slot {
 
 const THREAD_YOUNG_GENERATION_MB = 16;
 
-// See thread-entry.mjs for why the thread starts from a plain module.
-const THREAD_ENTRY = new URL('./thread-entry.mjs', import.meta.url);
+// Bundled (dist/, beside this code's chunk), the thread runs the parse-thread.js entry point; from the
+// TypeScript sources it starts from a plain module that registers tsx first (thread-entry.mjs says why).
+const THREAD_ENTRY = COMPILED
+  ? new URL('./parse-thread.js', import.meta.url)
+  : new URL('./thread-entry.mjs', import.meta.url);
 
 export class ParserPool {
   private readonly slots = new Set<Slot>();

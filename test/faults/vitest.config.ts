@@ -10,5 +10,7 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 600_000,
     hookTimeout: 60_000,
+    // The pophook processes run the TypeScript sources (bin/pophook.js), never a stale dist/.
+    env: { POPHOOK_FROM_SOURCE: '1' },
   },
 });

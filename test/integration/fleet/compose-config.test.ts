@@ -135,19 +135,27 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const runtime = stageChain(stages, 'runtime');
 
-  it('builds the runtime image last, from node:22-slim or newer, non-root, production dependencies only', () => {
+  it('builds the runtime image last, from node:22-slim or newer, non-root, production dependencies only, running the bundle', () => {
     expect([...stages.keys()].at(-1)).toBe('runtime');
     const major = Number(/^node:(\d+)-slim$/.exec(runtime.base)?.[1]);
     expect(major).toBeGreaterThanOrEqual(22);
     const users = runtime.lines.filter((l) => l.startsWith('USER '));
     expect(users.at(-1)).toBe('USER node');
-    const install = [...stages.values()].flatMap((s) => s.lines).filter((l) => l.includes('npm ci'));
-    expect(install.length).toBeGreaterThan(0);
-    expect(install.every((l) => l.includes('--omit=dev'))).toBe(true);
+    // The runtime's node_modules come from a stage whose one install leaves the dev dependencies out.
+    const modules = runtime.lines.find((l) => l.startsWith('COPY --from=') && l.includes('node_modules'));
+    const from = stages.get(/--from=(\S+)/.exec(modules ?? '')?.[1] ?? '');
+    const install = from?.lines.filter((l) => l.includes('npm ci')) ?? [];
+    expect(install).toHaveLength(1);
+    expect(install[0]).toContain('--omit=dev');
+    // The bundle built in the builder stage; no sources, so bin/pophook.js has nothing to fall back to.
+    expect(runtime.lines).toContain('COPY --from=builder /app/dist ./dist');
+    expect(runtime.lines.some((l) => /^COPY (src|workers)\b/.test(l))).toBe(false);
+    expect(stages.get('builder')?.lines).toContain('RUN npm run build');
     expect(runtime.lines).toContain('ENTRYPOINT ["node", "bin/pophook.js"]');
-    // tsx runs the sources: it must be a production dependency.
+    // Nothing at run time needs a TypeScript loader.
     const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
-    expect(pkg.dependencies.tsx).toBeDefined();
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.devDependencies.tsx).toBeDefined();
   });
 
   it('has a HEALTHCHECK program that asks /healthz on POPHOOK_HTTP_PORT and passes without it', async () => {

@@ -46,7 +46,7 @@ afterAll(async () => {
 describe('watchdog recovery', () => {
   it('restarts a worker that stopped consuming while isRunning() stayed true', async () => {
     const fatal: string[] = [];
-    const ops = new Ops(rt, {
+    const ops = await Ops.create(rt, {
       roles: new Set(['poll']),
       onFatal: (reason) => fatal.push(reason),
     });
@@ -85,7 +85,7 @@ describe('watchdog recovery', () => {
   });
 
   it('without a token: no dashboard or API (404), metrics and health open', async () => {
-    const ops = new Ops(rt, { roles: new Set(['deliver']), onFatal: () => {} });
+    const ops = await Ops.create(rt, { roles: new Set(['deliver']), onFatal: () => {} });
     const port = (await ops.start())!;
     try {
       expect((await get(port, '/dashboard')).status).toBe(404);

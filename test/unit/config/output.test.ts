@@ -50,6 +50,7 @@ describe('defaults and names', () => {
       delivery: {
         concurrency: 4,
         shards: 1,
+        parseThreads: 1,
         parseTimeoutMs: 30_000,
         maxParts: 1000,
         maxDepth: 20,

@@ -1,19 +1,8 @@
-// How much a deliver worker runs at once: parser threads (configured, or no more than the CPUs it has)
-// and each deliver queue shard's share of the concurrency.
+// How much a deliver worker runs at once: parser threads (one unless configured) and each deliver queue
+// shard's share of the concurrency.
 import { describe, expect, it } from 'vitest';
-import { parseThreads, shardConcurrency } from '../../../src/delivery/sizing.ts';
+import { shardConcurrency } from '../../../src/delivery/sizing.ts';
 import { configText, issuePaths, parse } from '../config/helpers.ts';
-
-describe('parseThreads', () => {
-  it('defaults to the smaller of concurrency and the CPU count', () => {
-    expect(parseThreads({ concurrency: 4 }, 2)).toBe(2);
-    expect(parseThreads({ concurrency: 1 }, 8)).toBe(1);
-    expect(parseThreads({ concurrency: 16 }, 8)).toBe(8);
-  });
-  it('takes delivery.parseThreads when given', () => {
-    expect(parseThreads({ concurrency: 4, parseThreads: 6 }, 2)).toBe(6);
-  });
-});
 
 describe('shardConcurrency', () => {
   it('splits the concurrency evenly, the remainder to the first shards, at least one each', () => {
@@ -24,8 +13,8 @@ describe('shardConcurrency', () => {
 });
 
 describe('delivery.parseThreads in the config', () => {
-  it('is absent by default, read when given, refused out of 1..256 with its path', async () => {
-    expect((await parse(configText())).delivery.parseThreads).toBeUndefined();
+  it('is one by default, read when given, refused out of 1..256 with its path', async () => {
+    expect((await parse(configText())).delivery.parseThreads).toBe(1);
     const given = configText((doc) => (doc.delivery = { concurrency: 8, parseThreads: 3 }));
     expect((await parse(given)).delivery.parseThreads).toBe(3);
     for (const parseThreads of [0, 257, 'two']) {

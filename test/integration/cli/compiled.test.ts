@@ -1,0 +1,100 @@
+// The compiled pophook, as users and the image run it: `npm run build` bundles dist/, and bin/pophook.js runs
+// it with no TypeScript loader (a module hook makes any tsx import fail), parse thread included, through a
+// whole delivery. A dist/ older than the sources is not run: the bin says so and runs the sources.
+// (Every other test runs the sources: vitest.config.ts sets POPHOOK_FROM_SOURCE=1.)
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
+import { smallCorpus } from '../../helpers/mail-corpus.ts';
+import { BIN, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
+import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
+import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BUNDLE = join(ROOT, 'dist', 'pophook.js');
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+const USER = 'compiled';
+const PASSWORD = 'compiled-password';
+/** Registers a resolve hook that fails any import of tsx: the compiled run must not load it. */
+const NO_TSX = `--import=data:text/javascript,${encodeURIComponent(
+  `import { register } from 'node:module';
+   register('data:text/javascript,' + encodeURIComponent(
+     'export async function resolve(s, c, next) { if (s.includes("tsx")) throw new Error("tsx loaded: " + s); return next(s, c); }'));`,
+)}`;
+/** The compiled command, not the sources vitest.config.ts asks for. */
+const COMPILED_ENV = { POPHOOK_FROM_SOURCE: '', NODE_OPTIONS: NO_TSX };
+
+let dovecot: DovecotServer;
+let redis: RedisServer;
+let receiver: Receiver;
+let dir: string;
+
+beforeAll(async () => {
+  await run(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, timeout: 60_000 });
+  [dovecot, redis, receiver] = await Promise.all([
+    startDovecot({ users: { [USER]: PASSWORD } }),
+    startRedisServer(),
+    startReceiver({ secret: SECRET }),
+  ]);
+  dir = await mkdtemp(join(tmpdir(), 'pophook-compiled-'));
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all([dovecot?.stop(), redis?.stop(), receiver?.stop()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the compiled command', () => {
+  it('delivers a message from dist/ without loading tsx, in the main thread or the parse thread', async () => {
+    const [message] = smallCorpus(1, 15);
+    await dovecot.addMessages(USER, [message!.raw]);
+    await receiver.setRespond((request) => (request.verified ? 200 : 401));
+    const path = await writeTestConfig({
+      dir,
+      redisUrl: redis.url,
+      prefix: `compiled${randomBytes(4).toString('hex')}`,
+      webhookUrl: receiver.url,
+      secret: SECRET,
+      pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
+    });
+    const child = startPophook(['run', '--config', path], COMPILED_ENV);
+    try {
+      const [delivery] = await receiver.waitFor((ds) => ds.some((d) => d.status === 200), 30_000);
+      expect(delivery?.verified).toBe(true);
+      const started = child.logs.find((line) => line.msg === 'pophook started');
+      expect(started?.startupCpuMs).toEqual(expect.any(Number));
+      expect(child.text.join('\n')).not.toMatch(/tsx|sources/);
+    } finally {
+      await child.stop();
+    }
+  }, 60_000);
+
+  it('runs the sources, and says so, when dist/ is older than them', async () => {
+    const { atime, mtime } = await stat(BUNDLE);
+    await utimes(BUNDLE, 0, 0);
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, '--version'], {
+        env: { ...process.env, POPHOOK_FROM_SOURCE: '' },
+        timeout: 20_000,
+      });
+      expect(stdout).toMatch(/^pophook \d/);
+      expect(stderr).toMatch(
+        /changed since dist\/ was built \(npm run build\): running the TypeScript sources/,
+      );
+    } finally {
+      await utimes(BUNDLE, atime, mtime);
+    }
+    const fresh = await run(process.execPath, [BIN, '--version'], {
+      env: { ...process.env, ...COMPILED_ENV },
+      timeout: 20_000,
+    });
+    expect(fresh.stderr).toBe('');
+  }, 60_000);
+});
