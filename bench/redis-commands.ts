@@ -5,8 +5,7 @@
 // threads). Standalone so the bench (`npm run bench`) can fold it in later:
 //
 //   node --import tsx bench/redis-commands.ts [--messages 1000] [--concurrency 4]
-import { readFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -72,7 +71,12 @@ try {
     );
     const poll = { intervalMs: 20 };
     await waitUntil('every delivery', () => receiver.byWebhookId().size >= count, 600_000, poll);
-    await waitUntil('an empty mailbox', async () => (await dovecot.countMessages(BENCH_USER)) === 0, 60_000, poll);
+    await waitUntil(
+      'an empty mailbox',
+      async () => (await dovecot.countMessages(BENCH_USER)) === 0,
+      60_000,
+      poll,
+    );
     const seconds = (performance.now() - started) / 1000;
     const cpu = (await cpuSeconds(child.child.pid!)) - cpuBefore;
     const after = await commandCalls(redis);

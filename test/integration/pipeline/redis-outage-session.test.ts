@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { pollOnce } from '../../../src/mailbox/poll-job.ts';
-import { deliverJob } from '../../../src/queue/jobs.ts';
+import { queuedMessage } from '../../../src/queue/jobs.ts';
 import { createRuntime, type Runtime } from '../../../src/runtime/runtime.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { type FakePop3Server, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
@@ -78,8 +78,8 @@ describe('Redis going away in the middle of a poll session', () => {
     expect(server.mailbox.map((m) => m.uid)).toEqual(['uid-1', 'uid-2', 'uid-3']);
 
     const enqueueStarted = Date.now();
-    const job = deliverJob({ mailbox: 'inbox', uidl: 'uid-9', webhook: 'rx', size: 10 }, Date.now());
-    await expect(rt.queues.enqueueDelivery(job)).rejects.toThrow();
+    const messages = [queuedMessage('uid-9', 'inbox', 10, Date.now())];
+    await expect(rt.queues.enqueueDelivery({ mailbox: 'inbox', webhook: 'rx', messages })).rejects.toThrow();
     expect(Date.now() - enqueueStarted).toBeLessThan(2_000);
   });
 });
