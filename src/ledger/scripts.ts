@@ -41,14 +41,21 @@ local now = tonumber(ARGV[1])
 local previous = {}
 for i = 4, #ARGV, 3 do
   local uidl = ARGV[i]
-  local entry, prev = load_entry(KEYS[1], uidl)
-  if not entry then ${CORRUPT} end
-  previous[#previous + 1] = prev
-  if prev ~= 'delivered' and (prev ~= 'dead' or ARGV[2] == '1') then
-    entry.size = tonumber(ARGV[i + 1])
-    entry.webhookId = ARGV[i + 2]
-    if ARGV[3] ~= '' then entry.job = ARGV[3] else entry.job = nil end
-    save_entry(KEYS[1], uidl, entry, 'queued', now)
+  local fresh = { state = 'queued', since = now, size = tonumber(ARGV[i + 1]), webhookId = ARGV[i + 2] }
+  if ARGV[3] ~= '' then fresh.job = ARGV[3] end
+  -- A new message (nearly every one) is one HSETNX; an existing entry is read and decided on.
+  if redis.call('HSETNX', KEYS[1], uidl, cjson.encode(fresh)) == 1 then
+    previous[#previous + 1] = 'absent'
+  else
+    local entry, prev = load_entry(KEYS[1], uidl)
+    if not entry then ${CORRUPT} end
+    previous[#previous + 1] = prev
+    if prev ~= 'delivered' and (prev ~= 'dead' or ARGV[2] == '1') then
+      entry.size = fresh.size
+      entry.webhookId = fresh.webhookId
+      entry.job = fresh.job
+      save_entry(KEYS[1], uidl, entry, 'queued', now)
+    end
   end
 end
 return previous`,
@@ -92,8 +99,9 @@ save_entry(KEYS[1], ARGV[1], entry, 'dead', tonumber(ARGV[2]))
 return prev`,
 
   // KEYS: ledger, then the raw key of each uidl ARGV[i + 1] at KEYS[i + 1]. ARGV: state, uidls.
-  // Removes the entries (and raws) that are in `state` at this instant, skips every other state.
-  // Replies the removed uidls.
+  // Removes the entries (and raws) that are in `state` at this instant, skips every other state. A
+  // delivered entry has no raw (ledgerDeliver deleted it; one written later by a race expires by its TTL),
+  // so forgetting delivered entries leaves raw keys alone. Replies the removed uidls.
   ledgerForget: `${ENTRY_HELPERS}
 local removed = {}
 for i = 2, #ARGV do
@@ -101,7 +109,7 @@ for i = 2, #ARGV do
   local _, state = load_entry(KEYS[1], uidl)
   if state == ARGV[1] then
     redis.call('HDEL', KEYS[1], uidl)
-    redis.call('DEL', KEYS[i])
+    if state ~= 'delivered' then redis.call('DEL', KEYS[i]) end
     removed[#removed + 1] = uidl
   end
 end
