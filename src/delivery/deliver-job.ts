@@ -42,6 +42,12 @@ type Settled =
       error?: unknown;
     };
 
+/**
+ * A batch records its 2xx in the ledger every this many (and at its end): one script per group, and a
+ * crash repeats at most a group's worth of accepted messages beside those in flight.
+ */
+export const RECORD_EVERY = 10;
+
 export async function runDeliverJob(
   deps: DeliverJobDeps,
   observer: OpsObserver,
@@ -53,44 +59,32 @@ export async function runDeliverJob(
   const started = Date.now();
   const attemptDeps = { ...deps, logger };
   const solo = messages.length === 1;
-
-  const settled = await Promise.all(
-    messages.map((message) =>
-      deps.limiter.run(async (): Promise<Settled> => {
-        if (!solo && deps.draining()) return { message, outcome: 'handed-back' };
-        const attempt = (message.priorAttempts ?? 0) + job.attemptsMade + 1;
-        const begun = Date.now();
-        const delivery: MessageDelivery = { ...message, mailbox, webhook };
-        try {
-          const result = await attemptDelivery(attemptDeps, delivery, {
-            attempt,
-            ...(signal ? { signal } : {}),
-          });
-          const durationMs = Date.now() - begun;
-          if (result.outcome === 'accepted') return { message, ...result, attempt, durationMs };
-          return { message, outcome: result.outcome, attempt, durationMs };
-        } catch (error) {
-          const outcome = error instanceof UnrecoverableError ? 'dead-letter' : 'retry';
-          return { message, outcome, attempt, durationMs: Date.now() - begun, error };
-        }
-      }),
-    ),
-  );
-
-  const accepted = settled.filter((s) => s.outcome === 'accepted');
-  if (accepted.length > 0) {
-    await deps.ledger.markDeliveredMany(
-      mailbox,
-      accepted.map((s) => ({ uidl: s.message.uidl, status: s.status, attempts: s.attempt })),
-    );
-    await earlyPoll(attemptDeps, mailbox);
-  }
-
   const counts: Record<string, number> = {};
-  for (const s of settled) {
+  const recorder = new DeliveredRecorder(attemptDeps, mailbox);
+
+  const attemptOne = async (message: DeliverMessage): Promise<Settled> => {
+    if (!solo && deps.draining()) return { message, outcome: 'handed-back' };
+    const attempt = (message.priorAttempts ?? 0) + job.attemptsMade + 1;
+    const begun = Date.now();
+    const delivery: MessageDelivery = { ...message, mailbox, webhook };
+    try {
+      const result = await attemptDelivery(attemptDeps, delivery, {
+        attempt,
+        ...(signal ? { signal } : {}),
+      });
+      const durationMs = Date.now() - begun;
+      if (result.outcome === 'accepted') return { message, ...result, attempt, durationMs };
+      return { message, outcome: result.outcome, attempt, durationMs };
+    } catch (error) {
+      const outcome = error instanceof UnrecoverableError ? 'dead-letter' : 'retry';
+      return { message, outcome, attempt, durationMs: Date.now() - begun, error };
+    }
+  };
+  /** Metrics, stats and the watchdog learn of each attempt as it ends; its log line is at debug. */
+  const report = (s: Settled): void => {
     if (s.outcome === 'handed-back') {
       counts[s.outcome] = (counts[s.outcome] ?? 0) + 1;
-      continue;
+      return;
     }
     const outcome = s.outcome === 'accepted' ? 'delivered' : s.outcome;
     counts[outcome] = (counts[outcome] ?? 0) + 1;
@@ -100,14 +94,53 @@ export async function runDeliverJob(
     const facts = { uidl: s.message.uidl, outcome, attempt: s.attempt, durationMs: s.durationMs };
     if ('error' in s) logger.warn({ ...facts, ...failure }, 'delivery');
     else logger.debug({ ...facts, ...status }, 'delivery');
-  }
+  };
+
+  const outcomes = await Promise.allSettled(
+    messages.map(async (message) => {
+      const result = await deps.limiter.run(() => attemptOne(message));
+      report(result);
+      if (result.outcome === 'accepted') await recorder.add(result);
+      return result;
+    }),
+  );
+  // Only a ledger write can fail here (every attempt settles): the job fails and runs again, a repeat.
+  const broken = outcomes.find((o) => o.status === 'rejected');
+  if (broken) throw broken.reason;
+  const settled = outcomes.map((o) => (o as PromiseFulfilledResult<Settled>).value);
+  await recorder.flush();
   logger.info({ messages: messages.length, ...counts, durationMs: Date.now() - started }, 'deliveries');
 
-  const retry = settled.find((s) => s.outcome === 'retry');
-  if (solo && retry && 'error' in retry) throw retry.error; // BullMQ waits the backoff (deliverBackoff)
-  if (solo && settled[0]?.outcome === 'dead-letter' && 'error' in settled[0]) throw settled[0].error;
+  const [first] = settled;
+  // A job of one message fails to retry (BullMQ waits deliverBackoff) or to stay failed as a dead letter.
+  if (solo && first && 'error' in first) throw first.error;
   await splitOff(deps, job.data, settled);
-  return { delivered: accepted.length };
+  return { delivered: recorder.recorded };
+}
+
+/** The 2xx of a job, written to the ledger RECORD_EVERY at a time (then an early poll for the DELE). */
+class DeliveredRecorder {
+  recorded = 0;
+  #pending: Array<{ uidl: string; status: number; attempts: number }> = [];
+
+  constructor(
+    private readonly deps: DeliverDeps,
+    private readonly mailbox: string,
+  ) {}
+
+  async add(s: { message: DeliverMessage; status: number; attempt: number }): Promise<void> {
+    this.#pending.push({ uidl: s.message.uidl, status: s.status, attempts: s.attempt });
+    if (this.#pending.length >= RECORD_EVERY) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    await this.deps.ledger.markDeliveredMany(this.mailbox, batch);
+    this.recorded += batch.length;
+    await earlyPoll(this.deps, this.mailbox);
+  }
 }
 
 /** Each message of a batch that needs a retry becomes a job of its own; the messages not started, one job. */
