@@ -1,16 +1,13 @@
 // A poll session queues what it retrieved in windows: every DELIVER_BATCH_MESSAGES stored messages become
 // one deliver job, the last window a shorter one, all before QUIT; each ledger entry names its job, so
 // reconcile can ask BullMQ about it.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { pollOnce } from '../../../src/mailbox/poll-job.ts';
 import { DELIVER_BATCH_MESSAGES, type DeliverJobData, deliverJobId } from '../../../src/queue/jobs.ts';
-import { createRuntime, type Runtime } from '../../../src/runtime/runtime.ts';
-import { silentLogger } from '../../../src/telemetry/logger.ts';
+import type { Runtime } from '../../../src/runtime/runtime.ts';
 import { type FakePop3Server, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { fakeServerRuntime } from './fake-server-runtime.ts';
 
 const COUNT = 2 * DELIVER_BATCH_MESSAGES + 7;
 
@@ -26,27 +23,7 @@ beforeAll(async () => {
       body: `Subject: message ${i + 1}\r\n\r\nbody ${i + 1}\r\n`,
     })),
   });
-  const config: Config = await parseConfig(
-    stringify({
-      redis: { url: redis.url, prefix: `windows${randomBytes(3).toString('hex')}` },
-      webhooks: {
-        rx: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${randomBytes(32).toString('base64')}` },
-      },
-      mailboxes: {
-        inbox: {
-          host: '127.0.0.1',
-          port: server.port,
-          tls: 'none',
-          allowPlaintextAuth: true,
-          username: 'alice',
-          password: 'secret',
-          webhook: 'rx',
-        },
-      },
-    }),
-    { env: {}, baseDir: '.', sourceName: 'test' },
-  );
-  rt = await createRuntime(config, silentLogger);
+  rt = await fakeServerRuntime(redis.url, server.port, 'windows');
 });
 
 afterAll(async () => {
