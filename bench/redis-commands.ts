@@ -43,6 +43,13 @@ async function commandCalls(redis: Redis): Promise<Map<string, number>> {
 
 const sum = (calls: Map<string, number>): number => [...calls.values()].reduce((a, b) => a + b, 0);
 
+/** Redis's own CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
 /** CPU seconds (user + system, every thread) of a process so far. */
 async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -73,6 +80,7 @@ try {
     const before = await commandCalls(redis);
     const idlePerSecond = ((sum(before) - idleFrom) / IDLE_MS) * 1000;
     const cpuBefore = await cpuSeconds(child.child.pid!);
+    const redisCpuBefore = await redisCpuSeconds(redis);
     const started = performance.now();
     await dovecot.addMessages(
       BENCH_USER,
@@ -88,6 +96,7 @@ try {
     );
     const seconds = (performance.now() - started) / 1000;
     const cpu = (await cpuSeconds(child.child.pid!)) - cpuBefore;
+    const redisCpu = (await redisCpuSeconds(redis)) - redisCpuBefore;
     const after = await commandCalls(redis);
     const diff = [...after]
       .map(([name, calls]) => [name, calls - (before.get(name) ?? 0)] as const)
@@ -104,6 +113,7 @@ try {
     for (const [name, calls] of diff) console.log(`  ${name.padEnd(28)} ${(calls / count).toFixed(2)}`);
     console.log(`msg/s to an empty mailbox: ${(count / seconds).toFixed(0)} (${seconds.toFixed(1)} s)`);
     console.log(`pophook CPU per message: ${((cpu / count) * 1000).toFixed(2)} ms (all threads)`);
+    console.log(`Redis CPU per message: ${((redisCpu / count) * 1000).toFixed(3)} ms (idle background included)`);
     console.log(`duplicates: ${receiver.deliveries.length - receiver.byWebhookId().size}`);
   } finally {
     await child.stop();
