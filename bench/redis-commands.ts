@@ -113,7 +113,9 @@ try {
     for (const [name, calls] of diff) console.log(`  ${name.padEnd(28)} ${(calls / count).toFixed(2)}`);
     console.log(`msg/s to an empty mailbox: ${(count / seconds).toFixed(0)} (${seconds.toFixed(1)} s)`);
     console.log(`pophook CPU per message: ${((cpu / count) * 1000).toFixed(2)} ms (all threads)`);
-    console.log(`Redis CPU per message: ${((redisCpu / count) * 1000).toFixed(3)} ms (idle background included)`);
+    console.log(
+      `Redis CPU per message: ${((redisCpu / count) * 1000).toFixed(3)} ms (idle background included)`,
+    );
     console.log(`duplicates: ${receiver.deliveries.length - receiver.byWebhookId().size}`);
   } finally {
     await child.stop();

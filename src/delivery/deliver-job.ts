@@ -1,6 +1,6 @@
 // One deliver job as the deliver worker runs it: its messages side by side (the process-wide limiter bounds
-// them), each attempt observed for metrics and the per-webhook stats, the 2xx of the whole job recorded in
-// the ledger with one script, and one summary log line (per-message lines at debug, failures at warn).
+// them), each attempt observed for metrics and the per-webhook stats as it ends, the 2xx recorded in the
+// ledger RECORD_EVERY to a script, and one summary log line (per-message lines at debug, failures at warn).
 //
 // A message that needs a retry: in a job of its own, the job fails and BullMQ waits the backoff
 // (deliverBackoff); in a batch, it leaves as a job of its own, delayed by the same backoff, and the batch

@@ -32,8 +32,6 @@ export interface DeliverDeps {
   logger: Logger;
 }
 
-export type DeliveryOutcome = 'delivered' | 'already-delivered' | 'raw-missing';
-
 /**
  * From this size on a message is streamed through a spool file; below it the one-Buffer path is faster
  * and its few copies of a small message cost little (bench/: `npm run bench`, deliver worker memory).
@@ -51,22 +49,6 @@ export interface DeliverOptions {
 export type AttemptResult =
   | { outcome: 'accepted'; status: number }
   | { outcome: 'already-delivered' | 'raw-missing' };
-
-/** One attempt, the ledger written as for a message of its own: a 2xx makes it `delivered` at once. */
-export async function deliverMessage(
-  deps: DeliverDeps,
-  job: MessageDelivery,
-  options: DeliverOptions = {},
-): Promise<{ outcome: DeliveryOutcome; status?: number }> {
-  const result = await attemptDelivery(deps, job, options);
-  if (result.outcome !== 'accepted') return result;
-  await deps.ledger.markDelivered(job.mailbox, job.uidl, {
-    status: result.status,
-    attempts: options.attempt,
-  });
-  await earlyPoll(deps, job.mailbox);
-  return { outcome: 'delivered', status: result.status };
-}
 
 /**
  * One attempt without the ledger write of a 2xx. A permanent failure, or a retryable one past the
