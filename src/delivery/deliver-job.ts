@@ -10,6 +10,7 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Config } from '../config/index.ts';
 import type { DeliverJobData, DeliverMessage, MessageDelivery } from '../queue/jobs.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import type { DeliveryAttemptOutcome, OpsObserver } from '../telemetry/observations.ts';
 import { nextAttemptDelayMs } from '../webhook/index.ts';
 import { attemptDelivery, type DeliverDeps, describeFailure, earlyPoll } from './deliver.ts';
@@ -54,7 +55,7 @@ export async function runDeliverJob(
   job: DeliverJobRun,
   signal?: AbortSignal,
 ): Promise<{ delivered: number }> {
-  const { mailbox, webhook, messages } = job.data;
+  const { mailbox, messages } = job.data;
   const logger = deps.logger.child({ queue: job.queueName, jobId: job.id, mailbox });
   const started = Date.now();
   const attemptDeps = { ...deps, logger };
@@ -62,44 +63,15 @@ export async function runDeliverJob(
   const counts: Record<string, number> = {};
   const recorder = new DeliveredRecorder(attemptDeps, mailbox);
 
-  const attemptOne = async (message: DeliverMessage): Promise<Settled> => {
-    if (!solo && deps.draining()) return { message, outcome: 'handed-back' };
-    const attempt = (message.priorAttempts ?? 0) + job.attemptsMade + 1;
-    const begun = Date.now();
-    const delivery: MessageDelivery = { ...message, mailbox, webhook };
-    try {
-      const result = await attemptDelivery(attemptDeps, delivery, {
-        attempt,
-        ...(signal ? { signal } : {}),
-      });
-      const durationMs = Date.now() - begun;
-      if (result.outcome === 'accepted') return { message, ...result, attempt, durationMs };
-      return { message, outcome: result.outcome, attempt, durationMs };
-    } catch (error) {
-      const outcome = error instanceof UnrecoverableError ? 'dead-letter' : 'retry';
-      return { message, outcome, attempt, durationMs: Date.now() - begun, error };
-    }
-  };
-  /** Metrics, stats and the watchdog learn of each attempt as it ends; its log line is at debug. */
-  const report = (s: Settled): void => {
-    if (s.outcome === 'handed-back') {
-      counts[s.outcome] = (counts[s.outcome] ?? 0) + 1;
-      return;
-    }
-    const outcome = s.outcome === 'accepted' ? 'delivered' : s.outcome;
-    counts[outcome] = (counts[outcome] ?? 0) + 1;
-    const failure = 'error' in s ? describeFailure(s.error) : {};
-    const status = s.outcome === 'accepted' ? { status: s.status } : {};
-    observer.delivery({ mailbox, webhook, outcome, ...status, ...failure, durationMs: s.durationMs });
-    const facts = { uidl: s.message.uidl, outcome, attempt: s.attempt, durationMs: s.durationMs };
-    if ('error' in s) logger.warn({ ...facts, ...failure }, 'delivery');
-    else logger.debug({ ...facts, ...status }, 'delivery');
-  };
-
   const outcomes = await Promise.allSettled(
     messages.map(async (message) => {
-      const result = await deps.limiter.run(() => attemptOne(message));
-      report(result);
+      const result = await deps.limiter.run(() =>
+        !solo && deps.draining()
+          ? Promise.resolve<Settled>({ message, outcome: 'handed-back' })
+          : attemptOne(attemptDeps, job, message, signal),
+      );
+      const outcome = report(observer, logger, job.data, result);
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
       if (result.outcome === 'accepted') await recorder.add(result);
       return result;
     }),
@@ -116,6 +88,43 @@ export async function runDeliverJob(
   if (solo && first && 'error' in first) throw first.error;
   await splitOff(deps, job.data, settled);
   return { delivered: recorder.recorded };
+}
+
+async function attemptOne(
+  deps: DeliverDeps,
+  job: DeliverJobRun,
+  message: DeliverMessage,
+  signal: AbortSignal | undefined,
+): Promise<Settled> {
+  const attempt = (message.priorAttempts ?? 0) + job.attemptsMade + 1;
+  const begun = Date.now();
+  const delivery: MessageDelivery = { ...message, mailbox: job.data.mailbox, webhook: job.data.webhook };
+  try {
+    const result = await attemptDelivery(deps, delivery, { attempt, ...(signal ? { signal } : {}) });
+    const durationMs = Date.now() - begun;
+    if (result.outcome === 'accepted') return { message, ...result, attempt, durationMs };
+    return { message, outcome: result.outcome, attempt, durationMs };
+  } catch (error) {
+    const outcome = error instanceof UnrecoverableError ? 'dead-letter' : 'retry';
+    return { message, outcome, attempt, durationMs: Date.now() - begun, error };
+  }
+}
+
+/**
+ * Metrics, stats and the watchdog learn of each attempt as it ends; its log line is at debug, at warn when
+ * it failed. Returns the outcome's name for the job's summary.
+ */
+function report(observer: OpsObserver, logger: Logger, data: DeliverJobData, s: Settled): string {
+  if (s.outcome === 'handed-back') return s.outcome;
+  const { mailbox, webhook } = data;
+  const outcome = s.outcome === 'accepted' ? 'delivered' : s.outcome;
+  const failure = 'error' in s ? describeFailure(s.error) : {};
+  const status = s.outcome === 'accepted' ? { status: s.status } : {};
+  observer.delivery({ mailbox, webhook, outcome, ...status, ...failure, durationMs: s.durationMs });
+  const facts = { uidl: s.message.uidl, outcome, attempt: s.attempt, durationMs: s.durationMs };
+  if ('error' in s) logger.warn({ ...facts, ...failure }, 'delivery');
+  else logger.debug({ ...facts, ...status }, 'delivery');
+  return outcome;
 }
 
 /** The 2xx of a job, written to the ledger RECORD_EVERY at a time (then an early poll for the DELE). */
