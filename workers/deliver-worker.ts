@@ -3,6 +3,7 @@
 import { type Job, Worker } from 'bullmq';
 import { type DeliverJobRun, deliverBackoff, runDeliverJob } from '../src/delivery/deliver-job.ts';
 import { EarlyPolls } from '../src/delivery/early-poll.ts';
+import { Limiter } from '../src/delivery/limiter.ts';
 import { shardConcurrency } from '../src/delivery/sizing.ts';
 // Not the payload index: it would load mailparser into this thread, which only the parse threads run.
 import { ParserPool } from '../src/payload/parser-pool.ts';
@@ -42,6 +43,7 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
   });
   const sender = new WebhookSender();
   const earlyPolls = new EarlyPolls((mailbox, delayMs) => rt.queues.requestPoll(mailbox, delayMs));
+  let draining = false;
   const deps = {
     ...rt.deliverState,
     parser,
@@ -51,6 +53,9 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
       mailboxes[mailbox]?.delete ? earlyPolls.afterDelivered(mailbox) : Promise.resolve(),
     now: Date.now,
     logger: rt.logger,
+    limiter: new Limiter(delivery.concurrency),
+    draining: () => draining,
+    enqueue: (data: DeliverJobData, delayMs: number) => rt.queues.enqueueDelivery(data, delayMs),
   };
   const runJob = (job: Job<DeliverJobData>, _token?: string, signal?: AbortSignal) =>
     runDeliverJob(deps, observer, job as DeliverJobRun, signal);
@@ -80,6 +85,7 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
     workers,
     ready,
     async close() {
+      draining = true;
       await Promise.allSettled(workers.map((worker) => worker.close()));
       await Promise.allSettled([parser.close(), sender.close()]);
     },

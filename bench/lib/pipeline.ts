@@ -5,8 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Ledger, RawStore } from '../../src/ledger/index.ts';
 import { createRedis, type Redis, waitReady } from '../../src/queue/connections.ts';
-import { webhookIdFor } from '../../src/queue/ids.ts';
-import { PophookQueues } from '../../src/queue/jobs.ts';
+import { PophookQueues, queuedMessage } from '../../src/queue/jobs.ts';
 import type { DovecotServer } from '../../test/helpers/dovecot.ts';
 import { type PophookProcess, startPophook, writeTestConfig } from '../../test/helpers/pophook-process.ts';
 import { BENCH_PASSWORD, BENCH_USER } from '../retrieval.ts';
@@ -90,19 +89,10 @@ export class Enqueuer {
   /** Stores `raw` as message `uidl` of the bench mailbox and enqueues its delivery; returns the webhook-id. */
   async enqueue(uidl: string, raw: Buffer): Promise<string> {
     const stored = await this.raw.write(MAILBOX, uidl, [raw], { ttlMs: 3_600_000 });
-    const webhookId = webhookIdFor(MAILBOX, uidl);
-    await this.ledger.markQueued(MAILBOX, uidl, { size: stored.size, webhookId });
-    const now = new Date();
-    await this.queues.enqueueDelivery({
-      mailbox: MAILBOX,
-      uidl,
-      webhookId,
-      webhook: WEBHOOK,
-      size: stored.size,
-      queuedAt: now.getTime(),
-      receivedAt: now.toISOString(),
-    });
-    return webhookId;
+    const message = queuedMessage(uidl, MAILBOX, stored.size, Date.now());
+    await this.ledger.markQueued(MAILBOX, uidl, { size: stored.size, webhookId: message.webhookId });
+    await this.queues.enqueueDelivery({ mailbox: MAILBOX, webhook: WEBHOOK, messages: [message] });
+    return message.webhookId;
   }
 
   async close(): Promise<void> {

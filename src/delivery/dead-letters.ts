@@ -7,7 +7,7 @@ import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerEntry, RawStore } from '../ledger/index.ts';
 import type { RootHeaders } from '../payload/index.ts';
 import { webhookIdFor } from '../queue/ids.ts';
-import { deliverJob, type PophookQueues } from '../queue/jobs.ts';
+import { type PophookQueues, queuedMessage } from '../queue/jobs.ts';
 
 export interface DeadLetter {
   mailbox: string;
@@ -109,7 +109,7 @@ export async function replayDeadLetter(deps: ReplayDeps, letter: DeadLetter): Pr
   const previous = await queues.deliverQueueFor(letter.mailbox).getJob(letter.webhookId);
   if (previous) await previous.remove();
   await ledger.markQueued(letter.mailbox, letter.uidl, { size, webhookId: letter.webhookId, replay: true });
-  const job = { mailbox: letter.mailbox, uidl: letter.uidl, webhook: mailbox.webhook, size };
-  await queues.enqueueDelivery(deliverJob(job, (deps.now ?? Date.now)()));
+  const message = queuedMessage(letter.uidl, letter.mailbox, size, (deps.now ?? Date.now)());
+  await queues.enqueueDelivery({ mailbox: letter.mailbox, webhook: mailbox.webhook, messages: [message] });
   return 'queued';
 }

@@ -1,5 +1,6 @@
 // One delivery attempt of one message: raw bytes from Redis → payload v1 (parsed off the main thread) →
-// signed POST → on 2xx the ledger says `delivered` (and only then). Permanent failures and an exhausted
+// signed POST → on 2xx the ledger says `delivered` (and only then; a batch records its 2xx in one script,
+// deliver-job.ts). Permanent failures and an exhausted
 // retry period make the message a dead letter, which stays on the POP3 server; everything else is retried.
 // A message of STREAM_THRESHOLD_BYTES or more never becomes one Buffer in this thread: it is read from Redis
 // in chunks into shared memory the parse thread reads in place, the thread writes the JSON into a spool
@@ -15,7 +16,7 @@ import { isPophookError, isRetryable, PophookError } from '../errors.ts';
 import { collectGarbage, GarbagePacer } from '../gc.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
 import type { ParserPool, PayloadMeta } from '../payload/index.ts';
-import type { DeliverJobData } from '../queue/jobs.ts';
+import type { MessageDelivery } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
 
@@ -31,8 +32,6 @@ export interface DeliverDeps {
   logger: Logger;
 }
 
-export type DeliveryOutcome = 'delivered' | 'already-delivered' | 'raw-missing';
-
 /**
  * From this size on a message is streamed through a spool file; below it the one-Buffer path is faster
  * and its few copies of a small message cost little (bench/: `npm run bench`, deliver worker memory).
@@ -46,11 +45,21 @@ export interface DeliverOptions {
   attempt?: number;
 }
 
-export async function deliverMessage(
+/** What an attempt ended in: `accepted` is a 2xx the ledger does not know yet (the caller records it). */
+export type AttemptResult =
+  | { outcome: 'accepted'; status: number }
+  | { outcome: 'already-delivered' | 'raw-missing' };
+
+/**
+ * One attempt without the ledger write of a 2xx. A permanent failure, or a retryable one past the
+ * webhook's retry period, makes the message a dead letter and throws UnrecoverableError; any other failure
+ * is thrown as it is (retry it).
+ */
+export async function attemptDelivery(
   deps: DeliverDeps,
-  job: DeliverJobData,
+  job: MessageDelivery,
   options: DeliverOptions = {},
-): Promise<{ outcome: DeliveryOutcome; status?: number }> {
+): Promise<AttemptResult> {
   const webhook = deps.webhooks[job.webhook];
   if (!webhook) {
     return deadLetter(
@@ -62,15 +71,7 @@ export async function deliverMessage(
   }
   try {
     const { status } = await parseAndSend(deps, webhook, job, options);
-    await deps.ledger.markDelivered(job.mailbox, job.uidl, { status, attempts: options.attempt });
-    // Delivered is final: a failed early poll only means the DELE waits for the next scheduled poll.
-    await deps.afterDelivered(job.mailbox).catch((error: unknown) => {
-      deps.logger.warn(
-        { err: (error as Error).message },
-        'early poll not queued: the scheduled poll deletes',
-      );
-    });
-    return { outcome: 'delivered', status };
+    return { outcome: 'accepted', status };
   } catch (error) {
     if (isPophookError(error, 'RAW_MISSING')) {
       // markDelivered deletes the raw with the same script, so a delivered message has no raw: this is a
@@ -90,10 +91,17 @@ export async function deliverMessage(
   }
 }
 
+/** Delivered is final: a failed early poll only means the DELE waits for the next scheduled poll. */
+export async function earlyPoll(deps: DeliverDeps, mailbox: string): Promise<void> {
+  await deps.afterDelivered(mailbox).catch((error: unknown) => {
+    deps.logger.warn({ err: (error as Error).message }, 'early poll not queued: the scheduled poll deletes');
+  });
+}
+
 async function parseAndSend(
   deps: DeliverDeps,
   webhook: WebhookConfig,
-  job: DeliverJobData,
+  job: MessageDelivery,
   options: { signal?: AbortSignal },
 ): Promise<{ status: number }> {
   const meta: PayloadMeta = {
@@ -125,7 +133,7 @@ async function parseAndSend(
 /** Its own frame, so the raw message's memory is not held by the caller while the request is sent. */
 async function spoolFromRedis(
   deps: DeliverDeps,
-  job: DeliverJobData,
+  job: MessageDelivery,
   meta: PayloadMeta,
   path: string,
   options: { signal?: AbortSignal },
@@ -150,7 +158,7 @@ async function* scanFile(path: string): AsyncGenerator<Buffer> {
 }
 
 /** The raw message, chunk by chunk, into one SharedArrayBuffer (the parse thread reads it without a copy). */
-async function readShared(raw: RawStore, job: DeliverJobData, signal?: AbortSignal): Promise<Uint8Array> {
+async function readShared(raw: RawStore, job: MessageDelivery, signal?: AbortSignal): Promise<Uint8Array> {
   const size = await raw.size(job.mailbox, job.uidl);
   const missing = () =>
     new PophookError('RAW_MISSING', 'the raw message is not in Redis', {
@@ -184,7 +192,7 @@ export function describeFailure(error: unknown): { code: string; status?: number
 
 async function deadLetter(
   deps: DeliverDeps,
-  job: DeliverJobData,
+  job: MessageDelivery,
   error: unknown,
   attempts: number | undefined,
 ): Promise<never> {

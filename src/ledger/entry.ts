@@ -32,6 +32,8 @@ export interface LedgerEntry {
   since: number;
   size?: number;
   webhookId?: string;
+  /** Id of the deliver job carrying a queued message (a batch's; gone once delivered). */
+  job?: string;
   attempts?: number;
   lastError?: LedgerError;
   /** Epoch ms of the first 2xx. */

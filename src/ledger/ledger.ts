@@ -103,9 +103,23 @@ export class Ledger {
     uidl: string,
     info: { size: number; webhookId: string; replay?: boolean },
   ): Promise<LedgerState | 'absent'> {
+    const [previous] = await this.markQueuedMany(mailbox, [{ uidl, ...info }], { replay: info.replay });
+    return previous!;
+  }
+
+  /**
+   * markQueued of several messages of one mailbox in one script, all carried by the deliver job `job` (kept
+   * in their entries so reconcile can ask BullMQ about it). Returns each message's previous state, in order.
+   */
+  async markQueuedMany(
+    mailbox: string,
+    messages: ReadonlyArray<{ uidl: string; size: number; webhookId: string }>,
+    options: { job?: string; replay?: boolean | undefined } = {},
+  ): Promise<Array<LedgerState | 'absent'>> {
     const keys = mailboxKeys(this.#prefix, mailbox);
-    const args = [uidl, this.#now(), info.size, info.webhookId, info.replay ? '1' : '0'];
-    return this.#transition('ledgerQueue', [keys.ledger], args, uidl);
+    const args = [this.#now(), options.replay ? '1' : '0', options.job ?? ''];
+    for (const m of messages) args.push(m.uidl, m.size, m.webhookId);
+    return this.#transitionMany('ledgerQueue', [keys.ledger], args, messages);
   }
 
   /**
@@ -116,11 +130,22 @@ export class Ledger {
   async markDelivered(
     mailbox: string,
     uidl: string,
-    info: { status: number; attempts?: number },
+    info: { status: number; attempts?: number | undefined },
   ): Promise<LedgerState | 'absent'> {
+    const [previous] = await this.markDeliveredMany(mailbox, [{ uidl, ...info }]);
+    return previous!;
+  }
+
+  /** markDelivered of several messages of one mailbox in one script. Returns each previous state, in order. */
+  async markDeliveredMany(
+    mailbox: string,
+    messages: ReadonlyArray<{ uidl: string; status: number; attempts?: number | undefined }>,
+  ): Promise<Array<LedgerState | 'absent'>> {
     const keys = mailboxKeys(this.#prefix, mailbox);
-    const args = [uidl, this.#now(), info.status, info.attempts ?? ''];
-    return this.#transition('ledgerDeliver', [keys.ledger, keys.raw(uidl)], args, uidl);
+    const args: Array<string | number> = [this.#now()];
+    for (const m of messages) args.push(m.uidl, m.status, m.attempts ?? '');
+    const rawKeys = messages.map((m) => keys.raw(m.uidl));
+    return this.#transitionMany('ledgerDeliver', [keys.ledger, ...rawKeys], args, messages);
   }
 
   /**
@@ -221,7 +246,7 @@ export class Ledger {
   }
 
   async #transition(
-    script: 'ledgerQueue' | 'ledgerDeliver' | 'ledgerDead',
+    script: 'ledgerDead',
     keys: string[],
     args: Array<string | number>,
     uidl: string,
@@ -231,6 +256,24 @@ export class Ledger {
     } catch (error) {
       throw mapScriptError(error, uidl);
     }
+  }
+
+  async #transitionMany(
+    script: 'ledgerQueue' | 'ledgerDeliver',
+    keys: string[],
+    args: Array<string | number>,
+    messages: ReadonlyArray<{ uidl: string }>,
+  ): Promise<Array<LedgerState | 'absent'>> {
+    if (messages.length === 0) return [];
+    let reply: unknown;
+    try {
+      reply = await this.#run(script, keys, args);
+    } catch (error) {
+      // The script stops at the first corrupt entry; name the batch's first message as before for one.
+      throw mapScriptError(error, messages[0]!.uidl);
+    }
+    if (!Array.isArray(reply) || reply.length !== messages.length) return [parsePrevious(reply)];
+    return reply.map(parsePrevious);
   }
 }
 

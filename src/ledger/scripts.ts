@@ -31,33 +31,58 @@ end
 const CORRUPT = `return redis.error_reply('LEDGER_CORRUPT entry is not one pophook wrote')`;
 
 const SCRIPTS = {
-  // KEYS: ledger. ARGV: uidl, now, size, webhookId, replay ('1'|'0').
-  // absent|queued → queued; dead → queued only on replay; delivered is never taken back (a redelivery after
-  // a lost ack must not make a delivered message look undelivered). Replies the previous state.
+  // KEYS: ledger. ARGV: now, replay ('1'|'0'), job (the deliver job's id, '' = none), then (uidl, size,
+  // webhookId) per message. Per message: absent|queued → queued; dead → queued only on replay; delivered is
+  // never taken back (a redelivery after a lost ack must not make a delivered message look undelivered).
+  // `job` names the job that carries it (a batch's id: reconcile asks BullMQ about it). Replies the
+  // previous state of each message, in order.
   ledgerQueue: `${ENTRY_HELPERS}
-local entry, prev = load_entry(KEYS[1], ARGV[1])
-if not entry then ${CORRUPT} end
-if prev == 'delivered' or (prev == 'dead' and ARGV[5] ~= '1') then return prev end
-entry.size = tonumber(ARGV[3])
-entry.webhookId = ARGV[4]
-save_entry(KEYS[1], ARGV[1], entry, 'queued', tonumber(ARGV[2]))
-return prev`,
+local now = tonumber(ARGV[1])
+local previous = {}
+for i = 4, #ARGV, 3 do
+  local uidl = ARGV[i]
+  local fresh = { state = 'queued', since = now, size = tonumber(ARGV[i + 1]), webhookId = ARGV[i + 2] }
+  if ARGV[3] ~= '' then fresh.job = ARGV[3] end
+  -- A new message (nearly every one) is one HSETNX; an existing entry is read and decided on.
+  if redis.call('HSETNX', KEYS[1], uidl, cjson.encode(fresh)) == 1 then
+    previous[#previous + 1] = 'absent'
+  else
+    local entry, prev = load_entry(KEYS[1], uidl)
+    if not entry then ${CORRUPT} end
+    previous[#previous + 1] = prev
+    if prev ~= 'delivered' and (prev ~= 'dead' or ARGV[2] == '1') then
+      entry.size = fresh.size
+      entry.webhookId = fresh.webhookId
+      entry.job = fresh.job
+      save_entry(KEYS[1], uidl, entry, 'queued', now)
+    end
+  end
+end
+return previous`,
 
-  // KEYS: ledger, raw. ARGV: uidl, now, status, attempts ('' = unknown).
-  // Any state (absent included: the entry was flushed but the 2xx is a fact) → delivered, raw deleted.
-  // Already delivered: only the raw is (re)deleted, the first deliveredAt stays.
+  // KEYS: ledger, then the raw key of each message. ARGV: now, then (uidl, status, attempts ('' = unknown))
+  // per message, the raw of ARGV[2 + 3(i-1)] at KEYS[i + 1]. Per message: any state (absent included: the
+  // entry was flushed but the 2xx is a fact) → delivered, raw deleted. Already delivered: only the raw is
+  // (re)deleted, the first deliveredAt stays. Replies the previous state of each message, in order.
   ledgerDeliver: `${ENTRY_HELPERS}
-local entry, prev = load_entry(KEYS[1], ARGV[1])
-if not entry then ${CORRUPT} end
-redis.call('DEL', KEYS[2])
-if prev == 'delivered' then return prev end
-local now = tonumber(ARGV[2])
-entry.lastError = nil
-entry.status = tonumber(ARGV[3])
-entry.deliveredAt = now
-if ARGV[4] ~= '' then entry.attempts = tonumber(ARGV[4]) end
-save_entry(KEYS[1], ARGV[1], entry, 'delivered', now)
-return prev`,
+local now = tonumber(ARGV[1])
+local previous = {}
+for i = 2, #ARGV, 3 do
+  local uidl = ARGV[i]
+  local entry, prev = load_entry(KEYS[1], uidl)
+  if not entry then ${CORRUPT} end
+  previous[#previous + 1] = prev
+  redis.call('DEL', KEYS[(i + 1) / 3 + 1])
+  if prev ~= 'delivered' then
+    entry.lastError = nil
+    entry.job = nil
+    entry.status = tonumber(ARGV[i + 1])
+    entry.deliveredAt = now
+    if ARGV[i + 2] ~= '' then entry.attempts = tonumber(ARGV[i + 2]) end
+    save_entry(KEYS[1], uidl, entry, 'delivered', now)
+  end
+end
+return previous`,
 
   // KEYS: ledger, raw. ARGV: uidl, now, lastError (JSON), attempts ('' = unknown), size ('' = unknown).
   // absent|queued|dead → dead and the raw made persistent (a dead letter keeps its bytes for replay);
@@ -84,8 +109,9 @@ end
 return recorded`,
 
   // KEYS: ledger, then the raw key of each uidl ARGV[i + 1] at KEYS[i + 1]. ARGV: state, uidls.
-  // Removes the entries (and raws) that are in `state` at this instant, skips every other state.
-  // Replies the removed uidls.
+  // Removes the entries (and raws) that are in `state` at this instant, skips every other state. A
+  // delivered entry has no raw (ledgerDeliver deleted it; one written later by a race expires by its TTL),
+  // so forgetting delivered entries leaves raw keys alone. Replies the removed uidls.
   ledgerForget: `${ENTRY_HELPERS}
 local removed = {}
 for i = 2, #ARGV do
@@ -93,7 +119,7 @@ for i = 2, #ARGV do
   local _, state = load_entry(KEYS[1], uidl)
   if state == ARGV[1] then
     redis.call('HDEL', KEYS[1], uidl)
-    redis.call('DEL', KEYS[i])
+    if state ~= 'delivered' then redis.call('DEL', KEYS[i]) end
     removed[#removed + 1] = uidl
   end
 end

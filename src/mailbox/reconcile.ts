@@ -1,10 +1,13 @@
 // Heals `queued` ledger entries whose deliver job is gone: a crash between marking queued and enqueueing,
-// a job that BullMQ failed after too many stalls, or a Redis that lost recent writes. Failed jobs become
-// dead letters; missing jobs are enqueued again from the stored raw bytes, or retrieved again when those
-// are gone too. Only entries older than a grace period are looked at, so a job being enqueued is left alone.
+// a job that BullMQ failed after too many stalls, or a Redis that lost recent writes. A message is carried
+// by the job its entry names (a batch) or by a job of its own (id: its webhook id; a retry split off a
+// batch). A failed job of its own makes it a dead letter; a failed batch (a message in it kept killing the
+// worker) gives each of its messages a job of its own, so only the culprit ends dead; a message with no
+// job is enqueued again from the stored raw bytes, or retrieved again when those are gone too. Only
+// entries older than a grace period are looked at, so a job being enqueued is left alone.
 import type { LedgerEntry } from '../ledger/index.ts';
 import { webhookIdFor } from '../queue/ids.ts';
-import { deliverJob } from '../queue/jobs.ts';
+import { queuedMessage } from '../queue/jobs.ts';
 import type { ListedMessage, Listing } from './listing.ts';
 import type { MailboxSettings, SessionDeps } from './types.ts';
 
@@ -24,14 +27,21 @@ export async function reconcileQueued(
     return entry?.state === 'queued' && entry.since < cutoff;
   });
   if (stale.length === 0) return [];
-  const ids = new Map(stale.map((m) => [m.uidl, webhookIdFor(mailbox.id, m.uidl)]));
-  const states = await deps.queue.deliveryStates(mailbox.id, [...ids.values()]);
+  const jobIds = new Set<string>();
+  for (const m of stale) {
+    jobIds.add(webhookIdFor(mailbox.id, m.uidl));
+    const batch = entries.get(m.uidl)?.job;
+    if (batch) jobIds.add(batch);
+  }
+  const states = await deps.queue.deliveryStates(mailbox.id, [...jobIds]);
+  const stateOf = (id: string | undefined) => (id === undefined ? 'unknown' : (states.get(id) ?? 'unknown'));
   const refetch: ListedMessage[] = [];
   for (const message of stale) {
-    const webhookId = ids.get(message.uidl)!;
-    const state = states.get(webhookId) ?? 'unknown';
-    if (ALIVE.has(state)) continue;
-    if (state === 'failed') {
+    const entry = entries.get(message.uidl)!;
+    const own = stateOf(webhookIdFor(mailbox.id, message.uidl));
+    const batch = entry.job === undefined ? 'unknown' : stateOf(entry.job);
+    if (ALIVE.has(own) || ALIVE.has(batch)) continue;
+    if (own === 'failed') {
       await deps.ledger.markDead(mailbox.id, message.uidl, {
         code: 'DELIVERY_FAILED',
         reason: 'the deliver job failed for good (stalled too often or gave up)',
@@ -44,11 +54,11 @@ export async function reconcileQueued(
       continue;
     }
     deps.logger.warn(
-      { uidl: message.uidl, jobState: state },
+      { uidl: message.uidl, jobState: batch === 'failed' ? 'batch failed' : own },
       'queued message had no deliver job: enqueued again',
     );
-    const job = { mailbox: mailbox.id, uidl: message.uidl, webhook: mailbox.webhook, size };
-    await deps.queue.enqueueDelivery(deliverJob(job, entries.get(message.uidl)!.since));
+    const queued = queuedMessage(message.uidl, mailbox.id, size, entry.since);
+    await deps.queue.enqueueDelivery({ mailbox: mailbox.id, webhook: mailbox.webhook, messages: [queued] });
   }
   return refetch;
 }

@@ -3,7 +3,8 @@
 // Order matters for the promise (DESIGN.md "The one promise"):
 //   1. DELE only UIDLs the ledger proves delivered (delete mode); the start point's skipped ones stay;
 //   2. RETR new messages, store the raw bytes in Redis, mark them queued and enqueue, all before QUIT
-//      (Gmail marks a message popped when the session ends, DELE or not);
+//      (Gmail marks a message popped when the session ends, DELE or not); a window of stored messages
+//      becomes one deliver job (delivery-window.ts);
 //   3. QUIT only after every reply arrived and only while the mailbox lock is still ours; a session that
 //      ends without +OK to QUIT commits nothing (RFC 1939 §6 UPDATE state), so the ledger keeps
 //      `delivered` and the next session deletes again;
@@ -11,9 +12,10 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
-import { deliverJob } from '../queue/jobs.ts';
+import { type DeliverMessage, queuedMessage } from '../queue/jobs.ts';
 import { pickBatch, retrByteLimit } from './batch.ts';
 import { retrieveToPop, stuckInListing } from './capped-listing.ts';
+import { DeliveryWindow } from './delivery-window.ts';
 import { type ListedMessage, readListing } from './listing.ts';
 import { applyStartPoint } from './onboarding.ts';
 import { loginDelayMs } from './poll-policy.ts';
@@ -72,13 +74,13 @@ export async function runSession(
   };
 }
 
-/** Messages whose ledger write and enqueue may still be in flight while the next RETR streams in. */
+/** Messages whose store (and enqueue) may still be in flight while the next RETR streams in. */
 const MAX_PENDING_ENQUEUES = 64;
 
 /**
- * RETRs the messages (pipelined when the server allows) and, for each, stores the bytes, marks it queued
- * and enqueues its delivery. A body must be consumed before the next one is read, but the Redis round trips
- * after it need not hold up the next RETR: they run in the background, bounded, and all of them have
+ * RETRs the messages (pipelined when the server allows) and, for each, stores the bytes; each window of
+ * stored messages is marked queued and enqueued as one deliver job. A body must be consumed before the next
+ * one is read, but the Redis round trips after it need not hold up the next RETR: they run in the background, bounded, and all of them have
  * settled (any failure thrown) before this returns, so QUIT never commits a session whose messages are
  * not all safely queued.
  */
@@ -91,6 +93,7 @@ async function fetchAndEnqueue(
 ): Promise<void> {
   if (messages.length === 0) return;
   const byMsg = new Map(messages.map((m) => [m.msg, m]));
+  const window = new DeliveryWindow(deps, mailbox);
   const pending = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   const track = (work: Promise<void>) => {
@@ -109,7 +112,7 @@ async function fetchAndEnqueue(
       async (msg, body) => {
         if (failure) throw failure.error;
         const message = byMsg.get(msg)!;
-        const work = storeAndEnqueue(deps, mailbox, message, body, signal);
+        const work = store(deps, mailbox, message, body, signal).then((stored) => window.add(stored));
         track(work);
         // Hand the connection to the next RETR once this body is read; the rest continues in the background.
         await Promise.race([finished(body), work]);
@@ -124,26 +127,21 @@ async function fetchAndEnqueue(
   }
   await Promise.all(pending);
   if (failure) throw failure.error;
+  await window.flush();
 }
 
-async function storeAndEnqueue(
+async function store(
   deps: SessionDeps,
   mailbox: MailboxSettings,
   message: ListedMessage,
   body: Readable,
   signal: AbortSignal,
-): Promise<void> {
-  const receivedAt = new Date(deps.now());
+): Promise<DeliverMessage> {
+  const receivedAt = deps.now();
   const stored = await deps.raw
     .write(mailbox.id, message.uidl, body, { ttlMs: mailbox.rawTtlMs, signal })
     .catch((error: unknown) => deadLetterIfTooLarge(deps, mailbox, message, error));
-  const job = deliverJob(
-    { mailbox: mailbox.id, uidl: message.uidl, webhook: mailbox.webhook, size: stored.size },
-    receivedAt.getTime(),
-  );
-  await deps.ledger.markQueued(mailbox.id, message.uidl, { size: stored.size, webhookId: job.webhookId });
-  await deps.queue.enqueueDelivery(job);
-  deps.logger.debug({ uidl: message.uidl, size: stored.size, webhookId: job.webhookId }, 'message queued');
+  return queuedMessage(message.uidl, mailbox.id, stored.size, receivedAt);
 }
 
 /**

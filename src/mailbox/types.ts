@@ -21,7 +21,8 @@ export interface MailboxSettings {
 }
 
 export interface DeliveryQueuePort {
-  enqueueDelivery(data: DeliverJobData): Promise<void>;
+  /** Adds the job (after `delayMs`) and returns its id. */
+  enqueueDelivery(data: DeliverJobData, delayMs?: number): Promise<string>;
   /** States of one mailbox's deliver jobs by id (the mailbox picks the deliver queue shard). */
   deliveryStates(mailbox: string, jobIds: readonly string[]): Promise<Map<string, string>>;
 }

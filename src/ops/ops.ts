@@ -169,6 +169,9 @@ export class Ops {
 
   #onDelivery(o: DeliveryObservation): void {
     this.metrics?.observeDelivery(o);
+    // A deliver job carries a window of messages and may run for minutes against a slow webhook: each
+    // finished attempt is progress, not only a job taken or finished.
+    for (const { worker } of this.#workers) if (worker.name === 'deliver') worker.noteProgress();
     const cls = statusClass(o);
     if (cls === undefined) return;
     const attempt = {

@@ -41,6 +41,11 @@ export class SupervisedWorker implements StoppablePart {
     return this.#lastProgressAt;
   }
 
+  /** Work done inside a job (a delivery of a batch) counts as progress too. */
+  noteProgress(): void {
+    this.#lastProgressAt = this.#now();
+  }
+
   get restarts(): number {
     return this.#restarts;
   }

@@ -1,5 +1,6 @@
 // Deliveries waiting on backoff: the deliver jobs BullMQ holds as `delayed` between two attempts (a first
-// attempt is never delayed, so every delayed deliver job is a retry). Listed with when they run next, and
+// attempt is never delayed, so every delayed deliver job is a retry, and a retry is always a job of one
+// message, whose id is the message's webhook id). Listed with when they run next, and
 // "retry now": the job is promoted to waiting, its retry period unchanged. Shared by `pophook retry` and
 // the dashboard. A job is named by its id (the webhook id, msg_…) or by MAILBOX/UIDL.
 import type { Job, Queue } from 'bullmq';
@@ -88,14 +89,15 @@ async function findJob(queues: PophookQueues, id: string): Promise<Job<DeliverJo
 async function describe(queue: Queue<DeliverJobData>, job: Job<DeliverJobData>): Promise<DelayedDelivery> {
   const client = await queue.client;
   const score = await client.zscore(queue.keys.delayed!, job.id ?? '');
-  const { mailbox, uidl, webhook, webhookId } = job.data;
+  const { mailbox, webhook, messages } = job.data;
+  const message = messages[0]!;
   return {
-    webhookId,
+    webhookId: message.webhookId,
     mailbox,
-    uidl,
+    uidl: message.uidl,
     webhook,
-    attempts: job.attemptsMade,
-    ...(job.failedReason ? { lastError: job.failedReason } : {}),
+    attempts: job.attemptsMade + (message.priorAttempts ?? 0),
+    ...(job.failedReason || message.lastError ? { lastError: job.failedReason || message.lastError } : {}),
     nextAttemptAt: score === null ? job.timestamp + job.delay : Math.floor(Number(score) / SCORE_COUNTER),
   };
 }

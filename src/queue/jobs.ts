@@ -13,40 +13,72 @@ export interface PollJobData {
   reason: 'schedule' | 'early' | 'manual';
 }
 
-export interface DeliverJobData {
-  mailbox: string;
+/** One message of a deliver job. */
+export interface DeliverMessage {
   uidl: string;
   webhookId: string;
-  webhook: string;
   size: number;
   /** Epoch ms of the first enqueue: the webhook's retry period counts from here. */
   queuedAt: number;
   /** ISO time the message was retrieved from the POP3 server. */
   receivedAt: string;
+  /** Failed attempts made in earlier jobs (a batch that split this message off for its retry). */
+  priorAttempts?: number;
+  /** Why the last of those failed (what BullMQ's failedReason says for a job's own attempts). */
+  lastError?: string;
 }
 
 /**
- * The deliver job of one stored message. `queuedAt` starts the webhook's retry period (the first enqueue,
- * or a replay); the webhook id is a pure function of (mailbox, UIDL), the same on every enqueue.
+ * A deliver job carries a window of messages of one mailbox (what one RETR window fetched), so the ~33
+ * BullMQ commands of a job are paid once per window. Each message keeps its own state in the ledger; a
+ * message that needs a retry leaves the batch as a job of its own (docs/guarantees.md, "Batches").
  */
-export function deliverJob(
-  message: Pick<DeliverJobData, 'mailbox' | 'uidl' | 'webhook' | 'size'>,
-  queuedAt: number,
-): DeliverJobData {
+export interface DeliverJobData {
+  mailbox: string;
+  webhook: string;
+  messages: DeliverMessage[];
+}
+
+/** One message of a job with its job's mailbox and webhook: what one delivery attempt needs. */
+export type MessageDelivery = DeliverMessage & Pick<DeliverJobData, 'mailbox' | 'webhook'>;
+
+/**
+ * One stored message as a deliver job carries it. `queuedAt` starts the webhook's retry period (the first
+ * enqueue, or a replay); the webhook id is a pure function of (mailbox, UIDL), the same on every enqueue.
+ */
+export function queuedMessage(uidl: string, mailbox: string, size: number, queuedAt: number): DeliverMessage {
   return {
-    ...message,
-    webhookId: webhookIdFor(message.mailbox, message.uidl),
+    uidl,
+    webhookId: webhookIdFor(mailbox, uidl),
+    size,
     queuedAt,
     receivedAt: new Date(queuedAt).toISOString(),
   };
 }
 
+/**
+ * A job's id: a job of one message has the message's webhook id (so `retry now` and replay find it by
+ * that id, and a second add of it is a no-op); a batch has its first message's, with `-b<count>`.
+ */
+export function deliverJobId(data: DeliverJobData): string {
+  const [first] = data.messages;
+  if (!first) throw new RangeError('a deliver job carries at least one message');
+  return data.messages.length === 1 ? first.webhookId : `${first.webhookId}-b${data.messages.length}`;
+}
+
+/**
+ * Messages per deliver job at most: enough that BullMQ's cost per job is a small share per message, few
+ * enough that a crash mid-batch repeats little and a fleet still spreads one mailbox's work.
+ */
+export const DELIVER_BATCH_MESSAGES = 50;
+
 /** Far more attempts than any retry period allows: giving up is decided by time, in the deliver worker. */
 export const DELIVER_ATTEMPTS = 100_000;
 export const WEBHOOK_BACKOFF = 'webhook';
 
-const deliverJobOptions = (jobId: string): JobsOptions => ({
+const deliverJobOptions = (jobId: string, delayMs: number): JobsOptions => ({
   jobId,
+  ...(delayMs > 0 ? { delay: delayMs } : {}),
   attempts: DELIVER_ATTEMPTS,
   backoff: { type: WEBHOOK_BACKOFF },
   removeOnComplete: true,
@@ -64,7 +96,9 @@ export class PophookQueues {
   readonly poll: Queue<PollJobData>;
   /** Every deliver queue, by shard number (one queue, `deliver`, unless sharded). */
   readonly deliverShards: readonly Queue<DeliverJobData>[];
-  readonly #deliveries = new TurnBatch<DeliverJobData>((jobs) => this.#addDeliveries(jobs));
+  readonly #deliveries = new TurnBatch<{ data: DeliverJobData; delayMs: number }>((jobs) =>
+    this.#addDeliveries(jobs),
+  );
 
   constructor(connection: ConnectionOptions, prefix: string, options: PophookQueuesOptions = {}) {
     this.poll = new Queue<PollJobData>(POLL_QUEUE, { connection, prefix: bullPrefix(prefix, POLL_QUEUE) });
@@ -79,25 +113,32 @@ export class PophookQueues {
   }
 
   /**
-   * Adds the deliver job; a job with the same id that still exists makes this a no-op (BullMQ semantics).
-   * Jobs asked for in the same turn go to Redis in one addBulk per queue.
+   * Adds the deliver job (after `delayMs`, for a retry split off a batch) and returns its id; a job with the
+   * same id that still exists makes this a no-op (BullMQ semantics). Jobs asked for in the same turn go to
+   * Redis in one addBulk per queue.
    */
-  enqueueDelivery(data: DeliverJobData): Promise<void> {
-    return this.#deliveries.add(data);
+  async enqueueDelivery(data: DeliverJobData, delayMs = 0): Promise<string> {
+    const id = deliverJobId(data);
+    await this.#deliveries.add({ data, delayMs });
+    return id;
   }
 
-  async #addDeliveries(jobs: DeliverJobData[]): Promise<void> {
-    const byQueue = new Map<Queue<DeliverJobData>, DeliverJobData[]>();
-    for (const data of jobs) {
-      const queue = this.deliverQueueFor(data.mailbox);
+  async #addDeliveries(jobs: Array<{ data: DeliverJobData; delayMs: number }>): Promise<void> {
+    const byQueue = new Map<Queue<DeliverJobData>, Array<{ data: DeliverJobData; delayMs: number }>>();
+    for (const job of jobs) {
+      const queue = this.deliverQueueFor(job.data.mailbox);
       const batch = byQueue.get(queue);
-      if (batch) batch.push(data);
-      else byQueue.set(queue, [data]);
+      if (batch) batch.push(job);
+      else byQueue.set(queue, [job]);
     }
     await Promise.all(
       [...byQueue].map(([queue, batch]) =>
         queue.addBulk(
-          batch.map((data) => ({ name: 'deliver', data, opts: deliverJobOptions(data.webhookId) })),
+          batch.map(({ data, delayMs }) => ({
+            name: 'deliver',
+            data,
+            opts: deliverJobOptions(deliverJobId(data), delayMs),
+          })),
         ),
       ),
     );

@@ -112,7 +112,7 @@ describe('pophook run on a three-master Redis Cluster', () => {
 
     // Each mailbox's deliveries ran on its own shard's queue.
     const queues = new Set(
-      pophook.logs.filter((l) => l.msg === 'delivery').map((l) => `${l.mailbox} ${l.queue}`),
+      pophook.logs.filter((l) => l.msg === 'deliveries').map((l) => `${l.mailbox} ${l.queue}`),
     );
     expect([...queues].sort()).toEqual([
       `alice deliver-${deliverShardOf('alice', SHARDS)}`,

@@ -1,14 +1,14 @@
-// What deliverMessage writes into the ledger when it gives up, against a real Redis and receiver: the
+// What attemptDelivery writes into the ledger when it gives up, against a real Redis and receiver: the
 // error code, the attempt number, the receiver's status line and the first KiB of its answer (control
 // characters removed), and the raw bytes kept without a TTL for a replay.
 import { describe, expect, it } from 'vitest';
-import { deliverMessage } from '../../../src/delivery/deliver.ts';
+import { attemptDelivery } from '../../../src/delivery/deliver.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
 import { deliverJob as job, useDeliverFixture } from './deliver-fixture.ts';
 
 const fx = useDeliverFixture();
 
-describe('deliverMessage giving up', () => {
+describe('attemptDelivery giving up', () => {
   it("records the attempt, the status line and the start of the receiver's answer", async () => {
     const deps = fx.deps();
     const message = smallCorpus(1, 3)[0]!.raw;
@@ -19,7 +19,7 @@ describe('deliverMessage giving up', () => {
       body: `{"error":"no ticket"}\n\x1b[31m${'z'.repeat(3_000)}`,
     });
 
-    await expect(deliverMessage(deps, job('u1', stored.size), { attempt: 4 })).rejects.toMatchObject({
+    await expect(attemptDelivery(deps, job('u1', stored.size), { attempt: 4 })).rejects.toMatchObject({
       name: 'UnrecoverableError',
     });
     const entry = await deps.ledger.get('inbox', 'u1');

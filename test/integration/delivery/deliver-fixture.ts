@@ -1,4 +1,4 @@
-// What the deliverMessage tests share: a private Redis, a receiver verifying with the official
+// What the delivery tests share: a private Redis, a receiver verifying with the official
 // standardwebhooks package, one parser thread and a sender; deps for one webhook `rx` on a fresh prefix.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';

@@ -148,6 +148,53 @@ describe('transitions', () => {
   });
 });
 
+describe('many messages in one script', () => {
+  it('markQueuedMany replies each previous state, names the job, and takes nothing back', async () => {
+    const { ledger } = setup();
+    await ledger.markQueued(MB, 'was-queued', queued);
+    await ledger.markQueued(MB, 'was-delivered', queued);
+    await ledger.markDelivered(MB, 'was-delivered', { status: 200 });
+    await ledger.markDead(MB, 'was-dead', { code: 'WEBHOOK_HTTP_4XX', reason: 'no' });
+    const messages = ['new', 'was-queued', 'was-delivered', 'was-dead'].map((uidl) => ({
+      uidl,
+      size: 20,
+      webhookId: `msg_${uidl}`,
+    }));
+    expect(await ledger.markQueuedMany(MB, messages, { job: 'msg_new-b4' })).toEqual([
+      'absent',
+      'queued',
+      'delivered',
+      'dead',
+    ]);
+    const entries = await ledger.entries(MB);
+    expect(entries.get('new')).toMatchObject({ state: 'queued', size: 20, job: 'msg_new-b4' });
+    expect(entries.get('was-queued')).toMatchObject({ state: 'queued', size: 20, job: 'msg_new-b4' });
+    expect(entries.get('was-delivered')?.state).toBe('delivered');
+    expect(entries.get('was-dead')?.state).toBe('dead');
+  });
+
+  it('markDeliveredMany records each 2xx, deletes each raw and keeps a first deliveredAt', async () => {
+    const { ledger, keys } = setup();
+    await ledger.markQueuedMany(MB, [
+      { uidl: 'a', ...queued },
+      { uidl: 'b', ...queued },
+    ]);
+    await ledger.markDelivered(MB, 'c', { status: 200 });
+    const firstC = (await ledger.get(MB, 'c'))?.deliveredAt;
+    for (const uidl of ['a', 'b', 'c']) await fx.redis.set(keys.raw(uidl), 'bytes');
+    const previous = await ledger.markDeliveredMany(MB, [
+      { uidl: 'a', status: 200, attempts: 1 },
+      { uidl: 'b', status: 204, attempts: 3 },
+      { uidl: 'c', status: 200 },
+    ]);
+    expect(previous).toEqual(['queued', 'queued', 'delivered']);
+    expect(await ledger.get(MB, 'a')).toMatchObject({ state: 'delivered', status: 200, attempts: 1 });
+    expect(await ledger.get(MB, 'b')).toMatchObject({ state: 'delivered', status: 204, attempts: 3 });
+    expect((await ledger.get(MB, 'c'))?.deliveredAt).toBe(firstC);
+    expect(await fx.redis.exists(keys.raw('a'), keys.raw('b'), keys.raw('c'))).toBe(0);
+  });
+});
+
 describe('removal', () => {
   async function oneOfEach(ledger: Ledger) {
     for (const uidl of ['q', 'd', 'x']) await ledger.markQueued(MB, uidl, queued);

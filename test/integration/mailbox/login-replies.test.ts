@@ -184,7 +184,7 @@ describe('login replies', () => {
     expect(scraped).toContain('pophook_polls_total{mailbox="temp",outcome="temporary"} 1');
 
     // /readyz: refused until someone acts fails at once; a temporary refusal only once it is stale.
-    const ready = await new Ops(rt, { roles: new Set(['poll']), onFatal() {} }).readiness();
+    const ready = await (await Ops.create(rt, { roles: new Set(['poll']), onFatal() {} })).readiness();
     const failing = ready.checks.filter((c) => !c.ok);
     expect(failing.map((c) => c.name).sort()).toEqual(['mailbox:creds', 'mailbox:perm', 'mailbox:plain']);
     expect(failing.find((c) => c.name === 'mailbox:perm')!.detail).toBe(

@@ -121,8 +121,8 @@ async function scrape(): Promise<string> {
   return metrics.registry.metrics();
 }
 
-function readiness() {
-  return new Ops(rt, { roles: new Set(['poll']), onFatal() {} }).readiness();
+async function readiness() {
+  return (await Ops.create(rt, { roles: new Set(['poll']), onFatal() {} })).readiness();
 }
 
 describe('a refused OAuth credential', () => {

@@ -202,6 +202,34 @@ describe('pophook run against Dovecot, Redis and a verifying receiver', () => {
     expect(await dovecot.countMessages(USER)).toBe(10);
   });
 
+  it('SIGTERM mid-batch: deliveries in flight finish and are recorded, the rest handed back, none twice', async () => {
+    await dovecot.addMessages(
+      USER,
+      smallCorpus(12, 13).map((m) => m.raw),
+    );
+    await receiver.setRespond((request) => (request.verified ? { status: 200, delayMs: 500 } : 401));
+    const prefix = `e2e${randomBytes(4).toString('hex')}`;
+    const configPath = await config({ prefix, delivery: { concurrency: 2 } });
+    const first = start(['run', '--config', configPath]);
+    await waitUntil('the first deliveries in flight', () => receiver.deliveries.length >= 2, 30_000);
+    expect(await first.stop('SIGTERM')).toBe(0);
+    const summaries = first.logs.filter((l) => l.msg === 'deliveries');
+    expect(summaries.reduce((n, l) => n + Number(l['handed-back'] ?? 0), 0)).toBeGreaterThan(0);
+    const firstRun = receiver.deliveries.length;
+    expect(firstRun).toBeLessThan(12);
+
+    await receiver.setRespond((request) => (request.verified ? 200 : 401));
+    const second = start(['run', '--config', configPath]);
+    await waitUntil(
+      'all 12 delivered and the mailbox empty',
+      async () => delivered(receiver).length >= 12 && (await dovecot.countMessages(USER)) === 0,
+      60_000,
+    );
+    expect(await second.stop('SIGTERM')).toBe(0);
+    expect(delivered(receiver)).toHaveLength(12);
+    expect(new Set(delivered(receiver).map((d) => d.webhookId)).size).toBe(12);
+  }, 120_000);
+
   it('a second SIGTERM forces: the delivery in flight is cut, each part closes once, exit 0, nothing lost', async () => {
     await dovecot.addMessages(
       USER,

@@ -2,16 +2,13 @@
 // queue): Redis stopped in the middle of a session ends that session with an error within seconds, before
 // QUIT, so the server commits nothing and keeps every message; and an enqueue on the runtime's queues
 // rejects at once instead of waiting for Redis to come back.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { pollOnce } from '../../../src/mailbox/poll-job.ts';
-import { deliverJob } from '../../../src/queue/jobs.ts';
-import { createRuntime, type Runtime } from '../../../src/runtime/runtime.ts';
-import { silentLogger } from '../../../src/telemetry/logger.ts';
+import { queuedMessage } from '../../../src/queue/jobs.ts';
+import type { Runtime } from '../../../src/runtime/runtime.ts';
 import { type FakePop3Server, startFakePop3Server } from '../../helpers/fake-pop3-server.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { fakeServerRuntime } from './fake-server-runtime.ts';
 
 const MESSAGES = ['one', 'two', 'three'].map((word, i) => ({
   uid: `uid-${i + 1}`,
@@ -38,27 +35,7 @@ beforeAll(async () => {
       },
     },
   });
-  const config: Config = await parseConfig(
-    stringify({
-      redis: { url: redis.url, prefix: `outage${randomBytes(3).toString('hex')}` },
-      webhooks: {
-        rx: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${randomBytes(32).toString('base64')}` },
-      },
-      mailboxes: {
-        inbox: {
-          host: '127.0.0.1',
-          port: server.port,
-          tls: 'none',
-          allowPlaintextAuth: true,
-          username: 'alice',
-          password: 'secret',
-          webhook: 'rx',
-        },
-      },
-    }),
-    { env: {}, baseDir: '.', sourceName: 'test' },
-  );
-  rt = await createRuntime(config, silentLogger);
+  rt = await fakeServerRuntime(redis.url, server.port, 'outage');
 });
 
 afterAll(async () => {
@@ -78,8 +55,8 @@ describe('Redis going away in the middle of a poll session', () => {
     expect(server.mailbox.map((m) => m.uid)).toEqual(['uid-1', 'uid-2', 'uid-3']);
 
     const enqueueStarted = Date.now();
-    const job = deliverJob({ mailbox: 'inbox', uidl: 'uid-9', webhook: 'rx', size: 10 }, Date.now());
-    await expect(rt.queues.enqueueDelivery(job)).rejects.toThrow();
+    const messages = [queuedMessage('uid-9', 'inbox', 10, Date.now())];
+    await expect(rt.queues.enqueueDelivery({ mailbox: 'inbox', webhook: 'rx', messages })).rejects.toThrow();
     expect(Date.now() - enqueueStarted).toBeLessThan(2_000);
   });
 });

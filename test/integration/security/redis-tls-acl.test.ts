@@ -124,7 +124,7 @@ it('pophook run over rediss:// with an ACL user delivers a message end to end', 
     smallCorpus(1, 21).map((m) => m.raw),
   );
   const pophook = start(['run', '--config', await configFor(ACL_PASSWORD)], {});
-  await pophook.waitForLog((l) => l.msg === 'delivery' && l.outcome === 'delivered', 30_000);
+  await pophook.waitForLog((l) => l.msg === 'deliveries' && l.delivered === 1, 30_000);
   const deadline = Date.now() + 15_000;
   while ((await dovecot.countMessages(USER)) > 0 && Date.now() < deadline) await sleep(200);
   expect(await dovecot.countMessages(USER)).toBe(0);
