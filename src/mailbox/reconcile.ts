@@ -27,20 +27,23 @@ export async function reconcileQueued(
     return entry?.state === 'queued' && entry.since < cutoff;
   });
   if (stale.length === 0) return [];
-  const jobIds = new Set<string>();
-  for (const m of stale) {
-    jobIds.add(webhookIdFor(mailbox.id, m.uidl));
-    const batch = entries.get(m.uidl)?.job;
-    if (batch) jobIds.add(batch);
-  }
-  const states = await deps.queue.deliveryStates(mailbox.id, [...jobIds]);
-  const stateOf = (id: string | undefined) => (id === undefined ? 'unknown' : (states.get(id) ?? 'unknown'));
+  // The batches first: while a message's batch is alive its own job needs no look (a backlog of thousands
+  // queued costs one lookup per batch, not one per message, on every session).
+  const batchIds = new Set(stale.flatMap((m) => entries.get(m.uidl)?.job ?? []));
+  const batchStates = await deps.queue.deliveryStates(mailbox.id, [...batchIds]);
+  const orphans = stale.filter((m) => {
+    const job = entries.get(m.uidl)?.job;
+    return !ALIVE.has((job && batchStates.get(job)) || 'unknown');
+  });
+  if (orphans.length === 0) return [];
+  const ownIds = orphans.map((m) => webhookIdFor(mailbox.id, m.uidl));
+  const ownStates = await deps.queue.deliveryStates(mailbox.id, ownIds);
   const refetch: ListedMessage[] = [];
-  for (const message of stale) {
+  for (const [i, message] of orphans.entries()) {
     const entry = entries.get(message.uidl)!;
-    const own = stateOf(webhookIdFor(mailbox.id, message.uidl));
-    const batch = entry.job === undefined ? 'unknown' : stateOf(entry.job);
-    if (ALIVE.has(own) || ALIVE.has(batch)) continue;
+    const own = ownStates.get(ownIds[i]!) ?? 'unknown';
+    const batch = (entry.job && batchStates.get(entry.job)) || 'unknown';
+    if (ALIVE.has(own)) continue;
     if (own === 'failed') {
       await deps.ledger.markDead(mailbox.id, message.uidl, {
         code: 'DELIVERY_FAILED',

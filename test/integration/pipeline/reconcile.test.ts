@@ -24,7 +24,12 @@ const MAILBOX: MailboxSettings = {
 };
 const BATCH = 'batch-7';
 
-async function setup(states: Record<string, string>, uidls: string[], withRaw: (uidl: string) => boolean) {
+async function setup(
+  states: Record<string, string>,
+  uidls: string[],
+  withRaw: (uidl: string) => boolean,
+  asked: string[] = [],
+) {
   const prefix = uniquePrefix();
   const past = Date.now() - RECONCILE_GRACE_MS - 1_000;
   const ledger = new Ledger(fx.redis, prefix, { now: () => past });
@@ -42,7 +47,10 @@ async function setup(states: Record<string, string>, uidls: string[], withRaw: (
         enqueued.push(data);
         return data.messages[0]!.webhookId;
       },
-      deliveryStates: async (_mailbox, ids) => new Map(ids.map((id) => [id, states[id] ?? 'unknown'])),
+      deliveryStates: async (_mailbox, ids) => {
+        asked.push(...ids);
+        return new Map(ids.map((id) => [id, states[id] ?? 'unknown']));
+      },
     },
     now: Date.now,
     logger: silentLogger,
@@ -90,5 +98,12 @@ describe('reconcile of batched deliveries', () => {
     expect(enqueued).toEqual([
       { mailbox: 'inbox', webhook: 'rx', messages: [expect.objectContaining({ uidl: 'lost', size: 5 })] },
     ]);
+  });
+
+  it('asks for the jobs of single messages only where their batch is gone (a backlog costs one lookup a batch)', async () => {
+    const asked: string[] = [];
+    const uidls = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    const { enqueued } = await setup({ [BATCH]: 'waiting' }, uidls, () => true, asked);
+    expect([enqueued, asked]).toEqual([[], [BATCH]]);
   });
 });
