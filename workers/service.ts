@@ -21,23 +21,28 @@ const MAX_POLL_CONCURRENCY = 8;
 const FORCE_GRACE_MS = 10_000;
 
 export async function runService(roles: ReadonlySet<Role>, config: Config, logger: Logger): Promise<number> {
-  // A signal before the roles run (Redis down at start: the wait for it) stops the start-up.
+  // One listener per signal for the whole life of the process, its behaviour switched as the service moves
+  // on: removing a listener stops Node's watcher, and a signal arriving in that instant would be dropped,
+  // or kill the process with no listener at all (seen with a SIGTERM right after "pophook started").
+  // Before the roles run (Redis down at start: the wait for it) a signal stops the start-up.
   const starting = new AbortController();
-  const onEarlySignal = (signal: NodeJS.Signals) => starting.abort(signal);
-  process.once('SIGTERM', onEarlySignal);
-  process.once('SIGINT', onEarlySignal);
+  let onSignal = (signal: NodeJS.Signals) => starting.abort(signal);
+  const listener = (signal: NodeJS.Signals) => onSignal(signal);
+  process.on('SIGTERM', listener);
+  process.on('SIGINT', listener);
   let started: Started;
   try {
     started = await startService(roles, config, logger, starting.signal);
   } catch (error) {
+    process.off('SIGTERM', listener);
+    process.off('SIGINT', listener);
     if (!starting.signal.aborted) throw error;
     logger.info({ signal: starting.signal.reason }, 'pophook stopped before it started');
     return 0;
-  } finally {
-    process.off('SIGTERM', onEarlySignal);
-    process.off('SIGINT', onEarlySignal);
   }
-  return runUntilStopped(started, logger, starting.signal);
+  return runUntilStopped(started, logger, starting.signal, (handler) => {
+    onSignal = handler;
+  });
 }
 
 interface Started {
@@ -80,6 +85,7 @@ function runUntilStopped(
   { ops, shutdown, fatal, outage }: Started,
   logger: Logger,
   earlySignal: AbortSignal,
+  handleSignals: (handler: (signal: NodeJS.Signals) => void) => void,
 ): Promise<number> {
   return new Promise<number>((resolve) => {
     let exitCode = 0;
@@ -118,8 +124,7 @@ function runUntilStopped(
       timer.unref();
       resolveWhen(shutdown.drain().finally(() => clearTimeout(timer)));
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    handleSignals(onSignal);
     // A signal that came while the roles were starting.
     if (earlySignal.aborted) onSignal(earlySignal.reason as NodeJS.Signals);
   });
