@@ -4,12 +4,13 @@ import type { Readable } from 'node:stream';
 import { authenticate } from './auth.ts';
 import { type Capabilities, NO_CAPABILITIES, parseCapabilities } from './capabilities.ts';
 import { checkMessageNumber, encodeCommand } from './commands.ts';
-import { type OkStatus, Pop3Connection } from './connection.ts';
+import { Pop3Connection } from './connection.ts';
 import { isPop3Error, Pop3Error } from './errors.ts';
 import { DEFAULT_MAX_LINE_BYTES } from './line-reader.ts';
 import { listingLines, parseList, parseListLine, parseStat, parseUidl, parseUidlLine } from './listings.ts';
+import { awaitGreeting, guardSession } from './opening.ts';
 import { assertAllowed } from './state.ts';
-import { describeTls, openSocket, speaksTls, type TransportParams, upgradeSocket } from './transport.ts';
+import { describeTls, openSocket, type TransportParams, upgradeSocket } from './transport.ts';
 import {
   type CallOptions,
   defaultPort,
@@ -33,38 +34,6 @@ export const DEFAULTS = {
   /** A server that trickles bytes keeps every idle timer alive; this bounds the whole session. */
   sessionTimeoutMs: 30 * 60_000,
 } as const;
-
-/** A POP3 server greets at once; a port silent this long may be waiting for a TLS ClientHello. */
-const SILENCE_BEFORE_TLS_LOOK_MS = 2_000;
-
-/**
- * The greeting (RFC 1939 §4). Without implicit TLS, a port still silent after a short while gets a second
- * look: when it answers a TLS handshake, it is an implicit-TLS port (RFC 8314) that would only ever time
- * out, and the wait ends at once with the fix.
- */
-async function awaitGreeting(
-  connection: Pop3Connection,
-  params: TransportParams,
-  timeoutMs: number,
-): Promise<OkStatus> {
-  const greeting = connection.greeting(timeoutMs);
-  if (params.options.tls === 'implicit') return greeting;
-  const look = new AbortController();
-  const timer = setTimeout(
-    async () => {
-      if (!(await speaksTls({ ...params, signal: look.signal })) || look.signal.aborted) return;
-      const message = `port ${params.port} expects TLS at once: use tls: implicit`;
-      connection.close(new Pop3Error('POP3_PORT_EXPECTS_TLS', message));
-    },
-    Math.min(SILENCE_BEFORE_TLS_LOOK_MS, timeoutMs / 2),
-  );
-  try {
-    return await greeting;
-  } finally {
-    clearTimeout(timer);
-    look.abort();
-  }
-}
 
 export class Pop3Client {
   readonly greeting: string;
@@ -111,7 +80,11 @@ export class Pop3Client {
       maxInFlight: Math.max(1, options.maxInFlight ?? DEFAULTS.maxInFlight),
       logger: options.logger,
     });
-    const removeSessionAbort = guardSession(connection, options);
+    const removeSessionAbort = guardSession(
+      connection,
+      options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
+      options.signal,
+    );
     try {
       const greetingTimeoutMs = options.greetingTimeoutMs ?? DEFAULTS.greetingTimeoutMs;
       const greeting = await awaitGreeting(connection, params(connectTimeoutMs), greetingTimeoutMs);
@@ -388,32 +361,4 @@ function sameMessage<T extends { msg: number }>(entry: T, msg: number): T {
     throw new Pop3Error('POP3_PROTOCOL', `asked about message ${msg}, the server answered for ${entry.msg}`);
   }
   return entry;
-}
-
-/** The session-wide deadline and AbortSignal; returns what stops watching them. */
-function guardSession(connection: Pop3Connection, options: Pop3ClientOptions): () => void {
-  const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs;
-  const timer = setTimeout(() => {
-    connection.close(
-      new Pop3Error('POP3_SESSION_TIMEOUT', `the session took longer than ${sessionTimeoutMs} ms`),
-    );
-  }, sessionTimeoutMs);
-  timer.unref();
-  const removeAbort = onAbort(options.signal, () =>
-    connection.close(new Pop3Error('POP3_ABORTED', 'the POP3 session was aborted')),
-  );
-  return () => {
-    clearTimeout(timer);
-    removeAbort();
-  };
-}
-
-function onAbort(signal: AbortSignal | undefined, action: () => void): () => void {
-  if (!signal) return () => {};
-  if (signal.aborted) {
-    action();
-    return () => {};
-  }
-  signal.addEventListener('abort', action, { once: true });
-  return () => signal.removeEventListener('abort', action);
 }
