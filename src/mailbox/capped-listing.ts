@@ -16,10 +16,11 @@ import type { ListedMessage } from './listing.ts';
 export function stuckInListing(
   listed: readonly ListedMessage[],
   entries: ReadonlyMap<string, LedgerEntry>,
-  mailbox: { delete: boolean; listingCap?: number | undefined },
+  mailbox: { delete: boolean; listingCap?: number | undefined; recentMode?: boolean },
   retrieving: readonly ListedMessage[],
 ): ListedMessage[] {
-  if (mailbox.listingCap === undefined) return [];
+  // In recent mode popping hides nothing: every session would retrieve them all again, for nothing.
+  if (mailbox.listingCap === undefined || mailbox.recentMode) return [];
   const busy = new Set(retrieving.map((m) => m.uidl));
   return listed.filter((m) => {
     const entry = entries.get(m.uidl);
@@ -27,6 +28,11 @@ export function stuckInListing(
     if (mailbox.delete && entry.state === 'delivered') return false;
     return !(entry.state === 'dead' && entry.lastError?.code === 'MESSAGE_TOO_LARGE');
   });
+}
+
+/** Gmail's recent mode (`recent:` before the user name) lists the last 30 days, popped mail included. */
+export function isRecentMode(username: string): boolean {
+  return username.startsWith('recent:');
 }
 
 /** RETR each and discard the bytes: only so the provider marks them popped at QUIT. */

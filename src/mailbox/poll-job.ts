@@ -9,6 +9,7 @@ import type { MailboxTokens } from '../oauth/index.ts';
 import type { PollJobData } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { OpsObserver } from '../telemetry/observations.ts';
+import { isRecentMode } from './capped-listing.ts';
 import type { MailboxMetaStore } from './meta.ts';
 import { connectMailbox, failureFacts, type PollReport, pollMailbox } from './poll.ts';
 import {
@@ -49,6 +50,7 @@ export function mailboxSettings(mailbox: MailboxConfig, rawTtlMs: number): Mailb
     rawTtlMs,
     startAt: mailbox.startAt,
     listingCap: mailbox.listingCap,
+    recentMode: isRecentMode(mailbox.username),
   };
 }
 

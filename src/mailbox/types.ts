@@ -18,6 +18,8 @@ export interface MailboxSettings {
   startAt: StartAt;
   /** The provider lists at most about this many messages a session (Gmail), see capped-listing.ts. */
   listingCap?: number | undefined;
+  /** Gmail's `recent:` user name: popped mail is listed again, so nothing is retrieved only to pop it. */
+  recentMode?: boolean;
 }
 
 export interface DeliveryQueuePort {

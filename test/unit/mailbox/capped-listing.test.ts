@@ -2,7 +2,7 @@
 // popped: only with a cap, never what this session deletes or retrieves anyway, never an oversized one.
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../../src/ledger/index.ts';
-import { stuckInListing } from '../../../src/mailbox/capped-listing.ts';
+import { isRecentMode, stuckInListing } from '../../../src/mailbox/capped-listing.ts';
 
 const listed = ['new', 'queued', 'delivered', 'dead', 'huge', 'requeued'].map((uidl, i) => ({
   msg: i + 1,
@@ -32,5 +32,12 @@ describe('stuckInListing', () => {
 
   it('no cap (every other server): nothing', () => {
     expect(stuckInListing(listed, entries, { delete: false }, [])).toEqual([]);
+  });
+
+  it("Gmail's recent: mode lists popped mail again: nothing is retrieved only to pop it", () => {
+    expect(isRecentMode('recent:support@example.com')).toBe(true);
+    expect(isRecentMode('support@example.com')).toBe(false);
+    const mailbox = { delete: false, listingCap: 250, recentMode: true };
+    expect(stuckInListing(listed, entries, mailbox, requeue)).toEqual([]);
   });
 });
