@@ -25,6 +25,46 @@ const ORIGINAL_RULE =
 
 const parser = new EmailReplyParser();
 
+// email-reply-parser tests every line against about sixty patterns: as much CPU as mailparser itself on a
+// plain message. Each of its patterns (quote headers, over the whole text and per line; signatures per line;
+// a quote is a line starting with ">") needs one of these pieces, so a text holding none of them has nothing
+// for it to cut and skips it. test/unit/payload/stripped-text.test.ts holds this to the library's answer.
+const REPLY_PIECES = [
+  // A quoted line, a signature separator, "… <address>:" and Outlook's From line.
+  '^>',
+  String.raw`^\s*(?:-{2,4}|_{2,4}|\+{2,4}|={2,4}|_{32})\s*$`,
+  String.raw`> *:\s*$`,
+  String.raw`^\s*(?:from|von|de|van|da)\s?:`,
+  // Quote headers ("On … wrote:", "-----Original Message-----") in the library's languages.
+  String.raw`(?:wrote|écrit|escribió|scritto|escreveu)\s?:?\s*-*\s*$`,
+  'schrieb|schreef|pisze|napisał|skrev|kirjoitti|г\\. в|写道|작성|のメッセージ',
+  "^-+ ?(?:original message|oprindelig besked|message d'origine|ursprüngliche nachricht)",
+  // Signatures.
+  '^(?:sent from|get outlook for|télécharger outlook pour|gesendet von|sendt fra|enviado desde) ',
+  '^(?:envoyé (?:depuis|de mon|à partir de)|verzonden vanaf|verstuurd vanaf) ',
+  '^(?:cheers|best wishes|bien . vous|bonne (?:journ.e|soir.e))',
+  String.raw`(?:regards|cordialement),?!?！?\s*$|gesendet\s*$`,
+];
+const REPLY_LITERALS = new RegExp(REPLY_PIECES.join('|'), 'im');
+
+/** False when the text holds none of the literals email-reply-parser's patterns need. */
+export function mayHoldReply(text: string): boolean {
+  return REPLY_LITERALS.test(text);
+}
+
+/**
+ * What email-reply-parser answers for a text without any of its patterns: the text, each line without
+ * its trailing white space, one leading newline and the trailing tildes removed.
+ */
+export function untouchedReply(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/\s+$/, ''))
+    .join('\n')
+    .replace(/^\n/, '')
+    .replace(/~*$/, '');
+}
+
 /** The reply's own text, trimmed; null when there is no text; '' when everything was quoted. */
 export function stripReply(text: string | null): string | null {
   if (text === null) return null;
@@ -38,8 +78,8 @@ export function stripReply(text: string | null): string | null {
     .replace(/\r\n/g, '\n')
     .split('\n')
     .map((line) => (line.length > MAX_LINE_CHARS ? `\u0000L${long.push(line) - 1}\u0000` : line));
-  return parser
-    .parseReply(lines.join('\n'))
+  const joined = lines.join('\n');
+  return (mayHoldReply(joined) ? parser.parseReply(joined) : untouchedReply(joined))
     .replace(STAND_IN, (stand, i: string) => long[Number(i)] ?? stand)
     .trim();
 }
