@@ -135,7 +135,10 @@ export function payloadTail(
     strippedText: stripReply(text),
     size: bytes.length,
     sha256: sha256(bytes),
-    contentKey: contentKey(root.headers, scan.bodyStart < 0 ? Buffer.alloc(0) : bytes.subarray(scan.bodyStart)),
+    contentKey: contentKey(
+      root.headers,
+      scan.bodyStart < 0 ? Buffer.alloc(0) : bytes.subarray(scan.bodyStart),
+    ),
     warnings: [...warnings].sort(),
     bounce: readBounce(bytes, scan.reportParts, root.headers, text),
   };
