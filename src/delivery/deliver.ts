@@ -80,7 +80,10 @@ export async function attemptDelivery(
   }
   try {
     const result = await parseAndSend(deps, webhook, job, options);
-    return result.outcome === 'accepted' ? result : { outcome: 'duplicate' };
+    if (result.outcome === 'accepted') return result;
+    // Recorded delivered (a duplicate) already: its DELE is asked for as a batch does after recording.
+    await earlyPoll(deps, job.mailbox);
+    return { outcome: 'duplicate' };
   } catch (error) {
     if (isPophookError(error, 'RAW_MISSING')) {
       // markDelivered deletes the raw with the same script, so a delivered message has no raw: this is a
