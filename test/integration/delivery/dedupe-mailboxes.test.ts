@@ -4,15 +4,15 @@
 // recorded and deleted. Mark: two deliveries, the second naming the first. Outside the window: both
 // delivered. The first copy failing: the other copy is delivered, so the email is never lost.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { PayloadV1 } from '../../../src/payload/index.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
+import { payloadValidator } from '../../helpers/payload-schema.ts';
 import { type PophookProcess, startPophook } from '../../helpers/pophook-process.ts';
 import { type Delivery, type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
@@ -35,12 +35,7 @@ beforeAll(async () => {
     startRedisServer({ appendonly: true }),
     startReceiver({ secret: SECRET }),
   ]);
-  const schema = JSON.parse(
-    await readFile(new URL('../../../schema/payload-v1.schema.json', import.meta.url), 'utf8'),
-  );
-  const ajv = new Ajv2020.default({ allErrors: true, strict: false });
-  addFormats.default(ajv);
-  validatePayload = ajv.compile(schema);
+  validatePayload = await payloadValidator();
 });
 
 afterAll(async () => {
@@ -78,6 +73,11 @@ function copyOf(user: string, id: string): Buffer {
       '',
     ].join('\r\n'),
   );
+}
+
+/** The email `id` lands in both mailboxes, each copy with its own trace fields. */
+async function bothReceive(id: string): Promise<void> {
+  await Promise.all(Object.keys(USERS).map((user) => dovecot.addMessages(user, [copyOf(user, id)])));
 }
 
 async function run(dedupe: Record<string, unknown>): Promise<string> {
@@ -119,12 +119,25 @@ async function duplicatesInStatus(configPath: string): Promise<Record<string, nu
   return Object.fromEntries(snapshot.mailboxes.map((m) => [m.id, m.duplicates]));
 }
 
+/**
+ * Both mailboxes get the email; whichever copy reaches the receiver first is answered `status` every time,
+ * any other 200. Returns who that copy is (its webhook-id).
+ */
+async function failFirstCopy(id: string, status: number): Promise<() => string | undefined> {
+  let first: string | undefined;
+  await receiver.setRespond((request) => {
+    first ??= request.webhookId;
+    return request.webhookId === first ? status : 200;
+  });
+  await bothReceive(id);
+  return () => first;
+}
+
 describe('dedupe across mailboxes (pophook run, Dovecot, Redis, receiver)', () => {
   it('skip: two mailboxes with the same email make one delivery; the copy is recorded and deleted', async () => {
     // A slow receiver keeps the first copy in flight while the second is parsed: the second must wait.
     await receiver.setRespond({ status: 200, delayMs: 1_500 });
-    await dovecot.addMessages('alice', [copyOf('alice', 'skip-1')]);
-    await dovecot.addMessages('bob', [copyOf('bob', 'skip-1')]);
+    await bothReceive('skip-1');
     const configPath = await run({ window: '1h', mode: 'skip' });
 
     await waitUntil(
@@ -147,8 +160,7 @@ describe('dedupe across mailboxes (pophook run, Dovecot, Redis, receiver)', () =
   });
 
   it('mark: both copies delivered, the second with duplicateOf naming the first', async () => {
-    await dovecot.addMessages('alice', [copyOf('alice', 'mark-1')]);
-    await dovecot.addMessages('bob', [copyOf('bob', 'mark-1')]);
+    await bothReceive('mark-1');
     const configPath = await run({ window: '1h', mode: 'mark' });
 
     await waitUntil(
@@ -190,37 +202,25 @@ describe('dedupe across mailboxes (pophook run, Dovecot, Redis, receiver)', () =
   });
 
   it('the first copy dead-lettered (a 4xx): the other copy is delivered, the failed one stays on its server', async () => {
-    let refused: string | undefined;
-    await receiver.setRespond((request) => {
-      refused ??= request.webhookId;
-      return request.webhookId === refused ? 422 : 200;
-    });
-    await dovecot.addMessages('alice', [copyOf('alice', 'dead-1')]);
-    await dovecot.addMessages('bob', [copyOf('bob', 'dead-1')]);
+    const failing = await failFirstCopy('dead-1', 422);
     await run({ window: '1h', mode: 'skip' });
 
     await waitUntil('one copy accepted', async () => accepted().length >= 1, 40_000);
-    const deadMailbox = receiver.deliveries.find((d) => d.status === 422)!;
+    const deadMailbox = payload(receiver.deliveries.find((d) => d.webhookId === failing())!).mailbox;
     const deliveredMailbox = payload(accepted()[0]!).mailbox;
-    expect(payload(deadMailbox).mailbox).not.toBe(deliveredMailbox);
+    expect(deadMailbox).not.toBe(deliveredMailbox);
     await waitUntil(
       'the accepted copy deleted',
       async () => (await dovecot.countMessages(deliveredMailbox)) === 0,
       20_000,
     );
     // The dead letter keeps its copy on the server (it was never delivered as itself).
-    expect(await dovecot.countMessages(payload(deadMailbox).mailbox)).toBe(1);
+    expect(await dovecot.countMessages(deadMailbox)).toBe(1);
     expect(accepted()).toHaveLength(1);
   });
 
   it('the first copy failing for now (503): the other copy is delivered, the first then recorded as its duplicate', async () => {
-    let failing: string | undefined;
-    await receiver.setRespond((request) => {
-      failing ??= request.webhookId;
-      return request.webhookId === failing ? 503 : 200;
-    });
-    await dovecot.addMessages('alice', [copyOf('alice', 'retry-1')]);
-    await dovecot.addMessages('bob', [copyOf('bob', 'retry-1')]);
+    const failing = await failFirstCopy('retry-1', 503);
     const configPath = await run({ window: '1h', mode: 'skip' });
 
     await waitUntil(
@@ -230,7 +230,7 @@ describe('dedupe across mailboxes (pophook run, Dovecot, Redis, receiver)', () =
     );
     expect(accepted()).toHaveLength(1);
     const winner = payload(accepted()[0]!);
-    expect(winner.id).not.toBe(failing);
+    expect(winner.id).not.toBe(failing());
     const counts = await duplicatesInStatus(configPath);
     expect(counts[winner.mailbox === 'alice' ? 'bob' : 'alice']).toBe(1);
   });
