@@ -54,7 +54,8 @@ export class Deduper {
     try {
       sent = await post(undefined);
     } catch (error) {
-      if (claim.kind === 'claimed') await this.claims.release(webhook.id, contentKey, copy);
+      // A release that fails leaves the pending claim to lapse with its lease; the attempt's error is the news.
+      if (claim.kind === 'claimed') await this.claims.release(webhook.id, contentKey, copy).catch(() => {});
       throw error;
     }
     await this.claims.confirm(webhook.id, contentKey, copy, this.config.windowMs).catch((error: unknown) => {
