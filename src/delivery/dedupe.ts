@@ -55,7 +55,12 @@ export class Deduper {
       sent = await post(undefined);
     } catch (error) {
       // A release that fails leaves the pending claim to lapse with its lease; the attempt's error is the news.
-      if (claim.kind === 'claimed') await this.claims.release(webhook.id, contentKey, copy).catch(() => {});
+      if (claim.kind === 'claimed') {
+        await this.claims.release(webhook.id, contentKey, copy).catch((failed: unknown) => {
+          const facts = { mailbox: job.mailbox, uidl: job.uidl, err: (failed as Error).message };
+          this.logger.warn(facts, 'dedupe claim not released: other copies wait for its lease');
+        });
+      }
       throw error;
     }
     await this.claims.confirm(webhook.id, contentKey, copy, this.config.windowMs).catch((error: unknown) => {
