@@ -20,6 +20,10 @@ const CATALOG = {
     true,
     'the raw message is gone from Redis (expired or flushed); the next poll fetches it again',
   ],
+  DEDUPE_FIRST_IN_FLIGHT: [
+    true,
+    'another copy of this email (same contentKey) is being sent to the webhook; this copy waits for its outcome',
+  ],
   LEDGER_CORRUPT: [false, 'a ledger entry in Redis is not one pophook wrote; its state is not guessed'],
   LOCK_LOST: [true, 'the mailbox lock expired or was taken by another session'],
   REDIS_UNAVAILABLE: [true, 'Redis could not be reached (refused, unreachable, closed)'],

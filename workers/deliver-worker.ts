@@ -1,10 +1,12 @@
 // The deliver worker: one BullMQ Worker per deliver queue (shard), the process's concurrency split between
 // them (src/delivery/sizing.ts), a parser thread pool, and jobs that run src/delivery/deliver-job.ts.
 import { type Job, Worker } from 'bullmq';
+import { Deduper } from '../src/delivery/dedupe.ts';
 import { type DeliverJobRun, deliverBackoff, runDeliverJob } from '../src/delivery/deliver-job.ts';
 import { EarlyPolls } from '../src/delivery/early-poll.ts';
 import { Limiter } from '../src/delivery/limiter.ts';
 import { shardConcurrency } from '../src/delivery/sizing.ts';
+import { ContentClaims } from '../src/ledger/index.ts';
 // Not the payload index: it would load mailparser into this thread, which only the parse threads run.
 import { ParserPool } from '../src/payload/parser-pool.ts';
 import type { DeliverJobData } from '../src/queue/jobs.ts';
@@ -49,6 +51,14 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
     parser,
     sender,
     webhooks,
+    ...(rt.config.dedupe && {
+      dedupe: new Deduper(
+        new ContentClaims(rt.redis.patient, rt.config.redis.prefix),
+        rt.deliverState.ledger,
+        rt.config.dedupe,
+        rt.logger,
+      ),
+    }),
     afterDelivered: (mailbox: string) =>
       mailboxes[mailbox]?.delete ? earlyPolls.afterDelivered(mailbox) : Promise.resolve(),
     now: Date.now,

@@ -186,6 +186,7 @@ export function buildConfig(doc: ConfigDocument, read: Pick<FileContents, 'conte
       stallAfterMs: doc.watchdog.stallAfter,
       staleIntervals: doc.watchdog.staleIntervals,
     },
+    dedupe: doc.dedupe && { windowMs: doc.dedupe.window, mode: doc.dedupe.mode },
   });
 }
 

@@ -10,6 +10,7 @@ export { renderConfigReference } from './reference.ts';
 export type {
   Config,
   CredentialConfig,
+  DedupeConfig,
   GoogleCredential,
   GoogleServiceAccountCredential,
   MailboxConfig,

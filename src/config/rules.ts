@@ -124,9 +124,25 @@ function checkRawTtl(config: Loose, ctx: Ctx): void {
   }
 }
 
+/** `duplicateOf` is a member of pophook's payload; Postmark's fixed shape has no place for it. */
+function checkDedupeMode(config: Loose, ctx: Ctx): void {
+  if (!isObject(config.dedupe) || config.dedupe.mode !== 'mark' || !isObject(config.webhooks)) return;
+  const postmark = Object.entries(config.webhooks)
+    .filter(([, webhook]) => isObject(webhook) && webhook.format === 'postmark')
+    .map(([id]) => id);
+  if (postmark.length === 0) return;
+  issue(
+    ctx,
+    ['dedupe', 'mode'],
+    `mark adds duplicateOf to the pophook payload, which webhook ${postmark.join(', ')} (format: postmark) ` +
+      'does not send: use mode: skip, or format: pophook',
+  );
+}
+
 export function checkRoot(config: Loose, ctx: Ctx): void {
   if (!isObject(config)) return;
   if (isObject(config.webhooks)) checkReferences(config, ctx, 'webhook', 'webhooks');
   checkReferences(config, ctx, 'credential', 'credentials');
   checkRawTtl(config, ctx);
+  checkDedupeMode(config, ctx);
 }

@@ -173,6 +173,21 @@ const watchdog = z.strictObject({
   ).prefault(3),
 });
 
+// One delivery per email across mailboxes (src/delivery/dedupe.ts; docs/guarantees.md "Duplicates across
+// mailboxes" says why the window starts at the first copy's 2xx).
+const dedupe = z.strictObject({
+  window: doc(
+    duration(1_000, 365 * DAY),
+    'duration',
+    'a copy of an email (same contentKey, same webhook) arriving within this time after the first copy was accepted (2xx) is a duplicate',
+  ).prefault('24h'),
+  mode: doc(
+    oneOf(['skip', 'mark']),
+    'skip | mark',
+    'skip: a duplicate is recorded (delivered, duplicateOf in the ledger) and not sent; mark: sent with duplicateOf naming the first copy (pophook format only)',
+  ).prefault('skip'),
+});
+
 const mailbox = z
   .strictObject({
     provider: doc(
@@ -293,6 +308,11 @@ export const configSchema = z
     http: doc(http, 'section', 'metrics, health and dashboard server; off when absent').optional(),
     delivery: doc(delivery, 'section', 'parsing and delivery limits').prefault({}),
     watchdog: doc(watchdog, 'section', 'wedged workers and silent schedules').prefault({}),
+    dedupe: doc(
+      dedupe,
+      'section',
+      'one delivery per email across mailboxes, by the payload contentKey; off when absent',
+    ).optional(),
     mailboxes: doc(
       byId(doc(mailbox, 'section', 'one mailbox'), 'mailbox'),
       'map of mailbox',

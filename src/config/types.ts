@@ -76,6 +76,14 @@ export interface WatchdogConfig {
   readonly staleIntervals: number;
 }
 
+/** Deduplication across mailboxes by contentKey (src/delivery/dedupe.ts); absent from Config when off. */
+export interface DedupeConfig {
+  /** A copy within this long after the first copy's 2xx is a duplicate. */
+  readonly windowMs: number;
+  /** skip: recorded, not sent; mark: sent with `duplicateOf`. */
+  readonly mode: 'skip' | 'mark';
+}
+
 /** `everything` (every listed message), `now` (only mail that arrives later) or mail dated on/after `sinceMs`. */
 export type StartAt =
   | { readonly mode: 'everything' }
@@ -196,6 +204,7 @@ export interface Config {
   readonly http?: HttpConfig;
   readonly delivery: DeliveryConfig;
   readonly watchdog: WatchdogConfig;
+  readonly dedupe?: DedupeConfig;
 }
 
 /** One problem found in a configuration file: `path: message`. */

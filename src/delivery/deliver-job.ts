@@ -33,7 +33,14 @@ export interface DeliverJobDeps extends DeliverDeps {
 }
 
 type Settled =
-  | { message: DeliverMessage; outcome: 'accepted'; status: number; attempt: number; durationMs: number }
+  | {
+      message: DeliverMessage;
+      outcome: 'accepted';
+      status: number;
+      marked?: boolean;
+      attempt: number;
+      durationMs: number;
+    }
   | { message: DeliverMessage; outcome: 'handed-back' }
   | {
       message: DeliverMessage;
@@ -119,7 +126,7 @@ function report(observer: OpsObserver, logger: Logger, data: DeliverJobData, s: 
   const { mailbox, webhook } = data;
   const outcome = s.outcome === 'accepted' ? 'delivered' : s.outcome;
   const failure = 'error' in s ? describeFailure(s.error) : {};
-  const status = s.outcome === 'accepted' ? { status: s.status } : {};
+  const status = s.outcome === 'accepted' ? { status: s.status, ...(s.marked ? { marked: true } : {}) } : {};
   observer.delivery({ mailbox, webhook, outcome, ...status, ...failure, durationMs: s.durationMs });
   const facts = { uidl: s.message.uidl, outcome, attempt: s.attempt, durationMs: s.durationMs };
   if ('error' in s) logger.warn({ ...facts, ...failure }, 'delivery');

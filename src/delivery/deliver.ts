@@ -15,10 +15,13 @@ import type { WebhookConfig } from '../config/index.ts';
 import { isPophookError, isRetryable, PophookError } from '../errors.ts';
 import { collectGarbage, GarbagePacer } from '../gc.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
+// Not the payload index, which would load mailparser into this thread.
+import { appendDuplicateOf, withDuplicateOf } from '../payload/duplicate-of.ts';
 import type { ParserPool, PayloadMeta } from '../payload/index.ts';
 import type { MessageDelivery } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
+import type { Deduper, GuardedResult, Post } from './dedupe.ts';
 
 export interface DeliverDeps {
   ledger: Ledger;
@@ -26,6 +29,8 @@ export interface DeliverDeps {
   parser: ParserPool;
   sender: WebhookSender;
   webhooks: Readonly<Record<string, WebhookConfig>>;
+  /** Deduplication across mailboxes (config `dedupe`); absent: every copy is sent. */
+  dedupe?: Deduper;
   /** Delete mode: ask for an early poll so the DELE doesn't wait a whole interval. */
   afterDelivered(mailbox: string): Promise<void>;
   now(): number;
@@ -45,10 +50,14 @@ export interface DeliverOptions {
   attempt?: number;
 }
 
-/** What an attempt ended in: `accepted` is a 2xx the ledger does not know yet (the caller records it). */
+/**
+ * What an attempt ended in: `accepted` is a 2xx the ledger does not know yet (the caller records it);
+ * `marked`: sent with duplicateOf; `duplicate`: a copy of an email already accepted, recorded, not sent
+ * (dedupe.ts).
+ */
 export type AttemptResult =
-  | { outcome: 'accepted'; status: number }
-  | { outcome: 'already-delivered' | 'raw-missing' };
+  | { outcome: 'accepted'; status: number; marked?: boolean }
+  | { outcome: 'already-delivered' | 'raw-missing' | 'duplicate' };
 
 /**
  * One attempt without the ledger write of a 2xx. A permanent failure, or a retryable one past the
@@ -70,8 +79,11 @@ export async function attemptDelivery(
     );
   }
   try {
-    const { status } = await parseAndSend(deps, webhook, job, options);
-    return { outcome: 'accepted', status };
+    const result = await parseAndSend(deps, webhook, job, options);
+    if (result.outcome === 'accepted') return result;
+    // Recorded delivered (a duplicate) already: its DELE is asked for as a batch does after recording.
+    await earlyPoll(deps, job.mailbox);
+    return { outcome: 'duplicate' };
   } catch (error) {
     if (isPophookError(error, 'RAW_MISSING')) {
       // markDelivered deletes the raw with the same script, so a delivered message has no raw: this is a
@@ -102,8 +114,8 @@ async function parseAndSend(
   deps: DeliverDeps,
   webhook: WebhookConfig,
   job: MessageDelivery,
-  options: { signal?: AbortSignal },
-): Promise<{ status: number }> {
+  options: DeliverOptions,
+): Promise<GuardedResult> {
   const meta: PayloadMeta = {
     id: job.webhookId,
     format: webhook.format,
@@ -113,21 +125,41 @@ async function parseAndSend(
   };
   if (job.size < STREAM_THRESHOLD_BYTES) {
     const raw = await deps.raw.readBuffer(job.mailbox, job.uidl);
-    const { body } = await deps.parser.parse(raw, meta, options);
-    return deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
+    const { body, summary } = await deps.parser.parse(raw, meta, options);
+    return guardedSend(deps, webhook, job, summary.contentKey, options, (duplicateOf) => {
+      const marked = duplicateOf ? withDuplicateOf(body, duplicateOf) : body;
+      return deps.sender.send(webhook, { webhookId: job.webhookId, body: marked }, options);
+    });
   }
   const dir = await mkdtemp(join(tmpdir(), 'pophook-spool-'));
   try {
     const path = join(dir, 'payload.json');
-    const bytes = await spoolFromRedis(deps, job, meta, path, options);
+    const { bytes, contentKey } = await spoolFromRedis(deps, job, meta, path, options);
     // The raw bytes are unreachable now (the parse thread collected on its side): free them before the
     // request body's own buffers come.
     collectGarbage();
-    const body = { byteLength: bytes, open: () => createReadStream(path), scan: () => scanFile(path) };
-    return await deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
+    return await guardedSend(deps, webhook, job, contentKey, options, async (duplicateOf) => {
+      const byteLength = duplicateOf ? await appendDuplicateOf(path, bytes, duplicateOf) : bytes;
+      const body = { byteLength, open: () => createReadStream(path), scan: () => scanFile(path) };
+      return deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The one hook of deduplication: after the parse (the contentKey is known), around the POST. */
+async function guardedSend(
+  deps: DeliverDeps,
+  webhook: WebhookConfig,
+  job: MessageDelivery,
+  contentKey: string,
+  options: DeliverOptions,
+  post: Post,
+): Promise<GuardedResult> {
+  if (deps.dedupe) return deps.dedupe.send(job, webhook, contentKey, post, options.attempt);
+  const { status } = await post(undefined);
+  return { outcome: 'accepted', status };
 }
 
 /** Its own frame, so the raw message's memory is not held by the caller while the request is sent. */
@@ -137,9 +169,10 @@ async function spoolFromRedis(
   meta: PayloadMeta,
   path: string,
   options: { signal?: AbortSignal },
-): Promise<number> {
+): Promise<{ bytes: number; contentKey: string }> {
   const raw = await readShared(deps.raw, job, options.signal);
-  return (await deps.parser.spool(raw, meta, path, options)).bytes;
+  const { bytes, summary } = await deps.parser.spool(raw, meta, path, options);
+  return { bytes, contentKey: summary.contentKey };
 }
 
 /** A file's bytes through one reused buffer: each chunk is valid until the next is asked for. */

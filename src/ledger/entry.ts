@@ -3,6 +3,7 @@
 // the ledger hash is refused with LEDGER_CORRUPT rather than guessed at, because the poll session DELEs
 // on the strength of `state`.
 import { PophookError } from '../errors.ts';
+import type { EmailCopy } from './content-claims.ts';
 
 /** Absent (no entry) means never seen. See DESIGN.md "The ledger". */
 export type LedgerState = 'queued' | 'delivered' | 'dead' | 'skipped';
@@ -40,6 +41,8 @@ export interface LedgerEntry {
   deliveredAt?: number;
   /** HTTP status of the 2xx that made the entry delivered. */
   status?: number;
+  /** A copy of an email another copy of which the webhook accepted first (dedupe): that first copy. */
+  duplicateOf?: EmailCopy;
 }
 
 export const REASON_MAX = 160;

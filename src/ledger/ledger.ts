@@ -14,6 +14,8 @@
 // reply never blocks Redis; HSCAN may repeat a field (the Map absorbs it) and is not a point-in-time
 // snapshot, which is fine because every decision taken from it is re-checked inside a script.
 // Redis errors propagate as ioredis errors; a corrupt entry is a PophookError LEDGER_CORRUPT.
+
+import type { EmailCopy } from './content-claims.ts';
 import {
   BODY_MAX_BYTES,
   type LedgerEntry,
@@ -164,6 +166,22 @@ export class Ledger {
     return this.#transition('ledgerDead', [keys.ledger, keys.raw(uidl)], args, uidl);
   }
 
+  /**
+   * → delivered as a duplicate of `of` (the first copy of the same email, which the webhook accepted), the
+   * raw deleted and the mailbox's duplicate counter raised, in one script. `status`: the 2xx of a copy sent
+   * marked; absent when it was not sent. Never touches a delivered entry beyond its raw. Returns the
+   * previous state.
+   */
+  async markDuplicate(
+    mailbox: string,
+    uidl: string,
+    info: { of: EmailCopy; status?: number | undefined; attempts?: number | undefined },
+  ): Promise<LedgerState | 'absent'> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    const args = [uidl, this.#now(), JSON.stringify(info.of), info.status ?? '', info.attempts ?? ''];
+    return this.#transition('ledgerDuplicate', [keys.ledger, keys.raw(uidl), keys.meta], args, uidl);
+  }
+
   /** After QUIT +OK: removes the entries of these UIDLs that are still delivered. Returns how many. */
   async forgetDeleted(mailbox: string, uidls: readonly string[]): Promise<number> {
     return (await this.#forget(mailbox, 'delivered', uidls)).length;
@@ -246,7 +264,7 @@ export class Ledger {
   }
 
   async #transition(
-    script: 'ledgerDead',
+    script: 'ledgerDead' | 'ledgerDuplicate',
     keys: string[],
     args: Array<string | number>,
     uidl: string,

@@ -1,9 +1,9 @@
-// The Lua scripts behind the ledger, the raw store and the lock, and the one place that registers them on
-// an ioredis client. A script runs atomically in Redis, so each read-decide-write below cannot interleave
-// with another client's (DESIGN.md: "State changes that belong together happen atomically"). Every key a
-// script touches is passed in KEYS and carries the mailbox hash tag, so the scripts are legal in Redis
-// Cluster. Registration goes through ioredis `defineCommand`: EVALSHA, with EVAL when the server answers
-// NOSCRIPT (after a restart or SCRIPT FLUSH).
+// The Lua scripts behind the ledger, the raw store, the lock and the content claims, and the one place that
+// registers them on an ioredis client. A script runs atomically in Redis, so each read-decide-write below
+// cannot interleave with another client's (DESIGN.md: "State changes that belong together happen
+// atomically"). Every key a script touches is passed in KEYS and carries one hash tag (the mailbox's, or a
+// claim's own), so the scripts are legal in Redis Cluster. Registration goes through ioredis
+// `defineCommand`: EVALSHA, with EVAL when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
 import type { RedisClient } from '../queue/connections.ts';
 
 export type { RedisClient };
@@ -98,6 +98,25 @@ redis.call('PERSIST', KEYS[2])
 save_entry(KEYS[1], ARGV[1], entry, 'dead', tonumber(ARGV[2]))
 return prev`,
 
+  // KEYS: ledger, raw, meta. ARGV: uidl, now, duplicateOf (JSON), status ('' = not sent), attempts ('' =
+  // unknown). A copy of an email whose first copy a webhook accepted (src/delivery/dedupe.ts): any state →
+  // delivered with duplicateOf, raw deleted, the mailbox's `duplicates` counter raised once. Already
+  // delivered: only the raw is (re)deleted. Replies the previous state.
+  ledgerDuplicate: `${ENTRY_HELPERS}
+local entry, prev = load_entry(KEYS[1], ARGV[1])
+if not entry then ${CORRUPT} end
+redis.call('DEL', KEYS[2])
+if prev == 'delivered' then return prev end
+entry.lastError = nil
+entry.job = nil
+entry.duplicateOf = cjson.decode(ARGV[3])
+entry.deliveredAt = tonumber(ARGV[2])
+if ARGV[4] ~= '' then entry.status = tonumber(ARGV[4]) end
+if ARGV[5] ~= '' then entry.attempts = tonumber(ARGV[5]) end
+save_entry(KEYS[1], ARGV[1], entry, 'delivered', tonumber(ARGV[2]))
+redis.call('HINCRBY', KEYS[3], 'duplicates', 1)
+return prev`,
+
   // KEYS: ledger. ARGV: now, uidls. absent → skipped (a start point held the message back: seen, never
   // delivered, never deleted); an existing entry of any state is left alone. Replies how many were recorded.
   ledgerSkip: `
@@ -149,6 +168,35 @@ return 1`,
   rawSize: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('STRLEN', KEYS[1])`,
+
+  // Content claims (content-claims.ts): a hash { state = pending|delivered, id, mailbox, uidl } per webhook
+  // and contentKey. KEYS: claim. ARGV: id (the webhook-id of this copy), mailbox, uidl, leaseMs.
+  // Absent, or this copy's own pending claim: (re)taken as pending for leaseMs, replies {'claimed'}. This
+  // copy's own delivered claim: replies {'mine'} (a repeat of the first copy). Another copy's claim:
+  // replies {state, id, mailbox, uidl, pttl}.
+  claimTake: `
+local held = redis.call('HMGET', KEYS[1], 'state', 'id', 'mailbox', 'uidl')
+if held[1] and held[2] ~= ARGV[1] then
+  return { held[1], held[2], held[3], held[4], redis.call('PTTL', KEYS[1]) }
+end
+if held[1] == 'delivered' then return { 'mine' } end
+redis.call('HSET', KEYS[1], 'state', 'pending', 'id', ARGV[1], 'mailbox', ARGV[2], 'uidl', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return { 'claimed' }`,
+
+  // KEYS: claim. ARGV: id, mailbox, uidl, windowMs. After this copy's 2xx: the claim becomes delivered by
+  // this copy for windowMs, unless a delivered claim is already there (its window is not stretched).
+  claimConfirm: `
+if redis.call('HGET', KEYS[1], 'state') == 'delivered' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'delivered', 'id', ARGV[1], 'mailbox', ARGV[2], 'uidl', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`,
+
+  // KEYS: claim. ARGV: id. After this copy's attempt failed: its pending claim goes, so another copy may go.
+  claimRelease: `
+local held = redis.call('HMGET', KEYS[1], 'state', 'id')
+if held[1] == 'pending' and held[2] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
 
   // KEYS: lock. ARGV: value, ttlMs. Compare-and-PEXPIRE: only the holder of the token extends the lock.
   lockRenew: `

@@ -43,6 +43,11 @@ export class PophookMetrics {
     'mailbox',
     'webhook',
   ]);
+  readonly #duplicates = this.#counter(
+    'duplicates_total',
+    'Copies of an email another copy of which the webhook accepted first (dedupe), skipped or sent marked',
+    ['mailbox', 'webhook', 'action'],
+  );
   readonly #recoveries = this.#counter('watchdog_recoveries_total', 'Watchdog recoveries by check', [
     'check',
   ]);
@@ -97,6 +102,10 @@ export class PophookMetrics {
   }
 
   observeDelivery(o: DeliveryObservation): void {
+    if (o.outcome === 'duplicate' || o.marked) {
+      const action = o.marked ? 'marked' : 'skipped';
+      this.#duplicates.inc({ mailbox: o.mailbox, webhook: o.webhook, action });
+    }
     const cls = statusClass(o);
     if (cls === undefined) return;
     this.#deliveries.inc({ webhook: o.webhook, mailbox: o.mailbox, class: cls });

@@ -99,11 +99,17 @@ export function describeState(state: MailboxState, now: number): string {
   return `ok${next}${past}`;
 }
 
-/** Under the table, what does not fit a cell: the server's or provider's own words, EXPIRE warnings. */
+/**
+ * Under the table, what does not fit a cell: the server's or provider's own words, EXPIRE warnings, and
+ * copies recorded as duplicates (dedupe), which a mailbox has only when deduplication is on.
+ */
 function mailboxNotes(mailboxes: Snapshot['mailboxes']): string {
   const notes = mailboxes.flatMap((m) => [
     ...(m.state.text === undefined ? [] : [`${m.id}: ${m.state.code}: ${m.state.text}`]),
     ...(m.expire === undefined ? [] : [`${m.id}: ${describeExpire(m.expire)}`]),
+    ...(m.duplicates
+      ? [`${m.id}: ${m.duplicates} duplicate(s) of emails accepted through another copy`]
+      : []),
   ]);
   return notes.map((note) => `  ${note}\n`).join('');
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { EntryBudget, entriesOf } from './attachments.ts';
 import { readAuthentication } from './authentication-results.ts';
 import { readBounce } from './bounce.ts';
+import { contentKey } from './content-key.ts';
 import { readIntakeSignals } from './intake-signals.ts';
 import { type HeaderFields, type MessageBodies, parseMail } from './mail-parser.ts';
 import { type MimeScan, scanMime } from './mime-scan.ts';
@@ -51,6 +52,7 @@ export async function buildPayload(
     ),
     size: tail.size,
     sha256: tail.sha256,
+    contentKey: tail.contentKey,
     warnings: tail.warnings,
     bounce: tail.bounce,
   };
@@ -109,10 +111,10 @@ export function payloadHead(
 
 export type PayloadTail = Pick<
   PayloadV1,
-  'text' | 'html' | 'strippedText' | 'size' | 'sha256' | 'warnings' | 'bounce'
+  'text' | 'html' | 'strippedText' | 'size' | 'sha256' | 'contentKey' | 'warnings' | 'bounce'
 >;
 
-/** The bodies, the raw message's size and digest, and every warning, once the parse is over. */
+/** The bodies, the raw message's size, digest and content key, and every warning, once the parse is over. */
 export function payloadTail(
   bytes: Buffer,
   { scan, root }: Inspected,
@@ -133,6 +135,10 @@ export function payloadTail(
     strippedText: stripReply(text),
     size: bytes.length,
     sha256: sha256(bytes),
+    contentKey: contentKey(
+      root.headers,
+      scan.bodyStart < 0 ? Buffer.alloc(0) : bytes.subarray(scan.bodyStart),
+    ),
     warnings: [...warnings].sort(),
     bounce: readBounce(bytes, scan.reportParts, root.headers, text),
   };

@@ -90,6 +90,7 @@ export async function spoolPayload(
       bytes: out.bytes,
       summary: {
         messageId: head?.messageId ?? null,
+        contentKey: tail.contentKey,
         subject: head?.subject ?? null,
         attachments,
         size: tail.size,

@@ -58,6 +58,7 @@ export function serializePayload(payload: PayloadV1, format: PayloadFormat = 'po
 export function summarize(payload: PayloadV1): PayloadSummary {
   return {
     messageId: payload.messageId,
+    contentKey: payload.contentKey,
     subject: payload.subject,
     attachments: payload.attachments.length,
     size: payload.size,

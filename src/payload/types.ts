@@ -167,13 +167,27 @@ export interface PayloadV1 {
   attachments: PayloadAttachment[];
   size: number;
   sha256: string;
+  /** One digest per email across mailboxes: of the Message-ID, else of author fields and body (content-key.ts). */
+  contentKey: string;
   warnings: PayloadWarning[];
   bounce: PayloadBounce | null;
+  /** Only on a copy delivered by `dedupe.mode: mark`: the first copy of the same contentKey. */
+  duplicateOf?: DuplicateOf;
+}
+
+/** The first copy of an email, as a later copy's payload names it (`dedupe.mode: mark`). */
+export interface DuplicateOf {
+  /** The first copy's webhook-id. */
+  id: string;
+  mailbox: string;
+  uidl: string;
 }
 
 /** The few facts about a payload worth a log line, so logs never carry bodies. */
 export interface PayloadSummary {
   messageId: string | null;
+  /** What deduplication across mailboxes claims (src/delivery/dedupe.ts). */
+  contentKey: string;
   subject: string | null;
   attachments: number;
   size: number;

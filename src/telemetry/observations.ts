@@ -17,7 +17,8 @@ export type DeliveryAttemptOutcome =
   | 'already-delivered'
   | 'raw-missing'
   | 'retry'
-  | 'dead-letter';
+  | 'dead-letter'
+  | 'duplicate';
 
 export interface DeliveryObservation {
   mailbox: string;
@@ -26,6 +27,8 @@ export interface DeliveryObservation {
   durationMs: number;
   status?: number;
   code?: string;
+  /** A copy of an email sent marked with duplicateOf (dedupe.mode: mark); skipped ones are `duplicate`. */
+  marked?: boolean;
 }
 
 export interface OpsObserver {
@@ -36,9 +39,14 @@ export interface OpsObserver {
 /** Class of an attempt that reached for the webhook: `2xx`…`5xx`, `timeout`, `network`, or `error`. */
 export type StatusClass = `${1 | 2 | 3 | 4 | 5}xx` | 'timeout' | 'network' | 'error';
 
-/** undefined for outcomes that never called the webhook (a duplicate job, a raw message gone). */
+/**
+ * undefined for outcomes that never called the webhook (a duplicate job, a raw message gone, a copy of an
+ * email skipped as a duplicate or waiting for another copy's outcome).
+ */
 export function statusClass(o: DeliveryObservation): StatusClass | undefined {
-  if (o.outcome === 'already-delivered' || o.outcome === 'raw-missing') return undefined;
+  if (o.outcome === 'already-delivered' || o.outcome === 'raw-missing' || o.outcome === 'duplicate')
+    return undefined;
+  if (o.code === 'DEDUPE_FIRST_IN_FLIGHT') return undefined;
   if (typeof o.status === 'number' && o.status >= 100 && o.status < 600) {
     return `${Math.floor(o.status / 100) as 1 | 2 | 3 | 4 | 5}xx`;
   }

@@ -8,10 +8,12 @@ import { DEFAULT_PARSE_LIMITS, ParserPool } from '../../../src/payload/index.ts'
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { WebhookSender } from '../../../src/webhook/index.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
-import { uniquePrefix, useRedis } from '../ledger/redis-fixture.ts';
+import { type RedisFixture, uniquePrefix, useRedis } from '../ledger/redis-fixture.ts';
 
 export interface DeliverFixture {
   receiver: Receiver;
+  /** The private Redis the deps use (another client: `redis.client()`). */
+  redis: RedisFixture;
   /** Deps on a fresh key prefix; the ledger and raw store are typed as the real ones. */
   deps(options?: { timeoutMs?: number; format?: 'pophook' | 'postmark' }): DeliverDeps & {
     ledger: Ledger;
@@ -37,6 +39,7 @@ export function useDeliverFixture(): DeliverFixture {
     get receiver() {
       return receiver;
     },
+    redis,
     deps: ({ timeoutMs = 10_000, format = 'pophook' } = {}) => {
       const prefix = uniquePrefix();
       return {

@@ -79,6 +79,7 @@ describe('ParserPool', () => {
       expect(body).toEqual(JSON.parse(JSON.stringify(expected)));
       expect(results[i]?.summary).toEqual({
         messageId: expected.messageId,
+        contentKey: expected.contentKey,
         subject: expected.subject,
         attachments: expected.attachments.length,
         size: expected.size,

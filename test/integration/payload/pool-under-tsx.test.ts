@@ -15,6 +15,8 @@ it('starts parse threads under plain node with tsx registered, as the pophook co
   });
   expect(JSON.parse(stdout)).toEqual({
     messageId: '<invoice-2025-07@example.com>',
+    // The README's example payload is this message: the same key stands there.
+    contentKey: '907fe373c2b584fc5d7449b4604d1346a563ed0b8f078726aad9d9abca6ea60a',
     subject: 'Invoice 2025-07',
     attachments: 2,
     size: 3136,

@@ -36,6 +36,7 @@ describe('spoolPayload', () => {
       expect(json, message.kind).toEqual(expected);
       expect(result.summary).toEqual({
         messageId: expected.messageId,
+        contentKey: expected.contentKey,
         subject: expected.subject,
         attachments: expected.attachments.length,
         size: expected.size,

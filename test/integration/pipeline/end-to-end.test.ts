@@ -1,15 +1,15 @@
 // End to end with real parts: Dovecot, a private redis-server, a receiver verifying every signature with
 // the official standardwebhooks package, and the real `pophook` command as a child process.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PayloadV1 } from '../../../src/payload/index.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { mixedCorpus, smallCorpus } from '../../helpers/mail-corpus.ts';
+import { payloadValidator } from '../../helpers/payload-schema.ts';
 import { type PophookProcess, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
@@ -32,12 +32,7 @@ beforeAll(async () => {
     startRedisServer({ appendonly: true }),
     startReceiver({ secret: SECRET }),
   ]);
-  const schema = JSON.parse(
-    await readFile(new URL('../../../schema/payload-v1.schema.json', import.meta.url), 'utf8'),
-  );
-  const ajv = new Ajv2020.default({ allErrors: true, strict: false });
-  addFormats.default(ajv);
-  validatePayload = ajv.compile(schema);
+  validatePayload = await payloadValidator();
 });
 
 afterAll(async () => {

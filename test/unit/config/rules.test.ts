@@ -163,3 +163,24 @@ describe('references and counts', () => {
     expect(await issuePaths(parse(text))).toEqual(['delivery.rawTtl']);
   });
 });
+
+describe('dedupe', () => {
+  it('is off unless the section is there, and defaults to skip within 24 h', async () => {
+    expect((await parse(configText())).dedupe).toBeUndefined();
+    const config = await parse(configText((doc) => Object.assign(doc, { dedupe: {} })));
+    expect(config.dedupe).toEqual({ windowMs: 24 * 3_600_000, mode: 'skip' });
+  });
+
+  it('refuses mode: mark beside a postmark-format webhook (no place for duplicateOf)', async () => {
+    const text = configText((doc) => {
+      doc.webhooks.tickets.format = 'postmark';
+      Object.assign(doc, { dedupe: { mode: 'mark', window: '1h' } });
+    });
+    expect(await issuePaths(parse(text))).toEqual(['dedupe.mode']);
+    const skip = configText((doc) => {
+      doc.webhooks.tickets.format = 'postmark';
+      Object.assign(doc, { dedupe: { mode: 'skip' } });
+    });
+    expect((await parse(skip)).dedupe?.mode).toBe('skip');
+  });
+});

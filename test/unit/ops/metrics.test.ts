@@ -73,6 +73,22 @@ describe('PophookMetrics', () => {
     expect(text).toContain('pophook_delivery_duration_seconds_count{webhook="tickets"} 5');
   });
 
+  it('counts duplicates across mailboxes, skipped and sent marked; a skipped one is no attempt', async () => {
+    const metrics = new PophookMetrics(undefined, { processMetrics: false });
+    const base = { mailbox: 'billing', webhook: 'tickets', durationMs: 10 };
+    metrics.observeDelivery({ ...base, outcome: 'duplicate' });
+    metrics.observeDelivery({ ...base, outcome: 'duplicate' });
+    metrics.observeDelivery({ ...base, outcome: 'delivered', status: 200, marked: true });
+    metrics.observeDelivery({ ...base, outcome: 'retry', code: 'DEDUPE_FIRST_IN_FLIGHT' });
+    const text = await metrics.render();
+    expect(text).toContain(
+      'pophook_duplicates_total{mailbox="billing",webhook="tickets",action="skipped"} 2',
+    );
+    expect(text).toContain('pophook_duplicates_total{mailbox="billing",webhook="tickets",action="marked"} 1');
+    expect(text).toContain('pophook_delivery_duration_seconds_count{webhook="tickets"} 1');
+    expect(text).not.toContain('pophook_delivery_retries_total{webhook="tickets"}');
+  });
+
   it('sets the Redis-backed gauges from the snapshot at scrape time', async () => {
     const metrics = new PophookMetrics(async () => snapshot, { processMetrics: false });
     const text = await metrics.render();

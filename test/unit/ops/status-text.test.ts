@@ -150,6 +150,7 @@ describe('status text', () => {
         }),
         mailbox({ id: 'kept', expire: '30' }),
         mailbox({ id: 'fresh', state: { state: 'new' } }),
+        mailbox({ id: 'billing', duplicates: 4 }),
       ],
       webhooks: [],
       queues: {},
@@ -168,5 +169,7 @@ describe('status text', () => {
     expect(text).toContain(
       '\n  kept: the server removes retrieved messages after 30 days (EXPIRE 30), although delete: false\n',
     );
+    expect(text).toContain('\n  billing: 4 duplicate(s) of emails accepted through another copy\n');
+    expect(text).not.toContain('fresh: ');
   });
 });

@@ -64,6 +64,8 @@ describe('buildPayload: plain.eml, every field', () => {
       attachments: [],
       size: raw.length,
       sha256: sha256(raw),
+      // The documented recipe, recomputed here: the digest of the JSON array naming the Message-ID.
+      contentKey: sha256(Buffer.from('["message-id","<plain-1@example.com>"]')),
       warnings: [],
       bounce: null,
     });
