@@ -66,6 +66,7 @@ describe('buildPayload: plain.eml, every field', () => {
       sha256: sha256(raw),
       warnings: [],
       bounce: null,
+      truncated: null,
     });
   });
 
