@@ -110,6 +110,7 @@ async function parseAndSend(
     mailbox: job.mailbox,
     uidl: job.uidl,
     receivedAt: new Date(job.receivedAt),
+    ...(job.truncated ? { truncated: job.truncated } : {}),
   };
   if (job.size < STREAM_THRESHOLD_BYTES) {
     const raw = await deps.raw.readBuffer(job.mailbox, job.uidl);

@@ -4,6 +4,7 @@
 // With `delivery.shards` > 1 the deliver queue is split in shards, each mailbox always in the same one, so
 // a Redis Cluster spreads delivery work over its masters (layout.ts).
 import { type ConnectionOptions, type JobState, type JobsOptions, Queue } from 'bullmq';
+import type { PayloadTruncation } from '../payload/types.ts';
 import { webhookIdFor } from './ids.ts';
 import { bullPrefix, deliverQueueNames, deliverShardOf, POLL_QUEUE } from './layout.ts';
 import { TurnBatch } from './turn-batch.ts';
@@ -26,6 +27,8 @@ export interface DeliverMessage {
   priorAttempts?: number;
   /** Why the last of those failed (what BullMQ's failedReason says for a job's own attempts). */
   lastError?: string;
+  /** The stored bytes are a reduced form of a message over maxMessageSize (its `size` is theirs). */
+  truncated?: PayloadTruncation;
 }
 
 /**
