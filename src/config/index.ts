@@ -15,6 +15,7 @@ export type {
   MailboxConfig,
   Microsoft365Credential,
   OAuth2Credential,
+  OversizePolicy,
   SecretSource,
   StartAt,
   WebhookConfig,

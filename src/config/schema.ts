@@ -253,7 +253,7 @@ const mailbox = z
     deadLetterWebhook: doc(
       id(),
       'webhook id',
-      'where the signed `message.dead` event of each dead letter goes; default the mailbox\'s webhook',
+      "where the signed `message.dead` event of each dead letter goes; default the mailbox's webhook",
     ).optional(),
     trustedAuthservIds: doc(
       z.array(line('an authserv-id'), { error: 'expected a list of authserv-ids' }),

@@ -19,6 +19,7 @@ import type { ParserPool, PayloadMeta } from '../payload/index.ts';
 import type { MessageDelivery } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
+import type { DeadLetterEvents } from './dead-events.ts';
 
 export interface DeliverDeps {
   ledger: Ledger;
@@ -26,6 +27,8 @@ export interface DeliverDeps {
   parser: ParserPool;
   sender: WebhookSender;
   webhooks: Readonly<Record<string, WebhookConfig>>;
+  /** Queues the `message.dead` event of each dead letter (dead-events.ts). */
+  deadLetters: Pick<DeadLetterEvents, 'announce'>;
   /** Delete mode: ask for an early poll so the DELE doesn't wait a whole interval. */
   afterDelivered(mailbox: string): Promise<void>;
   now(): number;
@@ -199,7 +202,7 @@ async function deadLetter(
 ): Promise<never> {
   const { code, status } = describeFailure(error);
   const reason = error instanceof Error ? error.message : String(error);
-  await deps.ledger.markDead(job.mailbox, job.uidl, {
+  const previous = await deps.ledger.markDead(job.mailbox, job.uidl, {
     code,
     reason,
     ...(status === undefined ? {} : { status }),
@@ -207,6 +210,7 @@ async function deadLetter(
     ...(attempts === undefined ? {} : { attempts }),
   });
   deps.logger.warn({ uidl: job.uidl, code, status }, 'dead letter: the message stays on the server');
+  await deps.deadLetters.announce(job.mailbox, job.uidl, previous);
   const final = new UnrecoverableError(`${code}: ${reason}`);
   final.cause = error;
   throw final;

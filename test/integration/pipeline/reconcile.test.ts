@@ -17,6 +17,7 @@ const MAILBOX: MailboxSettings = {
   delete: true,
   webhook: 'rx',
   maxMessageBytes: 1_000_000,
+  oversize: 'dead-letter',
   batchMessages: 100,
   batchBytes: 10_000_000,
   rawTtlMs: 60_000,
@@ -52,6 +53,7 @@ async function setup(
         return new Map(ids.map((id) => [id, states[id] ?? 'unknown']));
       },
     },
+    deadLetters: { announce: async () => {} },
     now: Date.now,
     logger: silentLogger,
   };
