@@ -2,11 +2,11 @@
 // (src/delivery/dead-event-job.ts). It runs in the deliver role, beside the deliver worker, with its own
 // HTTP client, so a slow event receiver never holds up deliveries.
 import { type Job, Worker } from 'bullmq';
-import { deadEventBackoff, sendDeadEvent } from '../src/delivery/dead-event-job.ts';
+import { sendDeadEvent } from '../src/delivery/dead-event-job.ts';
 import type { DeadEventJobData } from '../src/queue/jobs.ts';
 import { bullPrefix, EVENTS_QUEUE } from '../src/queue/layout.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
-import { WebhookSender } from '../src/webhook/index.ts';
+import { WebhookSender, webhookBackoff } from '../src/webhook/index.ts';
 
 /** Events in flight per process: they are rare, and each is one small POST. */
 const EVENT_CONCURRENCY = 2;
@@ -23,7 +23,7 @@ export function startEventWorker(rt: Runtime): { worker: Worker<DeadEventJobData
       prefix: bullPrefix(rt.config.redis.prefix, EVENTS_QUEUE),
       concurrency: EVENT_CONCURRENCY,
       maxStalledCount: 5,
-      settings: { backoffStrategy: deadEventBackoff(webhooks) },
+      settings: { backoffStrategy: webhookBackoff(webhooks) },
     },
   );
   worker.on('error', (error) => {

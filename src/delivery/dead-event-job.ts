@@ -6,7 +6,7 @@ import type { Config } from '../config/index.ts';
 import { isRetryable } from '../errors.ts';
 import type { DeadEventJobData } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { nextAttemptDelayMs, shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
+import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
 
 export interface DeadEventJobDeps {
   sender: Pick<WebhookSender, 'send'>;
@@ -33,17 +33,4 @@ export async function sendDeadEvent(deps: DeadEventJobDeps, data: DeadEventJobDa
     final.cause = error;
     throw final;
   }
-}
-
-/** BullMQ's backoffStrategy for event jobs: their webhook's retry delays. */
-export function deadEventBackoff(webhooks: Config['webhooks']) {
-  return (
-    attemptsMade: number,
-    _type: string | undefined,
-    error: Error | undefined,
-    job?: { data: unknown },
-  ) => {
-    const webhook = webhooks[(job?.data as DeadEventJobData | undefined)?.webhook ?? ''];
-    return webhook ? nextAttemptDelayMs(attemptsMade, webhook, error) : 0;
-  };
 }

@@ -2,10 +2,11 @@
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { WebhookConfig } from '../../../src/config/index.ts';
-import { deadEventBackoff, sendDeadEvent } from '../../../src/delivery/dead-event-job.ts';
+import { sendDeadEvent } from '../../../src/delivery/dead-event-job.ts';
 import { PophookError } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { deadEvent } from '../../../src/webhook/dead-event.ts';
+import { webhookBackoff } from '../../../src/webhook/index.ts';
 
 const webhook: WebhookConfig = {
   id: 'rx',
@@ -71,9 +72,9 @@ describe('sendDeadEvent', () => {
   });
 });
 
-describe('deadEventBackoff', () => {
+describe('webhookBackoff for event jobs', () => {
   it("waits by the event's webhook's retry delays", () => {
-    const backoff = deadEventBackoff({ rx: webhook });
+    const backoff = webhookBackoff({ rx: webhook });
     const delay = backoff(1, 'webhook', undefined, { data: { webhook: 'rx' } });
     expect(delay).toBeGreaterThan(0);
     expect(delay).toBeLessThanOrEqual(webhook.retryMaxDelayMs);
