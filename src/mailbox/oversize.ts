@@ -11,7 +11,7 @@ import type { Pop3Client } from '../pop3/index.ts';
 import { type DeliverMessage, queuedMessage } from '../queue/jobs.ts';
 import { DeliveryWindow } from './delivery-window.ts';
 import type { ListedMessage } from './listing.ts';
-import { stripAttachments } from './strip-attachments.ts';
+import { isMimeLimitError, stripAttachments } from './strip-attachments.ts';
 import type { MailboxSettings, SessionDeps } from './types.ts';
 
 /** Handles each message over maxMessageSize; the delivered ones are queued before this returns. */
@@ -29,7 +29,9 @@ export async function handleOversize(
   }
   const window = new DeliveryWindow(deps, mailbox);
   for (const message of messages) {
-    const stored = await storeReduced(deps, mailbox, client, message, signal);
+    const stored = await storeReduced(deps, mailbox, client, message, signal).catch((error: unknown) =>
+      deadLetterIfUnsplittable(deps, mailbox, message, error),
+    );
     deps.logger.info(
       { uidl: message.uidl, size: message.size, stored: stored.size, oversize: mailbox.oversize },
       'message over maxMessageSize: delivered truncated, the whole message stays on the server until then',
@@ -70,6 +72,31 @@ async function storeReduced(
     droppedAttachments: dropped,
   };
   return { ...queuedMessage(message.uidl, mailbox.id, stored.size, receivedAt), truncated };
+}
+
+/**
+ * A message the splitter refuses (hostile structure): its RETR was cut and the session fails with it; recording
+ * it as a dead letter keeps the next session from retrieving it again and failing the same way forever.
+ */
+async function deadLetterIfUnsplittable(
+  deps: SessionDeps,
+  mailbox: MailboxSettings,
+  message: ListedMessage,
+  error: unknown,
+): Promise<never> {
+  if (isMimeLimitError(error)) {
+    const previous = await deps.ledger.markDead(mailbox.id, message.uidl, {
+      code: 'PAYLOAD_LIMIT',
+      size: message.size,
+      reason: `strip-attachments refused the message: ${(error as Error).message}`,
+    });
+    deps.logger.warn(
+      { uidl: message.uidl, size: message.size },
+      'oversize message could not be split: dead letter',
+    );
+    await deps.deadLetters.announce(mailbox.id, message.uidl, previous);
+  }
+  throw error;
 }
 
 /** Over maxMessageSize: keep it on the server, dead-letter it with its headers (TOP n 0) as the raw bytes. */

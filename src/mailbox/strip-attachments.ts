@@ -29,6 +29,11 @@ export function stripAttachments(raw: Readable, options: { keepBytes: number }):
   return { body, dropped: stripper.dropped };
 }
 
+/** mailsplit refused the message: a header block over 1 MiB or more than 1000 parts (its own limits). */
+export function isMimeLimitError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'EMAXLEN';
+}
+
 /** The part being read: its node, the delimiter bytes before it, whether its body is kept, bytes seen. */
 interface OpenPart {
   node: MimeNode;

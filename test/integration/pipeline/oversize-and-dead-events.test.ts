@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parse, stringify } from 'yaml';
 import type { PayloadV1 } from '../../../src/payload/index.ts';
 import type { DeadEvent } from '../../../src/webhook/dead-event.ts';
+import { manyParts } from '../../fixtures/mime/corpus.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { type PophookProcess, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
 import { type Delivery, type Receiver, startReceiver } from '../../helpers/receiver.ts';
@@ -198,6 +199,26 @@ describe('oversize: the three policies against Dovecot', () => {
     expect(payload.warnings).toEqual([]);
     expect(payload.size).toBeLessThan(2_000);
   }, 90_000);
+
+  it('strip-attachments on a message the splitter refuses: a dead letter, and the mailbox keeps flowing', async () => {
+    await dovecot.addMessages(USER, [manyParts(2_000), smallMessage('after')]);
+    await run({ oversize: 'strip-attachments' });
+    await waitUntil(
+      "the refused one's event and the next message delivered",
+      () =>
+        receiver.deliveries.some((d) => typeOf(d) === 'message.dead') &&
+        receiver.deliveries.some((d) => subjectOf(d) === 'after' && d.status === 200),
+      30_000,
+      { context: lastLogs },
+    );
+    const event = receiver.deliveries.find((d) => typeOf(d) === 'message.dead')!.json as DeadEvent;
+    expect(event).toMatchObject({ subject: null, error: { code: 'PAYLOAD_LIMIT' } });
+    await waitUntil(
+      'the delivered one deleted',
+      async () => (await dovecot.countMessages(USER)) === 1,
+      30_000,
+    );
+  }, 60_000);
 
   it('dead-letter (the default) delivers nothing, keeps the message, and sends a message.dead event', async () => {
     await dovecot.addMessages(USER, [bigMessage('too big')]);

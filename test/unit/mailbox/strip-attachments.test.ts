@@ -1,8 +1,12 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { stripAttachments, withoutLastDelimiter } from '../../../src/mailbox/strip-attachments.ts';
+import {
+  isMimeLimitError,
+  stripAttachments,
+  withoutLastDelimiter,
+} from '../../../src/mailbox/strip-attachments.ts';
 import { buildPayload, DEFAULT_PARSE_LIMITS } from '../../../src/payload/index.ts';
-import { fixture, meta } from '../../fixtures/mime/corpus.ts';
+import { fixture, manyParts, meta } from '../../fixtures/mime/corpus.ts';
 
 async function strip(raw: Buffer, keepBytes = 1_000_000, chunkBytes = raw.length) {
   const chunks: Buffer[] = [];
@@ -59,6 +63,12 @@ describe('stripAttachments', () => {
     const { bytes, dropped } = await strip(raw, 1000);
     expect(bytes.length).toBe(1000);
     expect(dropped).toEqual([]);
+  });
+
+  it("fails with mailsplit's limit error on a message of more than 1000 parts", async () => {
+    const failure = await strip(manyParts(1_500)).catch((error: unknown) => error);
+    expect(isMimeLimitError(failure)).toBe(true);
+    expect(isMimeLimitError(new Error('connection reset'))).toBe(false);
   });
 
   it('passes a message without attachments through unchanged', async () => {
