@@ -167,8 +167,7 @@ describe('pophook run against Dovecot, Redis and a verifying receiver', () => {
     // One delivery attempt, and the dead letter's message.dead event (to the same webhook, also refused).
     const [attempt, event] = receiver.deliveries;
     expect(receiver.deliveries).toHaveLength(2);
-    expect((event?.json as { type?: string }).type).toBe('message.dead');
-    expect((event?.json as { messageWebhookId?: string }).messageWebhookId).toBe(attempt?.webhookId);
+    expect(event?.json).toMatchObject({ type: 'message.dead', messageWebhookId: attempt?.webhookId });
 
     const list = startPophook(['dlq', 'list', '--config', configPath]);
     expect(await list.exited).toBe(0);
