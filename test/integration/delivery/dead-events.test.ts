@@ -106,7 +106,7 @@ describe('message.dead events of dead letters', () => {
     await deps.ledger.markQueued('inbox', 'u5', { size: 90_000, webhookId: 'msg_u5' });
     await deps.ledger.markDead('inbox', 'u5', { code: 'WEBHOOK_HTTP_4XX', reason: 'HTTP 400', status: 400 });
     const entry = (await deps.ledger.get('inbox', 'u5'))!;
-    const mailboxes = { inbox: { maxMessageBytes: 20_000 } } as never;
+    const mailboxes = { inbox: {} } as never;
     const replayDeps = { ...deps, queues: {} as PophookQueues, mailboxes };
     const letter = { mailbox: 'inbox', uidl: 'u5', webhookId: 'msg_u5', entry };
     expect(await replayDeadLetter(replayDeps, letter)).toBe('forgotten');
