@@ -12,6 +12,7 @@ import { createRuntime, type Runtime } from '../src/runtime/runtime.ts';
 import { type StoppablePart, TwoStageShutdown } from '../src/runtime/shutdown.ts';
 import type { Logger } from '../src/telemetry/logger.ts';
 import { startDeliverWorker } from './deliver-worker.ts';
+import { startEventWorker } from './event-worker.ts';
 import { startPollWorker } from './poll-worker.ts';
 import { startScheduler } from './scheduler.ts';
 
@@ -155,7 +156,22 @@ async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Prom
       },
     );
     parts.push(deliver);
-    await Promise.all([parsersReady, deliver.ready()]);
+    const events = ops.supervise(
+      'events',
+      () => [rt.queues.events],
+      () => {
+        const started = startEventWorker(rt);
+        return {
+          workers: [started.worker],
+          close: async (force) => {
+            if (force) await started.worker.close(true);
+            await started.close();
+          },
+        };
+      },
+    );
+    parts.push(events);
+    await Promise.all([parsersReady, deliver.ready(), events.ready()]);
   }
   if (roles.has('scheduler')) {
     const scheduler = await startScheduler(rt);

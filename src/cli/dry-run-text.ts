@@ -6,7 +6,7 @@ const LISTS = [
   ['delete', 'would DELE (delivered)'],
   ['fetch', 'would fetch and deliver'],
   ['skip', 'would skip (start point: recorded as seen, left on the server)'],
-  ['tooLarge', 'over maxMessageSize (dead letter with headers, left on the server)'],
+  ['tooLarge', "over maxMessageSize (by the mailbox's `oversize`: a dead letter, or delivered truncated)"],
 ] as const;
 
 export function formatDryRun(reports: readonly DryRunReport[]): string {

@@ -16,6 +16,7 @@ export type {
   MailboxConfig,
   Microsoft365Credential,
   OAuth2Credential,
+  OversizePolicy,
   SecretSource,
   StartAt,
   WebhookConfig,

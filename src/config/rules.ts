@@ -92,8 +92,13 @@ export function checkRedis(redis: Loose, ctx: Ctx): void {
   if (db !== '' && db !== '0') issue(ctx, ['url'], `a Redis Cluster has only database 0, not ${db}`);
 }
 
-/** Each mailbox's `webhook` (and `credential`) names an entry of that section. */
-function checkReferences(config: Loose, ctx: Ctx, key: 'webhook' | 'credential', section: string): void {
+/** Each mailbox's `webhook`, `deadLetterWebhook` and `credential` names an entry of that section. */
+function checkReferences(
+  config: Loose,
+  ctx: Ctx,
+  key: 'webhook' | 'deadLetterWebhook' | 'credential',
+  section: string,
+): void {
   if (!isObject(config.mailboxes)) return;
   const known = isObject(config[section]) ? Object.keys(config[section]) : [];
   for (const [id, mailbox] of Object.entries(config.mailboxes)) {
@@ -141,7 +146,10 @@ function checkDedupeMode(config: Loose, ctx: Ctx): void {
 
 export function checkRoot(config: Loose, ctx: Ctx): void {
   if (!isObject(config)) return;
-  if (isObject(config.webhooks)) checkReferences(config, ctx, 'webhook', 'webhooks');
+  if (isObject(config.webhooks)) {
+    checkReferences(config, ctx, 'webhook', 'webhooks');
+    checkReferences(config, ctx, 'deadLetterWebhook', 'webhooks');
+  }
   checkReferences(config, ctx, 'credential', 'credentials');
   checkRawTtl(config, ctx);
   checkDedupeMode(config, ctx);

@@ -29,7 +29,7 @@ import {
   webhookSecret,
 } from './fields.ts';
 import { checkMailbox, checkRedis, checkRoot } from './rules.ts';
-import { AUTH_METHODS, LOG_LEVELS, MAX_DELIVER_SHARDS, TLS_MODES } from './types.ts';
+import { AUTH_METHODS, LOG_LEVELS, MAX_DELIVER_SHARDS, OVERSIZE_POLICIES, TLS_MODES } from './types.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -245,8 +245,13 @@ const mailbox = z
     maxMessageSize: doc(
       size(1),
       'size',
-      'larger messages are not fetched: dead letter with their headers, left on the server',
+      'larger messages are never fetched whole; what happens to them is `oversize`',
     ).prefault('50MB'),
+    oversize: doc(
+      oneOf(OVERSIZE_POLICIES),
+      OVERSIZE_POLICIES.join(' | '),
+      'a message over maxMessageSize: a dead letter with its headers, or delivered truncated (`truncated` in the payload) as its headers only (TOP n 0) or without its attachment bodies; it stays on the server until delivered',
+    ).prefault('dead-letter'),
     startAt: doc(
       startAt(),
       'everything | now | ISO date',
@@ -260,6 +265,11 @@ const mailbox = z
     batchMessages: doc(integer(1, 100_000), 'integer', 'most messages RETR’d per poll session').prefault(500),
     batchSize: doc(size(1), 'size', 'most bytes RETR’d per poll session').prefault('200MB'),
     webhook: doc(id(), 'webhook id', 'the webhook this mailbox delivers to'),
+    deadLetterWebhook: doc(
+      id(),
+      'webhook id',
+      "where the signed `message.dead` event of each dead letter goes; default the mailbox's webhook",
+    ).optional(),
     trustedAuthservIds: doc(
       z.array(line('an authserv-id'), { error: 'expected a list of authserv-ids' }),
       'list of string',

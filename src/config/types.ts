@@ -10,6 +10,10 @@ export { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** What a message over maxMessageSize becomes (src/mailbox/oversize.ts). */
+export const OVERSIZE_POLICIES = ['dead-letter', 'headers-only', 'strip-attachments'] as const;
+export type OversizePolicy = (typeof OVERSIZE_POLICIES)[number];
+
 export interface RedisConfig {
   /** redis:// or rediss:// URL, possibly with user:password@ (REDIS_URL wins over the file). */
   readonly url: string;
@@ -110,6 +114,8 @@ export interface MailboxConfig {
   readonly pollIntervalMs: number;
   readonly delete: boolean;
   readonly maxMessageBytes: number;
+  /** What a message over maxMessageBytes becomes: a dead letter, or delivered truncated. */
+  readonly oversize: OversizePolicy;
   /** Where delivery starts on a mailbox that already holds mail (src/mailbox/onboarding.ts). */
   readonly startAt: StartAt;
   /** Whether the LOGIN-DELAY a server announces spaces the logins (RFC 2449 §6.8). */
@@ -122,6 +128,8 @@ export interface MailboxConfig {
   readonly batchBytes: number;
   /** Id of the webhook this mailbox delivers to (always a key of Config.webhooks). */
   readonly webhook: string;
+  /** Id of the webhook that gets the `message.dead` events (the mailbox's webhook unless configured). */
+  readonly deadLetterWebhook: string;
   /** authserv-ids whose Authentication-Results fields the payload reports (RFC 8601 §5). */
   readonly trustedAuthservIds: readonly string[];
   /** A winmail.dat whose files the payload lists: kept in `attachments` too, or dropped. */

@@ -1,7 +1,7 @@
 // Dead letters: ledger entries in state `dead`, whose messages are still on the POP3 server and whose raw
 // bytes are still in Redis. Listing, what a person needs to decide (describeDeadLetter), and replay,
 // shared by `pophook dlq` and the dashboard. Replay queues a fresh deliver job with a fresh retry period;
-// a message dead for being over maxMessageSize (or whose raw bytes are gone) is instead forgotten, so the
+// a message of which Redis holds less than the whole (over maxMessageSize) or nothing is instead forgotten, so the
 // next poll looks at it again under the current settings. Nothing here deletes a message.
 import type { Config } from '../config/index.ts';
 import type { Ledger, LedgerEntry, RawStore } from '../ledger/index.ts';
@@ -101,7 +101,10 @@ export async function replayDeadLetter(deps: ReplayDeps, letter: DeadLetter): Pr
   const { ledger, raw, queues } = deps;
   const mailbox = deps.mailboxes[letter.mailbox];
   const size = await raw.size(letter.mailbox, letter.uidl);
-  if (!mailbox || letter.entry.lastError?.code === 'MESSAGE_TOO_LARGE' || size === null) {
+  // Redis holds less than the message (its headers, or the reduced form of a truncated delivery, whose job
+  // would lack its truncation record): the next poll looks at it again under the current settings.
+  const reduced = size !== null && (letter.entry.size ?? 0) > size;
+  if (!mailbox || letter.entry.lastError?.code === 'MESSAGE_TOO_LARGE' || reduced || size === null) {
     await ledger.forgetIf(letter.mailbox, letter.uidl, 'dead');
     return 'forgotten';
   }

@@ -12,7 +12,7 @@ import type { Config } from '../config/index.ts';
 import type { DeliverJobData, DeliverMessage, MessageDelivery } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { DeliveryAttemptOutcome, OpsObserver } from '../telemetry/observations.ts';
-import { nextAttemptDelayMs } from '../webhook/index.ts';
+import { nextAttemptDelayMs, webhookBackoff } from '../webhook/index.ts';
 import { attemptDelivery, type DeliverDeps, describeFailure, earlyPoll } from './deliver.ts';
 import type { Limiter } from './limiter.ts';
 
@@ -184,17 +184,5 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
 
 /** BullMQ's backoffStrategy for deliver jobs (only a job of one message fails to retry): its webhook's. */
 export function deliverBackoff(webhooks: Config['webhooks']) {
-  return (
-    attemptsMade: number,
-    _type: string | undefined,
-    error: Error | undefined,
-    job?: { data: unknown },
-  ) => {
-    const data = job?.data as DeliverJobData | undefined;
-    const webhook = webhooks[data?.webhook ?? ''];
-    // A webhook gone from the config: the next attempt dead-letters the message, so come back soon.
-    if (!webhook) return 0;
-    const prior = data?.messages[0]?.priorAttempts ?? 0;
-    return nextAttemptDelayMs(attemptsMade + prior, webhook, error);
-  };
+  return webhookBackoff(webhooks, (data: DeliverJobData) => data.messages[0]?.priorAttempts ?? 0);
 }

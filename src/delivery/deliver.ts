@@ -22,6 +22,7 @@ import type { MessageDelivery } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
 import type { Deduper, GuardedResult, Post } from './dedupe.ts';
+import type { DeadLetterEvents } from './dead-events.ts';
 
 export interface DeliverDeps {
   ledger: Ledger;
@@ -31,6 +32,8 @@ export interface DeliverDeps {
   webhooks: Readonly<Record<string, WebhookConfig>>;
   /** Deduplication across mailboxes (config `dedupe`); absent: every copy is sent. */
   dedupe?: Deduper;
+  /** Queues the `message.dead` event of each dead letter (dead-events.ts). */
+  deadLetters: Pick<DeadLetterEvents, 'announce'>;
   /** Delete mode: ask for an early poll so the DELE doesn't wait a whole interval. */
   afterDelivered(mailbox: string): Promise<void>;
   now(): number;
@@ -122,6 +125,7 @@ async function parseAndSend(
     mailbox: job.mailbox,
     uidl: job.uidl,
     receivedAt: new Date(job.receivedAt),
+    ...(job.truncated ? { truncated: job.truncated } : {}),
   };
   if (job.size < STREAM_THRESHOLD_BYTES) {
     const raw = await deps.raw.readBuffer(job.mailbox, job.uidl);
@@ -231,7 +235,7 @@ async function deadLetter(
 ): Promise<never> {
   const { code, status } = describeFailure(error);
   const reason = error instanceof Error ? error.message : String(error);
-  await deps.ledger.markDead(job.mailbox, job.uidl, {
+  const previous = await deps.ledger.markDead(job.mailbox, job.uidl, {
     code,
     reason,
     ...(status === undefined ? {} : { status }),
@@ -239,6 +243,7 @@ async function deadLetter(
     ...(attempts === undefined ? {} : { attempts }),
   });
   deps.logger.warn({ uidl: job.uidl, code, status }, 'dead letter: the message stays on the server');
+  await deps.deadLetters.announce(job.mailbox, job.uidl, previous);
   const final = new UnrecoverableError(`${code}: ${reason}`);
   final.cause = error;
   throw final;

@@ -26,7 +26,9 @@ export class DeliveryWindow {
     if (messages.length === 0) return;
     const data = { mailbox: this.mailbox.id, webhook: this.mailbox.webhook, messages };
     const job = deliverJobId(data);
-    await this.deps.ledger.markQueuedMany(this.mailbox.id, messages, { job });
+    // The ledger keeps a truncated message's listed size: replay and status judge it by the whole message.
+    const sizes = messages.map((m) => ({ ...m, size: m.truncated?.originalSize ?? m.size }));
+    await this.deps.ledger.markQueuedMany(this.mailbox.id, sizes, { job });
     await this.deps.queue.enqueueDelivery(data);
     this.deps.logger.debug({ messages: messages.length, jobId: job }, 'messages queued');
   }

@@ -21,7 +21,7 @@ import {
   pollGate,
 } from './poll-policy.ts';
 import { expireNotice } from './state.ts';
-import type { DeliveryQueuePort, MailboxSettings } from './types.ts';
+import type { DeadLetterPort, DeliveryQueuePort, MailboxSettings } from './types.ts';
 
 export interface PollQueuePort extends DeliveryQueuePort {
   requestPoll(mailbox: string, delayMs: number, reason?: PollJobData['reason']): Promise<void>;
@@ -34,7 +34,7 @@ export interface PollJobDeps {
   owner: string;
   meta: MailboxMetaStore;
   queues: PollQueuePort;
-  pollState: { ledger: Ledger; raw: RawStore; lock: MailboxLock };
+  pollState: { ledger: Ledger; raw: RawStore; lock: MailboxLock; deadLetters: DeadLetterPort };
   /** Access tokens of mailboxes that name a credential (the fleet cache). */
   tokens?: MailboxTokens;
 }
@@ -45,6 +45,7 @@ export function mailboxSettings(mailbox: MailboxConfig, rawTtlMs: number): Mailb
     delete: mailbox.delete,
     webhook: mailbox.webhook,
     maxMessageBytes: mailbox.maxMessageBytes,
+    oversize: mailbox.oversize,
     batchMessages: mailbox.batchMessages,
     batchBytes: mailbox.batchBytes,
     rawTtlMs,

@@ -45,14 +45,16 @@ export async function reconcileQueued(
     const batch = (entry.job && batchStates.get(entry.job)) || 'unknown';
     if (ALIVE.has(own)) continue;
     if (own === 'failed') {
-      await deps.ledger.markDead(mailbox.id, message.uidl, {
+      const previous = await deps.ledger.markDead(mailbox.id, message.uidl, {
         code: 'DELIVERY_FAILED',
         reason: 'the deliver job failed for good (stalled too often or gave up)',
       });
+      await deps.deadLetters.announce(mailbox.id, message.uidl, previous);
       continue;
     }
     const size = await deps.raw.size(mailbox.id, message.uidl);
-    if (size === null) {
+    // An oversize message is retrieved again too: only the session knows how to reduce it (oversize.ts).
+    if (size === null || message.size > mailbox.maxMessageBytes) {
       refetch.push(message);
       continue;
     }

@@ -18,6 +18,7 @@ import { retrieveToPop, stuckInListing } from './capped-listing.ts';
 import { DeliveryWindow } from './delivery-window.ts';
 import { type ListedMessage, readListing } from './listing.ts';
 import { applyStartPoint } from './onboarding.ts';
+import { handleOversize } from './oversize.ts';
 import { loginDelayMs } from './poll-policy.ts';
 import { reconcileQueued } from './reconcile.ts';
 import type { MailboxSettings, SessionDeps, SessionResult } from './types.ts';
@@ -45,11 +46,19 @@ export async function runSession(
   const skipped = await applyStartPoint(deps, mailbox, client, unseen, signal);
   const fresh = unseen.filter((m) => !skipped.has(m.uidl));
   const batch = pickBatch(fresh, mailbox);
-  for (const message of batch.tooLarge) await deadLetterTooLarge(deps, mailbox, client, message, signal);
+  await handleOversize(deps, mailbox, client, batch.tooLarge, signal);
   await fetchAndEnqueue(deps, mailbox, client, batch.fetch, signal);
 
   const requeue = await reconcileQueued(deps, mailbox, listing, entries);
-  await fetchAndEnqueue(deps, mailbox, client, requeue, signal);
+  const oversize = (m: ListedMessage) => m.size > mailbox.maxMessageBytes;
+  await handleOversize(deps, mailbox, client, requeue.filter(oversize), signal);
+  await fetchAndEnqueue(
+    deps,
+    mailbox,
+    client,
+    requeue.filter((m) => !oversize(m)),
+    signal,
+  );
   const stuck = stuckInListing(listing.messages, entries, mailbox, requeue);
   await retrieveToPop(client, stuck, mailbox.maxMessageBytes, signal);
 
@@ -156,7 +165,7 @@ async function deadLetterIfTooLarge(
   error: unknown,
 ): Promise<never> {
   if (isPop3Error(error, 'POP3_MESSAGE_TOO_LARGE')) {
-    await deps.ledger.markDead(mailbox.id, message.uidl, {
+    const previous = await deps.ledger.markDead(mailbox.id, message.uidl, {
       code: 'MESSAGE_TOO_LARGE',
       size: message.size,
       reason: `message bytes ran past maxMessageSize (${mailbox.maxMessageBytes}) and its margin; LIST said ${message.size}`,
@@ -165,26 +174,9 @@ async function deadLetterIfTooLarge(
       { uidl: message.uidl, listed: message.size },
       'message larger than LIST said: dead letter',
     );
+    await deps.deadLetters.announce(mailbox.id, message.uidl, previous);
   }
   throw error;
-}
-
-/** Over maxMessageSize: keep it on the server, dead-letter it with its headers (TOP n 0) as the raw bytes. */
-async function deadLetterTooLarge(
-  deps: SessionDeps,
-  mailbox: MailboxSettings,
-  client: Pop3Client,
-  message: ListedMessage,
-  signal: AbortSignal,
-): Promise<void> {
-  const headers = await client.top(message.msg, 0, { signal });
-  await deps.raw.write(mailbox.id, message.uidl, headers, { ttlMs: mailbox.rawTtlMs, signal });
-  await deps.ledger.markDead(mailbox.id, message.uidl, {
-    code: 'MESSAGE_TOO_LARGE',
-    size: message.size,
-    reason: `message is ${message.size} bytes, over maxMessageSize (${mailbox.maxMessageBytes})`,
-  });
-  deps.logger.warn({ uidl: message.uidl, size: message.size }, 'message over maxMessageSize: dead letter');
 }
 
 const sum = (messages: ListedMessage[]): number => messages.reduce((total, m) => total + m.size, 0);

@@ -1,8 +1,8 @@
 // The settings and collaborators a poll session works with, as narrow ports so the sync algorithm can be
 // read (and tested) apart from Redis and BullMQ wiring.
 
-import type { StartAt } from '../config/index.ts';
-import type { Ledger, RawStore } from '../ledger/index.ts';
+import type { OversizePolicy, StartAt } from '../config/index.ts';
+import type { Ledger, LedgerState, RawStore } from '../ledger/index.ts';
 import type { DeliverJobData } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
@@ -11,6 +11,8 @@ export interface MailboxSettings {
   delete: boolean;
   webhook: string;
   maxMessageBytes: number;
+  /** What a message over maxMessageBytes becomes (oversize.ts). */
+  oversize: OversizePolicy;
   batchMessages: number;
   batchBytes: number;
   rawTtlMs: number;
@@ -29,10 +31,17 @@ export interface DeliveryQueuePort {
   deliveryStates(mailbox: string, jobIds: readonly string[]): Promise<Map<string, string>>;
 }
 
+/** Tells the receiver about a dead letter (src/delivery/dead-events.ts); never fails the caller. */
+export interface DeadLetterPort {
+  /** Call right after the ledger recorded the dead letter, with the state markDead returned. */
+  announce(mailbox: string, uidl: string, previous: LedgerState | 'absent'): Promise<void>;
+}
+
 export interface SessionDeps {
   ledger: Ledger;
   raw: RawStore;
   queue: DeliveryQueuePort;
+  deadLetters: DeadLetterPort;
   now(): number;
   logger: Logger;
 }

@@ -106,6 +106,7 @@ export function payloadHead(
     headers: root.headers,
     ...readIntakeSignals(root.headers),
     authentication: readAuthentication(root.headers, options.trustedAuthservIds ?? []),
+    truncated: meta.truncated ?? null,
   };
 }
 

@@ -13,6 +13,8 @@ export interface PayloadMeta {
   uidl: string;
   /** When pophook retrieved the message from the POP3 server. */
   receivedAt: Date;
+  /** The stored bytes are a reduced form of a message over maxMessageSize (src/mailbox/oversize.ts). */
+  truncated?: PayloadTruncation;
 }
 
 export interface ParseLimits {
@@ -138,6 +140,26 @@ export type PayloadWarning =
   | 'html-to-text-failed'
   | 'tnef-unreadable';
 
+/** An attachment whose body `strip-attachments` left out of the stored message. */
+export interface DroppedAttachment {
+  filename: string | null;
+  contentType: string;
+  /** Decoded bytes, estimated from the transfer-encoded body (base64 lines carry 57 bytes per 78). */
+  approxSize: number;
+}
+
+/** A payload built from less than the message: what was left out and why. */
+export interface PayloadTruncation {
+  /** headers-only: the header block alone (TOP n 0); strip-attachments: attachment bodies dropped. */
+  reason: 'headers-only' | 'strip-attachments';
+  /** Bytes of the whole message as the server listed it (LIST); the payload's `size` is what was kept. */
+  originalSize: number;
+  /** The mailbox's maxMessageSize the message went over. */
+  limit: number;
+  /** In message order; empty for headers-only (nothing of the body was read). */
+  droppedAttachments: DroppedAttachment[];
+}
+
 export interface PayloadV1 {
   id: string;
   version: 1;
@@ -171,6 +193,8 @@ export interface PayloadV1 {
   contentKey: string;
   warnings: PayloadWarning[];
   bounce: PayloadBounce | null;
+  /** Null for a whole message; set when the message was over maxMessageSize and delivered reduced. */
+  truncated: PayloadTruncation | null;
   /** Only on a copy delivered by `dedupe.mode: mark`: the first copy of the same contentKey. */
   duplicateOf?: DuplicateOf;
 }

@@ -4,8 +4,10 @@
 // With `delivery.shards` > 1 the deliver queue is split in shards, each mailbox always in the same one, so
 // a Redis Cluster spreads delivery work over its masters (layout.ts).
 import { type ConnectionOptions, type JobState, type JobsOptions, Queue } from 'bullmq';
+import type { PayloadTruncation } from '../payload/types.ts';
+import type { DeadEvent } from '../webhook/dead-event.ts';
 import { webhookIdFor } from './ids.ts';
-import { bullPrefix, deliverQueueNames, deliverShardOf, POLL_QUEUE } from './layout.ts';
+import { bullPrefix, deliverQueueNames, deliverShardOf, EVENTS_QUEUE, POLL_QUEUE } from './layout.ts';
 import { TurnBatch } from './turn-batch.ts';
 
 export interface PollJobData {
@@ -26,6 +28,8 @@ export interface DeliverMessage {
   priorAttempts?: number;
   /** Why the last of those failed (what BullMQ's failedReason says for a job's own attempts). */
   lastError?: string;
+  /** The stored bytes are a reduced form of a message over maxMessageSize (its `size` is theirs). */
+  truncated?: PayloadTruncation;
 }
 
 /**
@@ -37,6 +41,13 @@ export interface DeliverJobData {
   mailbox: string;
   webhook: string;
   messages: DeliverMessage[];
+}
+
+/** A `message.dead` event on its way to `webhook`; the webhook's retry period counts from `queuedAt`. */
+export interface DeadEventJobData {
+  webhook: string;
+  queuedAt: number;
+  event: DeadEvent;
 }
 
 /** One message of a job with its job's mailbox and webhook: what one delivery attempt needs. */
@@ -75,6 +86,7 @@ export const DELIVER_BATCH_MESSAGES = 50;
 /** Far more attempts than any retry period allows: giving up is decided by time, in the deliver worker. */
 export const DELIVER_ATTEMPTS = 100_000;
 export const WEBHOOK_BACKOFF = 'webhook';
+const DEAD_EVENT_JOB = 'message.dead';
 
 const deliverJobOptions = (jobId: string, delayMs: number): JobsOptions => ({
   jobId,
@@ -83,6 +95,18 @@ const deliverJobOptions = (jobId: string, delayMs: number): JobsOptions => ({
   backoff: { type: WEBHOOK_BACKOFF },
   removeOnComplete: true,
   removeOnFail: false,
+});
+
+/**
+ * An event job retries by its webhook's backoff until the retry period ends; one that failed for good is
+ * kept a while (for a look with BullMQ tools), then trimmed: it is a notice, the message itself is safe.
+ */
+const eventJobOptions = (jobId: string): JobsOptions => ({
+  jobId,
+  attempts: DELIVER_ATTEMPTS,
+  backoff: { type: WEBHOOK_BACKOFF },
+  removeOnComplete: true,
+  removeOnFail: { count: 1000 },
 });
 
 export const pollSchedulerId = (mailbox: string): string => `poll-${mailbox}`;
@@ -96,6 +120,7 @@ export class PophookQueues {
   readonly poll: Queue<PollJobData>;
   /** Every deliver queue, by shard number (one queue, `deliver`, unless sharded). */
   readonly deliverShards: readonly Queue<DeliverJobData>[];
+  readonly events: Queue<DeadEventJobData>;
   readonly #deliveries = new TurnBatch<{ data: DeliverJobData; delayMs: number }>((jobs) =>
     this.#addDeliveries(jobs),
   );
@@ -105,6 +130,15 @@ export class PophookQueues {
     this.deliverShards = deliverQueueNames(options.deliverShards ?? 1).map(
       (name) => new Queue<DeliverJobData>(name, { connection, prefix: bullPrefix(prefix, name) }),
     );
+    this.events = new Queue<DeadEventJobData>(EVENTS_QUEUE, {
+      connection,
+      prefix: bullPrefix(prefix, EVENTS_QUEUE),
+    });
+  }
+
+  /** Adds the event's job; its id is the event's, so announcing one dead letter twice sends it once. */
+  async enqueueDeadEvent(data: DeadEventJobData): Promise<void> {
+    await this.events.add(DEAD_EVENT_JOB, data, eventJobOptions(data.event.id));
   }
 
   /** The deliver queue a mailbox's messages go to (and where its jobs are looked up). */
@@ -192,6 +226,6 @@ export class PophookQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.poll, ...this.deliverShards].map((queue) => queue.close()));
+    await Promise.allSettled([this.poll, ...this.deliverShards, this.events].map((queue) => queue.close()));
   }
 }

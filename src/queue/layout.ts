@@ -11,6 +11,8 @@ import { MAX_DELIVER_SHARDS } from '../config/types.ts';
 
 export { MAX_DELIVER_SHARDS };
 export const POLL_QUEUE = 'poll';
+/** The signed events about messages (`message.dead`), apart from deliveries so they never hold them up. */
+export const EVENTS_QUEUE = 'events';
 /** The one deliver queue when `delivery.shards` is 1 (the layout before sharding existed). */
 export const DELIVER_QUEUE = 'deliver';
 

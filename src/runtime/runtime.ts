@@ -3,6 +3,7 @@
 // store, mailbox lock, mailbox meta, queues). Closing it closes them all, once.
 import { hostname } from 'node:os';
 import { type Config, maskUrlPassword } from '../config/index.ts';
+import { DeadLetterEvents } from '../delivery/dead-events.ts';
 import { PophookError } from '../errors.ts';
 import { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
 import { MailboxMetaStore } from '../mailbox/meta.ts';
@@ -32,8 +33,8 @@ export interface Runtime {
   /** Producer side (enqueue, early polls, reconcile, replay): on the fail-fast connection. */
   queues: PophookQueues;
   meta: MailboxMetaStore;
-  pollState: { ledger: Ledger; raw: RawStore; lock: MailboxLock };
-  deliverState: { ledger: Ledger; raw: RawStore };
+  pollState: { ledger: Ledger; raw: RawStore; lock: MailboxLock; deadLetters: DeadLetterEvents };
+  deliverState: { ledger: Ledger; raw: RawStore; deadLetters: DeadLetterEvents };
   /** OAuth 2.0 access tokens of the mailboxes that name a credential, shared by the fleet. */
   tokens: TokenCache;
   close(): Promise<void>;
@@ -73,11 +74,19 @@ export async function createRuntime(
 
   const prefix = config.redis.prefix;
   const queues = new PophookQueues(redis.failFast, prefix, { deliverShards: config.delivery.shards });
-  for (const queue of [queues.poll, ...queues.deliverShards]) {
+  for (const queue of [queues.poll, ...queues.deliverShards, queues.events]) {
     queue.on('error', (error) => {
       if (!outage.report(error)) logger.warn({ err: error.message, queue: queue.name }, 'queue error');
     });
   }
+  // Each side's dead letters are announced over the same connection its ledger writes use.
+  const stores = (connection: RedisClient) => {
+    const ledger = new Ledger(connection, prefix);
+    const raw = new RawStore(connection, prefix);
+    const targetOf = (mailbox: string) => config.mailboxes[mailbox]?.deadLetterWebhook;
+    const deadLetters = new DeadLetterEvents({ ledger, raw, queue: queues, targetOf, now: Date.now, logger });
+    return { ledger, raw, deadLetters };
+  };
   let closed: Promise<void> | undefined;
   const owner = `${hostname()}:${process.pid}`;
   const tokens = new TokenCache({
@@ -95,12 +104,8 @@ export async function createRuntime(
     outage,
     queues,
     meta: new MailboxMetaStore(redis.failFast, prefix),
-    pollState: {
-      ledger: new Ledger(redis.failFast, prefix),
-      raw: new RawStore(redis.failFast, prefix),
-      lock: new MailboxLock(redis.failFast, prefix),
-    },
-    deliverState: { ledger: new Ledger(redis.patient, prefix), raw: new RawStore(redis.patient, prefix) },
+    pollState: { ...stores(redis.failFast), lock: new MailboxLock(redis.failFast, prefix) },
+    deliverState: stores(redis.patient),
     tokens,
     close() {
       closed ??= (async () => {

@@ -97,3 +97,25 @@ export function nextAttemptDelayMs(
 export function shouldGiveUp(firstAttemptAt: Date | number, now: Date | number, retryForMs: number): boolean {
   return Number(now) - Number(firstAttemptAt) >= retryForMs;
 }
+
+/**
+ * BullMQ's backoffStrategy for jobs whose data names a webhook (`{ webhook }`): that webhook's delays, counting
+ * `priorOf(data)` attempts made before the job. A webhook gone from the config: at once (the next attempt
+ * gives up on it).
+ */
+export function webhookBackoff<T extends { webhook: string }>(
+  webhooks: Readonly<Record<string, { retryDelayMs: number; retryMaxDelayMs: number }>>,
+  priorOf: (data: T) => number = () => 0,
+) {
+  return (
+    attemptsMade: number,
+    _type: string | undefined,
+    error: Error | undefined,
+    job?: { data: unknown },
+  ) => {
+    const data = job?.data as T | undefined;
+    const webhook = data && webhooks[data.webhook];
+    if (!webhook) return 0;
+    return nextAttemptDelayMs(attemptsMade + priorOf(data), webhook, error);
+  };
+}

@@ -61,6 +61,8 @@ export function useDeliverFixture(): DeliverFixture {
           },
         },
         afterDelivered: async () => {},
+        // message.dead events have their own tests (test/integration/events/).
+        deadLetters: { announce: async () => {} },
         now: Date.now,
         logger: silentLogger,
       };

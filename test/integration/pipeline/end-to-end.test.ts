@@ -159,7 +159,10 @@ describe('pophook run against Dovecot, Redis and a verifying receiver', () => {
     // A few more polls go by: the dead letter stays on the server and is not tried again.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await dovecot.countMessages(USER)).toBe(1);
-    expect(receiver.deliveries).toHaveLength(1);
+    // One delivery attempt, and the dead letter's message.dead event (to the same webhook, also refused).
+    const [attempt, event] = receiver.deliveries;
+    expect(receiver.deliveries).toHaveLength(2);
+    expect(event?.json).toMatchObject({ type: 'message.dead', messageWebhookId: attempt?.webhookId });
 
     const list = startPophook(['dlq', 'list', '--config', configPath]);
     expect(await list.exited).toBe(0);
@@ -175,7 +178,7 @@ describe('pophook run against Dovecot, Redis and a verifying receiver', () => {
       },
       30_000,
     );
-    expect(new Set(receiver.deliveries.map((d) => d.webhookId)).size).toBe(1);
+    expect(new Set(receiver.deliveries.map((d) => d.webhookId)).size).toBe(2);
   });
 
   it('keep mode: two runs deliver each message once and delete nothing', async () => {

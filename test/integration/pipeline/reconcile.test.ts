@@ -17,6 +17,7 @@ const MAILBOX: MailboxSettings = {
   delete: true,
   webhook: 'rx',
   maxMessageBytes: 1_000_000,
+  oversize: 'dead-letter',
   batchMessages: 100,
   batchBytes: 10_000_000,
   rawTtlMs: 60_000,
@@ -29,6 +30,7 @@ async function setup(
   uidls: string[],
   withRaw: (uidl: string) => boolean,
   asked: string[] = [],
+  mailbox: MailboxSettings = MAILBOX,
 ) {
   const prefix = uniquePrefix();
   const past = Date.now() - RECONCILE_GRACE_MS - 1_000;
@@ -39,6 +41,7 @@ async function setup(
   for (const uidl of uidls.filter(withRaw))
     await raw.write('inbox', uidl, [Buffer.from('bytes')], { ttlMs: 60_000 });
   const enqueued: DeliverJobData[] = [];
+  const announced: Array<[string, string, string]> = [];
   const deps: SessionDeps = {
     ledger,
     raw,
@@ -52,6 +55,11 @@ async function setup(
         return new Map(ids.map((id) => [id, states[id] ?? 'unknown']));
       },
     },
+    deadLetters: {
+      announce: async (mailbox, uidl, previous) => {
+        announced.push([mailbox, uidl, previous]);
+      },
+    },
     now: Date.now,
     logger: silentLogger,
   };
@@ -59,8 +67,8 @@ async function setup(
     messages: uidls.map((uidl, i) => ({ msg: i + 1, uidl, size: 5 })),
     fallbackIdentity: false,
   };
-  const refetch = await reconcileQueued(deps, MAILBOX, listing, await ledger.entries('inbox'));
-  return { ledger, enqueued, refetch: refetch.map((m) => m.uidl) };
+  const refetch = await reconcileQueued(deps, mailbox, listing, await ledger.entries('inbox'));
+  return { ledger, enqueued, announced, refetch: refetch.map((m) => m.uidl) };
 }
 
 describe('reconcile of batched deliveries', () => {
@@ -85,8 +93,9 @@ describe('reconcile of batched deliveries', () => {
 
   it('a failed job of its own makes a dead letter', async () => {
     const states = { [BATCH]: 'failed', [webhookIdFor('inbox', 'poison')]: 'failed' };
-    const { enqueued, ledger } = await setup(states, ['poison'], () => true);
+    const { enqueued, ledger, announced } = await setup(states, ['poison'], () => true);
     expect(enqueued).toEqual([]);
+    expect(announced).toEqual([['inbox', 'poison', 'queued']]);
     expect(await ledger.get('inbox', 'poison')).toMatchObject({
       state: 'dead',
       lastError: { code: 'DELIVERY_FAILED' },
@@ -98,6 +107,12 @@ describe('reconcile of batched deliveries', () => {
     expect(enqueued).toEqual([
       { mailbox: 'inbox', webhook: 'rx', messages: [expect.objectContaining({ uidl: 'lost', size: 5 })] },
     ]);
+  });
+
+  it('no job for a message over maxMessageSize: retrieved again to be reduced, never enqueued from its bytes', async () => {
+    const small: MailboxSettings = { ...MAILBOX, maxMessageBytes: 4, oversize: 'strip-attachments' };
+    const { enqueued, refetch } = await setup({}, ['big'], () => true, [], small);
+    expect([enqueued, refetch]).toEqual([[], ['big']]);
   });
 
   it('asks for the jobs of single messages only where their batch is gone (a backlog costs one lookup a batch)', async () => {

@@ -131,6 +131,22 @@ describe('references and counts', () => {
     expect(paths).toEqual(['mailboxes.support.webhook']);
   });
 
+  it('reports a deadLetterWebhook naming an unknown webhook, and defaults it to the mailbox webhook', async () => {
+    const text = withMailbox((m) => {
+      m.deadLetterWebhook = 'alerts';
+    });
+    expect(await issuePaths(parse(text))).toEqual(['mailboxes.support.deadLetterWebhook']);
+    const config = await parse(withMailbox(() => {}));
+    expect(config.mailboxes.support?.deadLetterWebhook).toBe(config.mailboxes.support?.webhook);
+  });
+
+  it('refuses an oversize policy it does not know', async () => {
+    const text = withMailbox((m) => {
+      m.oversize = 'truncate';
+    });
+    expect(await issuePaths(parse(text))).toEqual(['mailboxes.support.oversize']);
+  });
+
   it('requires at least one mailbox and one webhook', async () => {
     const empty = configText((doc) => {
       doc.mailboxes = {};

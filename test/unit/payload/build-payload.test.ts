@@ -68,6 +68,7 @@ describe('buildPayload: plain.eml, every field', () => {
       contentKey: sha256(Buffer.from('["message-id","<plain-1@example.com>"]')),
       warnings: [],
       bounce: null,
+      truncated: null,
     });
   });
 
