@@ -21,8 +21,8 @@ import type { ParserPool, PayloadMeta } from '../payload/index.ts';
 import type { MessageDelivery } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
-import type { Deduper, GuardedResult, Post } from './dedupe.ts';
 import type { DeadLetterEvents } from './dead-events.ts';
+import type { Deduper, GuardedResult, Post } from './dedupe.ts';
 
 export interface DeliverDeps {
   ledger: Ledger;
