@@ -8,6 +8,7 @@ export { loadConfig, parseConfig } from './load.ts';
 export { maskUrlPassword } from './redact.ts';
 export { renderConfigReference } from './reference.ts';
 export type {
+  AttachmentsConfig,
   Config,
   CredentialConfig,
   GoogleCredential,
@@ -17,6 +18,7 @@ export type {
   OAuth2Credential,
   SecretSource,
   StartAt,
+  StorageConfig,
   WebhookConfig,
 } from './types.ts';
 export { parseDuration, parseSize } from './units.ts';
