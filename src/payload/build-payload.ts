@@ -4,7 +4,7 @@
 // with the streamed form (spool-payload.ts) live here, so both give the same payload.
 import { createHash } from 'node:crypto';
 import { placementOf, type References } from './attachment-policy.ts';
-import { type EntryHead, EntryBudget, entriesOf } from './attachments.ts';
+import { EntryBudget, type EntryHead, entriesOf } from './attachments.ts';
 import { readAuthentication } from './authentication-results.ts';
 import { readBounce } from './bounce.ts';
 import { readIntakeSignals } from './intake-signals.ts';
