@@ -90,7 +90,10 @@ async function oneDelivery(s: Setup, size: number): Promise<MemoryRow> {
     const peakRssBytes = await procStatusBytes(pid, 'VmHWM');
     const attachment = (delivery?.json as PayloadV1 | undefined)?.attachments[0];
     const sha =
-      attachment && createHash('sha256').update(Buffer.from(attachment.content ?? '', 'base64')).digest('hex');
+      attachment &&
+      createHash('sha256')
+        .update(Buffer.from(attachment.content ?? '', 'base64'))
+        .digest('hex');
     if (delivery?.status !== 200 || sha !== message.attachments[0]?.sha256 || attachment?.sha256 !== sha) {
       throw new Error(`the ${size}-byte message was not delivered intact (status ${delivery?.status})`);
     }

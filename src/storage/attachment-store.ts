@@ -15,7 +15,7 @@ export interface PlacedReference {
 }
 
 /** What an attempt's uploads did, for logs and tests. */
-export interface StoreCounts {
+interface StoreCounts {
   uploaded: number;
   reused: number;
 }
