@@ -172,7 +172,7 @@ const storage = z
         error: "expected path segments each ending in / (letters, digits, !_.*'()-), or empty",
       }),
       'string',
-      'start of every object key: <prefix><mailbox>/<message sha256>/<attachment sha256>',
+      'start of every object key, which goes on with mailbox/message sha256/attachment sha256',
     ).prefault('pophook/'),
     accessKeyId: doc(
       line('an access key id'),
