@@ -4,8 +4,9 @@
 // are listed without content, a redelivery reuses the objects, an S3 outage fails the attempt (retried,
 // nothing POSTed) until the store is back, and a 20 MB attachment takes the streamed path.
 import { readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,16 +29,25 @@ const validate = ajv.compile(JSON.parse(readFileSync(PAYLOAD_SCHEMA_PATH, 'utf8'
 
 let s3: S3Server;
 let store: AttachmentStore;
+// A private TMPDIR: the attempt directories this file's deliveries leave (none) are told apart from those
+// of test files running beside it.
+const sharedTmp = process.env.TMPDIR;
+let privateTmp: string;
 beforeAll(async () => {
+  privateTmp = await mkdtemp(join(tmpdir(), 'pophook-s3-test-'));
+  process.env.TMPDIR = privateTmp;
   s3 = await startS3Server();
   store = new AttachmentStore(s3.storage);
 });
 afterAll(async () => {
   await store?.close();
   await s3?.stop();
+  if (sharedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = sharedTmp;
+  await rm(privateTmp, { recursive: true, force: true });
 });
 
-const spools = async () => (await readdir(tmpdir())).filter((name) => name.startsWith('pophook-spool-'));
+const spools = async () => (await readdir(privateTmp)).filter((name) => name.startsWith('pophook-spool-'));
 
 /** Stores message `uidl` in Redis as queued and returns its deliver job. */
 async function queue(deps: ReturnType<typeof fx.deps>, uidl: string, specs: AttachmentSpec[], seed: number) {
@@ -187,8 +197,6 @@ describe('attachments by reference', () => {
     ];
     const { message, job } = await queue(deps, 'big', specs, 7);
     expect(job.size).toBeGreaterThan(STREAM_THRESHOLD_BYTES);
-    const before = await spools();
-
     expect(await attemptDelivery(deps, job)).toEqual({ outcome: 'accepted', status: 200 });
     const delivery = fx.receiver.deliveries.find((d) => d.webhookId === 'msg_big');
     expect(delivery?.headers['content-length']).toBe(String(delivery?.body.length));
@@ -196,6 +204,6 @@ describe('attachments by reference', () => {
     const [video, small] = (await received('big')).attachments;
     expect(video).toMatchObject({ size: 20 * 1024 * KB, sha256: message.attachments[0]?.sha256 });
     expect(small?.content).toBeDefined();
-    expect(await spools()).toEqual(before);
+    expect(await spools()).toEqual([]);
   }, 120_000);
 });
