@@ -161,9 +161,15 @@ async function uploadReferences(
       `webhook "${job.webhook}" uses attachments by reference: add storage:`,
     );
   }
-  const { placed, counts } = await deps.storage.store(job.mailbox, references, options);
-  deps.logger.debug({ uidl: job.uidl, ...counts }, 'attachments stored by reference');
-  return placed;
+  try {
+    const { placed, counts } = await deps.storage.store(job.mailbox, references, options);
+    deps.logger.debug({ uidl: job.uidl, ...counts }, 'attachments stored by reference');
+    return placed;
+  } catch (error) {
+    // The attempt's log line has the code only; what S3 answered and what to check are here.
+    deps.logger.warn({ uidl: job.uidl, err: (error as Error).message }, 'attachment upload failed');
+    throw error;
+  }
 }
 
 /** Its own frame, so the raw message's memory is not held by the caller while the request is sent. */

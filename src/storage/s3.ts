@@ -26,7 +26,8 @@ export class S3Objects {
     this.#client = new S3Client({
       region: config.region,
       ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-      ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
+      // A copy: the config is frozen, and the SDK notes where credentials came from on the object itself.
+      ...(config.credentials === undefined ? {} : { credentials: { ...config.credentials } }),
       forcePathStyle: config.forcePathStyle,
       // The SDK's default CRC32 trailers (aws-chunked bodies) are not understood by every S3-compatible
       // store (older MinIO, Ceph, s3rver): checksums only where the API requires them.

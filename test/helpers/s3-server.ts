@@ -75,13 +75,18 @@ export async function startS3Server(options: { bucket?: string; prefix?: string 
 
 /**
  * What is wrong with a payload's referenced attachments, as a receiver finds out: each one downloaded
- * through its URL, its size and sha256 compared with the payload's. Empty when all are intact.
+ * through its URL, its size and sha256 compared with the payload's. Empty when all are intact; a store that
+ * cannot be reached is `unreachable` (the download, not the payload, failed).
  */
 export async function referenceProblems(payload: PayloadV1): Promise<string[]> {
   const problems: string[] = [];
   for (const attachment of payload.attachments) {
     if (!attachment.reference) continue;
-    const response = await fetch(attachment.reference.url);
+    const response = await fetch(attachment.reference.url).catch(() => null);
+    if (response === null) {
+      problems.push('unreachable');
+      continue;
+    }
     const bytes = Buffer.from(await response.arrayBuffer());
     const digest = createHash('sha256').update(bytes).digest('hex');
     if (response.status !== 200) problems.push(`${attachment.reference.key}: HTTP ${response.status}`);

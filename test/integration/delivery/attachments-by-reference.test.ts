@@ -37,7 +37,11 @@ beforeAll(async () => {
   privateTmp = await mkdtemp(join(tmpdir(), 'pophook-s3-test-'));
   process.env.TMPDIR = privateTmp;
   s3 = await startS3Server();
-  store = new AttachmentStore(s3.storage);
+  // Frozen as the loaded config is (the SDK must not write into it).
+  const { credentials } = s3.storage;
+  store = new AttachmentStore(
+    Object.freeze({ ...s3.storage, credentials: Object.freeze({ ...credentials! }) }),
+  );
 });
 afterAll(async () => {
   await store?.close();
