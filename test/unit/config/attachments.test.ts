@@ -38,7 +38,11 @@ describe('webhooks.<id>.attachments and storage', () => {
   });
 
   it('leaves credentials to the SDK default chain when none are given', async () => {
-    const config = await parse(configText((doc) => void (doc.storage = { bucket: 'mail-attachments' })));
+    const config = await parse(
+      configText((doc) => {
+        doc.storage = { bucket: 'mail-attachments' };
+      }),
+    );
     expect(config.storage?.credentials).toBeUndefined();
     expect(config.storage?.endpoint).toBeUndefined();
   });
@@ -58,7 +62,9 @@ describe('webhooks.<id>.attachments and storage', () => {
   });
 
   it('refuses reference mode without a storage section, naming both', async () => {
-    const text = configText((doc) => void (doc.webhooks.tickets.attachments = { mode: 'reference' }));
+    const text = configText((doc) => {
+      doc.webhooks.tickets.attachments = { mode: 'reference' };
+    });
     const issues = await issuesOf(parse(text));
     expect(issues.map((issue) => issue.path)).toEqual(['webhooks.tickets.attachments.mode']);
     expect(issues[0]?.message).toContain('storage');
@@ -82,7 +88,9 @@ describe('webhooks.<id>.attachments and storage', () => {
       [{ accessKeyId: 'a', accessKeyIdFile: 'a.txt', secretAccessKey: 's' }, ['storage.accessKeyIdFile']],
     ];
     for (const [keys, paths] of cases) {
-      const text = configText((doc) => void (doc.storage = { ...STORAGE, ...keys }));
+      const text = configText((doc) => {
+        doc.storage = { ...STORAGE, ...keys };
+      });
       expect(await issuePaths(parse(text))).toEqual(expect.arrayContaining(paths));
     }
   });
