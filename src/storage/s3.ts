@@ -46,7 +46,10 @@ export class S3Objects {
       );
       return head.ContentLength ?? 0;
     } catch (error) {
-      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return null;
+      // Without s3:ListBucket, S3 answers a missing key with 403, not 404: upload, and let the upload say
+      // whether writing is refused too.
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      if (status === 404 || status === 403) return null;
       throw this.#failure('HEAD', key, error);
     }
   }

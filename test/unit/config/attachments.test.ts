@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configText, issuePaths, issuesOf, parse } from './helpers.ts';
+import { configText, exampleOf, issuePaths, issuesOf, parse } from './helpers.ts';
 
 const STORAGE = { endpoint: 'http://127.0.0.1:9000', bucket: 'mail-attachments', forcePathStyle: true };
 
@@ -106,5 +106,16 @@ describe('webhooks.<id>.attachments and storage', () => {
       'storage.urlExpiry',
       'webhooks.tickets.attachments.skip.types[0]',
     ]);
+  });
+
+  it('README "Attachments by reference": valid, only the named secret files unreadable', async () => {
+    const issues = await issuesOf(parse(await exampleOf('Attachments by reference')));
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      'mailboxes.invoices.passwordFile',
+      'storage.accessKeyIdFile',
+      'storage.secretAccessKeyFile',
+      'webhooks.invoices.secretFile',
+    ]);
+    for (const issue of issues) expect(issue.message).toMatch(/^cannot read \/run\/secrets\/.* \(ENOENT\)$/);
   });
 });
