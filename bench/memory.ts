@@ -11,7 +11,6 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StorageConfig } from '../src/config/index.ts';
 import type { PayloadV1 } from '../src/payload/index.ts';
 import type { DovecotServer } from '../test/helpers/dovecot.ts';
 import {
@@ -74,7 +73,7 @@ export async function benchDeliverMemory(
       contentType: 'application/pdf',
       size: 20 * MIB,
     }));
-    rows.push(await oneDelivery(s, messageWithAttachments(specs, 51), s3.storage));
+    rows.push(await oneDelivery(s, messageWithAttachments(specs, 51), s3.section));
     log('  deliver worker, 2 x 20 MiB attachments by reference: done');
   } finally {
     await s3.stop();
@@ -84,8 +83,15 @@ export async function benchDeliverMemory(
 
 const MIB = 1024 * 1024;
 
-/** Delivers `message` through a fresh deliver worker; with `storage`, its attachments go by reference. */
-async function oneDelivery(s: Setup, message: CorpusMessage, storage?: StorageConfig): Promise<MemoryRow> {
+/**
+ * Delivers `message` through a fresh deliver worker; with `storage` (the config's section), its attachments
+ * go by reference.
+ */
+async function oneDelivery(
+  s: Setup,
+  message: CorpusMessage,
+  storage?: Record<string, unknown>,
+): Promise<MemoryRow> {
   const dir = await mkdtemp(join(tmpdir(), 'pophook-bench-mem-'));
   const prefix = newPrefix();
   const path = await writeBenchConfig({
@@ -95,16 +101,7 @@ async function oneDelivery(s: Setup, message: CorpusMessage, storage?: StorageCo
     webhookUrl: s.receiver.url,
     dovecot: s.dovecot,
     concurrency: 1,
-    ...(storage && {
-      attachments: { mode: 'reference' },
-      storage: {
-        endpoint: storage.endpoint,
-        bucket: storage.bucket,
-        accessKeyId: storage.credentials?.accessKeyId,
-        secretAccessKey: storage.credentials?.secretAccessKey,
-        forcePathStyle: true,
-      },
-    }),
+    ...(storage && { attachments: { mode: 'reference' }, storage }),
   });
   const enqueuer = await Enqueuer.open(s.redisUrl, prefix);
   s.receiver.clear();

@@ -39,21 +39,13 @@ const withAttachments = (count: number, seed: number) =>
 it('s3-outage: the store stopped for 10 s mid-flow, then back; no POST before its uploads', async () => {
   const violations: string[] = [];
   let referenced = 0;
-  const { storage } = s3;
   await runScenario(
     {
       name: 's3-outage',
       mailboxes: 3,
       corpus: withAttachments,
       webhook: { attachments: { mode: 'reference', threshold: '16KB' } },
-      storage: {
-        endpoint: storage.endpoint,
-        bucket: storage.bucket,
-        accessKeyId: storage.credentials?.accessKeyId,
-        secretAccessKey: storage.credentials?.secretAccessKey,
-        forcePathStyle: true,
-        urlExpiry: '1h',
-      },
+      storage: s3.section,
     },
     async (world) => {
       await world.receiver.setRespond(async (request) => {

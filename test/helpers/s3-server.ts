@@ -2,7 +2,7 @@
 // and the check a receiver makes of a payload's references: download each through its pre-signed URL and
 // compare size and sha256.
 //
-//   const s3 = await startS3Server();     // s3.storage is a StorageConfig for it
+//   const s3 = await startS3Server();     // s3.storage: a StorageConfig for it; s3.section: the same as YAML
 //   s3.created();                         // objects written so far (PUT or completed multipart upload)
 //   await s3.halt(); await s3.resume();   // an outage: connections refused, then back on the same port
 //   await s3.stop();
@@ -18,6 +18,8 @@ import { freePort } from './ports.ts';
 export interface S3Server {
   readonly endpoint: string;
   readonly storage: StorageConfig;
+  /** The config file's `storage:` section for this store. */
+  readonly section: Record<string, unknown>;
   /** Objects created since start (s3rver's ObjectCreated events). */
   created(): number;
   halt(): Promise<void>;
@@ -62,6 +64,14 @@ export async function startS3Server(options: { bucket?: string; prefix?: string 
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
       forcePathStyle: true,
       urlExpiryMs: 3_600_000,
+    },
+    section: {
+      endpoint,
+      bucket,
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      forcePathStyle: true,
+      urlExpiry: '1h',
     },
     created: () => created,
     halt,
