@@ -59,7 +59,12 @@ function attachmentOf(head: EntryHead, content: Buffer, references?: References)
   } finally {
     file.close();
   }
-  const reference = references!.add({ ...facts, path: file.path });
+  const reference = references!.add({
+    path: file.path,
+    size: facts.size,
+    sha256: facts.sha256,
+    contentType: facts.contentType,
+  });
   return { ...facts, reference };
 }
 

@@ -178,10 +178,8 @@ function sinkFor(
       end(size, sha256) {
         file.close();
         out.write(`${facts(size, sha256)},"reference":`);
-        const { contentType, filename } = head;
-        out.write(
-          `${references!.addAt({ path: file.path, size, sha256, contentType, filename }, out.position)}}`,
-        );
+        const referenced = { path: file.path, size, sha256, contentType: head.contentType };
+        out.write(`${references!.addAt(referenced, out.position)}}`);
       },
       close: () => file.close(),
     };

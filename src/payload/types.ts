@@ -51,7 +51,6 @@ export interface ReferencedAttachment {
   size: number;
   sha256: string;
   contentType: string;
-  filename: string | null;
   start: number;
   end: number;
 }
