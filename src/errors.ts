@@ -49,6 +49,14 @@ const CATALOG = {
     'the token endpoint could not be reached, timed out or answered 429/5xx (retry later)',
   ],
   WEBHOOK_UNKNOWN: [false, 'no webhook with that id in the configuration'],
+  STORAGE_UNAVAILABLE: [
+    true,
+    'object storage (S3) could not be reached, timed out or answered 5xx: check storage.endpoint and the store (retried like a failed POST)',
+  ],
+  STORAGE_REFUSED: [
+    true,
+    'object storage (S3) refused a request (403 access denied, 404 no such bucket…): check storage.bucket, region and credentials (retried like a failed POST)',
+  ],
 } as const satisfies Record<string, readonly [retryable: boolean, description: string]>;
 
 export type ErrorCode = keyof typeof CATALOG;

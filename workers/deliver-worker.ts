@@ -12,6 +12,7 @@ import { ParserPool } from '../src/payload/parser-pool.ts';
 import type { DeliverJobData } from '../src/queue/jobs.ts';
 import { bullPrefix } from '../src/queue/layout.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
+import { AttachmentStore } from '../src/storage/index.ts';
 import type { OpsObserver } from '../src/telemetry/observations.ts';
 import { WebhookSender } from '../src/webhook/index.ts';
 
@@ -44,6 +45,9 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
     ),
   });
   const sender = new WebhookSender();
+  // Only when a webhook stores attachments by reference; the AWS SDK itself loads on first upload.
+  const byReference = Object.values(webhooks).some((w) => w.attachments.mode === 'reference');
+  const storage = byReference && rt.config.storage ? new AttachmentStore(rt.config.storage) : undefined;
   const earlyPolls = new EarlyPolls((mailbox, delayMs) => rt.queues.requestPoll(mailbox, delayMs));
   let draining = false;
   const deps = {
@@ -59,6 +63,7 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
         rt.logger,
       ),
     }),
+    ...(storage ? { storage } : {}),
     afterDelivered: (mailbox: string) =>
       mailboxes[mailbox]?.delete ? earlyPolls.afterDelivered(mailbox) : Promise.resolve(),
     now: Date.now,
@@ -97,7 +102,7 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
     async close() {
       draining = true;
       await Promise.allSettled(workers.map((worker) => worker.close()));
-      await Promise.allSettled([parser.close(), sender.close()]);
+      await Promise.allSettled([parser.close(), sender.close(), storage?.close()]);
     },
   };
 }

@@ -24,6 +24,9 @@ export interface BenchConfig {
   webhookUrl: string;
   dovecot: DovecotServer;
   concurrency: number;
+  /** The webhook's `attachments` section and the `storage` section it needs (default: inline). */
+  attachments?: Record<string, unknown>;
+  storage?: Record<string, unknown>;
 }
 
 export function newPrefix(): string {
@@ -50,8 +53,14 @@ export function writeBenchConfig(c: BenchConfig): Promise<string> {
       batchSize: '2GB',
       maxMessageSize: '200MB',
     },
-    webhook: { timeout: '60s', retryDelay: '200ms', retryMaxDelay: '1s' },
+    webhook: {
+      timeout: '60s',
+      retryDelay: '200ms',
+      retryMaxDelay: '1s',
+      ...(c.attachments ? { attachments: c.attachments } : {}),
+    },
     delivery: { concurrency: c.concurrency },
+    ...(c.storage ? { extra: { storage: c.storage } } : {}),
   });
 }
 

@@ -5,13 +5,14 @@ import { defaultPort } from '../pop3/types.ts';
 import { CREDENTIAL_DEFAULTS, type CredentialDocument, PROVIDER_DEFAULTS } from './credentials.ts';
 import type { FileContents } from './files.ts';
 import { formatPath } from './paths.ts';
-import type { ConfigDocument, MailboxDocument, WebhookDocument } from './schema.ts';
+import type { ConfigDocument, MailboxDocument, StorageDocument, WebhookDocument } from './schema.ts';
 import type {
   Config,
   CredentialConfig,
   MailboxConfig,
   SecretSource,
   StartAt,
+  StorageConfig,
   WebhookConfig,
 } from './types.ts';
 
@@ -33,7 +34,33 @@ function buildWebhook(id: string, doc: WebhookDocument, files: Files): WebhookCo
     retryMaxDelayMs: doc.retryMaxDelay,
     headers: { ...doc.headers },
     format: doc.format,
+    attachments: defined({
+      mode: doc.attachments.mode,
+      referenceFromBytes: doc.attachments.threshold,
+      skip: doc.attachments.skip && {
+        types: doc.attachments.skip.types,
+        belowBytes: doc.attachments.skip.below,
+      },
+    }),
   };
+}
+
+function buildStorage(doc: StorageDocument, files: Files): StorageConfig {
+  const file = (key: string) => files.get(formatPath(['storage', key]));
+  const accessKeyId = doc.accessKeyId ?? file('accessKeyIdFile');
+  const secretAccessKey = doc.secretAccessKey ?? file('secretAccessKeyFile');
+  return defined({
+    endpoint: doc.endpoint,
+    region: doc.region,
+    bucket: doc.bucket,
+    prefix: doc.prefix,
+    credentials:
+      accessKeyId === undefined || secretAccessKey === undefined
+        ? undefined
+        : { accessKeyId, secretAccessKey },
+    forcePathStyle: doc.forcePathStyle,
+    urlExpiryMs: doc.urlExpiry,
+  });
 }
 
 function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxConfig {
@@ -172,6 +199,7 @@ export function buildConfig(doc: ConfigDocument, read: Pick<FileContents, 'conte
       Object.fromEntries(
         Object.entries(doc.credentials).map(([id, c]) => [id, buildCredential(id, c, lookup)]),
       ),
+    storage: doc.storage && buildStorage(doc.storage, files),
     http: doc.http && defined({ port: doc.http.port, host: doc.http.host, token: doc.http.token }),
     delivery: defined({
       concurrency: delivery.concurrency,

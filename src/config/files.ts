@@ -14,7 +14,7 @@ const MAX_FILE_BYTES = 1024 * 1024;
 
 interface FileField {
   /** A map of entries by id (mailboxes, webhooks, credentials), or one object (redis). */
-  readonly section: 'mailboxes' | 'webhooks' | 'credentials' | 'redis';
+  readonly section: 'mailboxes' | 'webhooks' | 'credentials' | 'redis' | 'storage';
   readonly key: string;
   /** secret: one line, trailing newline trimmed; document: any text (a PEM key, a JSON key). */
   readonly kind: 'secret' | 'pem' | 'document';
@@ -27,6 +27,8 @@ const FILE_FIELDS: readonly FileField[] = [
   { section: 'mailboxes', key: 'ca', kind: 'pem', check: pemProblem },
   { section: 'webhooks', key: 'secretFile', kind: 'secret', check: webhookSecretProblem },
   { section: 'redis', key: 'ca', kind: 'pem', check: pemProblem },
+  { section: 'storage', key: 'accessKeyIdFile', kind: 'secret' },
+  { section: 'storage', key: 'secretAccessKeyFile', kind: 'secret' },
   ...CREDENTIAL_FILE_FIELDS.map((field) => ({
     section: 'credentials' as const,
     ...field,
@@ -36,7 +38,7 @@ const FILE_FIELDS: readonly FileField[] = [
 
 /** The objects of a section that may name files, with the path segments that lead to each. */
 function entriesOf(field: FileField, section: Record<string, unknown>): Array<[string[], unknown]> {
-  if (field.section === 'redis') return [[[field.section], section]];
+  if (field.section === 'redis' || field.section === 'storage') return [[[field.section], section]];
   return Object.entries(section).map(([id, entry]) => [[field.section, id], entry]);
 }
 

@@ -8,6 +8,7 @@ export { loadConfig, parseConfig } from './load.ts';
 export { maskUrlPassword } from './redact.ts';
 export { renderConfigReference } from './reference.ts';
 export type {
+  AttachmentsConfig,
   Config,
   CredentialConfig,
   DedupeConfig,
@@ -19,6 +20,7 @@ export type {
   OversizePolicy,
   SecretSource,
   StartAt,
+  StorageConfig,
   WebhookConfig,
 } from './types.ts';
 export { parseDuration, parseSize } from './units.ts';

@@ -144,8 +144,41 @@ function checkDedupeMode(config: Loose, ctx: Ctx): void {
   );
 }
 
+/** Static keys come in pairs (id and secret, each inline or from a file); neither means the SDK's chain. */
+export function checkStorage(storage: Loose, ctx: Ctx): void {
+  const id = ['accessKeyId', 'accessKeyIdFile'].filter((k) => given(storage[k]));
+  const secret = ['secretAccessKey', 'secretAccessKeyFile'].filter((k) => given(storage[k]));
+  if (id.length > 1) issue(ctx, ['accessKeyIdFile'], 'give accessKeyId or accessKeyIdFile, not both');
+  if (secret.length > 1) {
+    issue(ctx, ['secretAccessKeyFile'], 'give secretAccessKey or secretAccessKeyFile, not both');
+  }
+  if (id.length > 0 && secret.length === 0) {
+    issue(ctx, ['secretAccessKey'], `${id[0]} needs secretAccessKey or secretAccessKeyFile`);
+  }
+  if (secret.length > 0 && id.length === 0) {
+    issue(ctx, ['accessKeyId'], `${secret[0]} needs accessKeyId or accessKeyIdFile`);
+  }
+}
+
+/** Reference mode needs the storage section; any attachment policy needs the pophook payload shape. */
+function checkAttachments(config: Loose, ctx: Ctx): void {
+  if (!isObject(config.webhooks)) return;
+  for (const [id, webhook] of Object.entries(config.webhooks)) {
+    if (!isObject(webhook) || !isObject(webhook.attachments)) continue;
+    const path = ['webhooks', id, 'attachments'];
+    const byReference = webhook.attachments.mode === 'reference';
+    if (byReference && !isObject(config.storage)) {
+      issue(ctx, [...path, 'mode'], 'reference needs the top-level storage section (bucket, credentials)');
+    }
+    if ((byReference || given(webhook.attachments.skip)) && webhook.format === 'postmark') {
+      issue(ctx, path, 'reference and skip need format: pophook (Postmark attachments carry their content)');
+    }
+  }
+}
+
 export function checkRoot(config: Loose, ctx: Ctx): void {
   if (!isObject(config)) return;
+  checkAttachments(config, ctx);
   if (isObject(config.webhooks)) {
     checkReferences(config, ctx, 'webhook', 'webhooks');
     checkReferences(config, ctx, 'deadLetterWebhook', 'webhooks');

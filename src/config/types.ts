@@ -45,6 +45,37 @@ export interface WebhookConfig {
   readonly headers: Readonly<Record<string, string>>;
   /** The JSON body's shape: pophook's payload v1 or Postmark's inbound webhook JSON. */
   readonly format: 'pophook' | 'postmark';
+  /** Where each attachment's bytes go: inline base64 (the default) or an object in `storage`. */
+  readonly attachments: AttachmentsConfig;
+}
+
+/** A webhook's attachment policy; the parse threads apply it (src/payload/attachment-policy.ts). */
+export interface AttachmentsConfig {
+  readonly mode: 'inline' | 'reference';
+  /** reference mode: attachments of at least this many bytes go to storage, smaller ones stay inline. */
+  readonly referenceFromBytes: number;
+  /** Attachments left out of the payload's content (listed, marked `skipped`), e.g. signature logos. */
+  readonly skip?: {
+    /** Content types, `type/subtype` or `type/*`, lower case. */
+    readonly types: readonly string[];
+    /** Only those smaller than this. */
+    readonly belowBytes: number;
+  };
+}
+
+/** The S3-compatible store of referenced attachments (src/storage/). */
+export interface StorageConfig {
+  /** Absent: AWS S3 of `region`. */
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly bucket: string;
+  /** Prepended to every object key: `<prefix><mailbox>/<message sha256>/<attachment sha256>`. */
+  readonly prefix: string;
+  /** Absent: the AWS SDK's default credential chain (environment, profile, instance role…). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly forcePathStyle: boolean;
+  /** Lifetime of each pre-signed GET URL (SigV4: 7 days at most). */
+  readonly urlExpiryMs: number;
 }
 
 export interface HttpConfig {
@@ -209,6 +240,8 @@ export interface Config {
   readonly mailboxes: Readonly<Record<string, MailboxConfig>>;
   /** OAuth 2.0 credentials by id, when the file has any. */
   readonly credentials?: Readonly<Record<string, CredentialConfig>>;
+  /** Object storage for attachments by reference, when the file has a `storage` section. */
+  readonly storage?: StorageConfig;
   readonly http?: HttpConfig;
   readonly delivery: DeliveryConfig;
   readonly watchdog: WatchdogConfig;

@@ -6,8 +6,9 @@
 // in chunks into shared memory the parse thread reads in place, the thread writes the JSON into a spool
 // file (attachments base64-encoded piece by piece), and the sender signs the file, then streams it. The
 // spool (in os.tmpdir(), so TMPDIR moves it) lives for one attempt: a retry parses again.
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+// A webhook with attachments by reference gets the same directory for the attachment files the thread
+// writes; every one is in the bucket (src/storage/) before the POST, whose body carries their references.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
@@ -17,12 +18,15 @@ import { collectGarbage, GarbagePacer } from '../gc.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
 // Not the payload index, which would load mailparser into this thread.
 import { appendDuplicateOf, withDuplicateOf } from '../payload/duplicate-of.ts';
-import type { ParserPool, PayloadMeta } from '../payload/index.ts';
+import type { ParseOptions, ParserPool, SpoolAnswer } from '../payload/parser-pool.ts';
+import type { PayloadMeta, ReferencedParts } from '../payload/types.ts';
 import type { MessageDelivery } from '../queue/jobs.ts';
+import type { AttachmentStore, PlacedReference } from '../storage/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
 import type { DeadLetterEvents } from './dead-events.ts';
 import type { Deduper, GuardedResult, Post } from './dedupe.ts';
+import { bufferBody, spooledBody } from './webhook-body.ts';
 
 export interface DeliverDeps {
   ledger: Ledger;
@@ -34,6 +38,8 @@ export interface DeliverDeps {
   dedupe?: Deduper;
   /** Queues the `message.dead` event of each dead letter (dead-events.ts). */
   deadLetters: Pick<DeadLetterEvents, 'announce'>;
+  /** Object storage of attachments by reference; absent when no webhook uses it (config rules). */
+  storage?: AttachmentStore;
   /** Delete mode: ask for an early poll so the DELE doesn't wait a whole interval. */
   afterDelivered(mailbox: string): Promise<void>;
   now(): number;
@@ -45,7 +51,6 @@ export interface DeliverDeps {
  * and its few copies of a small message cost little (bench/: `npm run bench`, deliver worker memory).
  */
 export const STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024;
-const SCAN_BYTES = 256 * 1024;
 
 /** `attempt`: this attempt's number (1 for the first), kept in the ledger with the outcome. */
 export interface DeliverOptions {
@@ -127,24 +132,41 @@ async function parseAndSend(
     receivedAt: new Date(job.receivedAt),
     ...(job.truncated ? { truncated: job.truncated } : {}),
   };
-  if (job.size < STREAM_THRESHOLD_BYTES) {
+  const { attachments } = webhook;
+  const byReference = attachments.mode === 'reference';
+  if (job.size < STREAM_THRESHOLD_BYTES && !byReference) {
     const raw = await deps.raw.readBuffer(job.mailbox, job.uidl);
-    const { body, summary } = await deps.parser.parse(raw, meta, options);
+    const placement = attachments.skip ? { policy: attachments } : undefined;
+    const { body, summary } = await deps.parser.parse(raw, meta, { ...options, attachments: placement });
     return guardedSend(deps, webhook, job, summary.contentKey, options, (duplicateOf) => {
       const marked = duplicateOf ? withDuplicateOf(body, duplicateOf) : body;
       return deps.sender.send(webhook, { webhookId: job.webhookId, body: marked }, options);
     });
   }
+  // A spool file, or the files of referenced attachments, live in a directory of this attempt.
   const dir = await mkdtemp(join(tmpdir(), 'pophook-spool-'));
   try {
+    const parse = { ...options, attachments: { policy: attachments, dir } };
+    if (job.size < STREAM_THRESHOLD_BYTES) {
+      const raw = await deps.raw.readBuffer(job.mailbox, job.uidl);
+      const parsed = await deps.parser.parse(raw, meta, parse);
+      const placed = await uploadReferences(deps, job, parsed.references, options);
+      return await guardedSend(deps, webhook, job, parsed.summary.contentKey, options, (duplicateOf) => {
+        // duplicateOf goes at the end of the JSON: the references' byte positions before it hold.
+        const json = duplicateOf ? withDuplicateOf(parsed.body, duplicateOf) : parsed.body;
+        const body = bufferBody(json, placed);
+        return deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
+      });
+    }
     const path = join(dir, 'payload.json');
-    const { bytes, contentKey } = await spoolFromRedis(deps, job, meta, path, options);
+    const { bytes, references, summary } = await spoolFromRedis(deps, job, meta, path, parse);
     // The raw bytes are unreachable now (the parse thread collected on its side): free them before the
     // request body's own buffers come.
     collectGarbage();
-    return await guardedSend(deps, webhook, job, contentKey, options, async (duplicateOf) => {
+    const placed = await uploadReferences(deps, job, references, options);
+    return await guardedSend(deps, webhook, job, summary.contentKey, options, async (duplicateOf) => {
       const byteLength = duplicateOf ? await appendDuplicateOf(path, bytes, duplicateOf) : bytes;
-      const body = { byteLength, open: () => createReadStream(path), scan: () => scanFile(path) };
+      const body = spooledBody(path, byteLength, placed);
       return deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
     });
   } finally {
@@ -166,32 +188,41 @@ async function guardedSend(
   return { outcome: 'accepted', status };
 }
 
+/** Every referenced attachment in the bucket before the POST: a failed upload fails the attempt. */
+async function uploadReferences(
+  deps: DeliverDeps,
+  job: MessageDelivery,
+  references: ReferencedParts | undefined,
+  options: { signal?: AbortSignal },
+): Promise<PlacedReference[]> {
+  if (references === undefined || references.attachments.length === 0) return [];
+  if (deps.storage === undefined) {
+    throw new PophookError(
+      'CONFIG_INVALID',
+      `webhook "${job.webhook}" uses attachments by reference: add storage:`,
+    );
+  }
+  try {
+    const { placed, counts } = await deps.storage.store(job.mailbox, references, options);
+    deps.logger.debug({ uidl: job.uidl, ...counts }, 'attachments stored by reference');
+    return placed;
+  } catch (error) {
+    // The attempt's log line has the code only; what S3 answered and what to check are here.
+    deps.logger.warn({ uidl: job.uidl, err: (error as Error).message }, 'attachment upload failed');
+    throw error;
+  }
+}
+
 /** Its own frame, so the raw message's memory is not held by the caller while the request is sent. */
 async function spoolFromRedis(
   deps: DeliverDeps,
   job: MessageDelivery,
   meta: PayloadMeta,
   path: string,
-  options: { signal?: AbortSignal },
-): Promise<{ bytes: number; contentKey: string }> {
+  options: ParseOptions,
+): Promise<SpoolAnswer> {
   const raw = await readShared(deps.raw, job, options.signal);
-  const { bytes, summary } = await deps.parser.spool(raw, meta, path, options);
-  return { bytes, contentKey: summary.contentKey };
-}
-
-/** A file's bytes through one reused buffer: each chunk is valid until the next is asked for. */
-async function* scanFile(path: string): AsyncGenerator<Buffer> {
-  const file = await open(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(SCAN_BYTES);
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, SCAN_BYTES, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await file.close();
-  }
+  return deps.parser.spool(raw, meta, path, options);
 }
 
 /** The raw message, chunk by chunk, into one SharedArrayBuffer (the parse thread reads it without a copy). */

@@ -3,7 +3,8 @@
 // (ParserPool), since nothing inside one thread can interrupt a parser stuck in a loop. The parts shared
 // with the streamed form (spool-payload.ts) live here, so both give the same payload.
 import { createHash } from 'node:crypto';
-import { EntryBudget, entriesOf } from './attachments.ts';
+import { placementOf, type References } from './attachment-policy.ts';
+import { EntryBudget, type EntryHead, entriesOf } from './attachments.ts';
 import { readAuthentication } from './authentication-results.ts';
 import { readBounce } from './bounce.ts';
 import { contentKey } from './content-key.ts';
@@ -26,6 +27,7 @@ export async function buildPayload(
   meta: PayloadMeta,
   limits: StructureLimits,
   options: PayloadOptions = {},
+  references?: References,
 ): Promise<PayloadV1> {
   const bytes = Buffer.isBuffer(raw) ? raw : await collect(raw);
   const inspected = inspectRaw(bytes, limits);
@@ -38,23 +40,46 @@ export async function buildPayload(
     text: tail.text,
     html: tail.html,
     strippedText: tail.strippedText,
-    attachments: entries.map(
-      ({ head, content }): PayloadAttachment => ({
-        filename: head.filename,
-        contentType: head.contentType,
-        size: content.length,
-        sha256: sha256(content),
-        contentId: head.contentId,
-        disposition: head.disposition,
-        source: head.source,
-        content: content.toString('base64'),
-      }),
-    ),
+    attachments: entries.map(({ head, content }) => attachmentOf(head, content, references)),
     size: tail.size,
     sha256: tail.sha256,
     contentKey: tail.contentKey,
     warnings: tail.warnings,
     bounce: tail.bounce,
+  };
+}
+
+/** One entry as the webhook's policy places it: content inline, a reference placeholder, or skipped. */
+function attachmentOf(head: EntryHead, content: Buffer, references?: References): PayloadAttachment {
+  const facts = attachmentFacts(head, content.length, sha256(content));
+  const placement = references ? placementOf(references.policy, head.contentType, content.length) : 'inline';
+  if (placement === 'skip') return { ...facts, skipped: true };
+  if (placement === 'inline') return { ...facts, content: content.toString('base64') };
+  const file = references!.file();
+  try {
+    file.write(content);
+  } finally {
+    file.close();
+  }
+  const reference = references!.add({
+    path: file.path,
+    size: facts.size,
+    sha256: facts.sha256,
+    contentType: facts.contentType,
+  });
+  return { ...facts, reference };
+}
+
+/** An attachment's members but where its bytes are, in payload order. */
+export function attachmentFacts(head: EntryHead, size: number, digest: string) {
+  return {
+    filename: head.filename,
+    contentType: head.contentType,
+    size,
+    sha256: digest,
+    contentId: head.contentId,
+    disposition: head.disposition,
+    source: head.source,
   };
 }
 
@@ -145,7 +170,7 @@ export function payloadTail(
   };
 }
 
-function sha256(bytes: Buffer): string {
+export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isPophookError } from '../errors.ts';
 import { collectGarbage } from '../gc.ts';
+import { References } from './attachment-policy.ts';
 import { buildPayload } from './build-payload.ts';
 import { spoolPayload } from './spool-payload.ts';
 import {
@@ -33,14 +34,31 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
   const options = Object.hasOwn(payloadOptions, request.meta.mailbox)
     ? payloadOptions[request.meta.mailbox]
     : {};
+  const references = request.attachments && new References(request.attachments);
+  const referenced = (sha256: string, body?: Buffer) =>
+    references ? { references: { messageSha256: sha256, attachments: references.located(body) } } : {};
   try {
     if (request.spoolPath !== undefined) {
-      const { bytes, summary } = await spoolPayload(raw, request.meta, limits, request.spoolPath, options);
-      return { message: { type: 'spooled', seq: request.seq, bytes, summary }, transfer: [] };
+      const { spoolPath, meta, seq } = request;
+      const { bytes, summary, sha256 } = await spoolPayload(
+        raw,
+        meta,
+        limits,
+        spoolPath,
+        options,
+        references,
+      );
+      return { message: { type: 'spooled', seq, bytes, summary, ...referenced(sha256) }, transfer: [] };
     }
-    const payload = await buildPayload(raw, request.meta, limits, options);
+    const payload = await buildPayload(raw, request.meta, limits, options, references);
     const body = serializePayload(payload, request.meta.format);
-    const message: ThreadMessage = { type: 'done', seq: request.seq, body, summary: summarize(payload) };
+    const message: ThreadMessage = {
+      type: 'done',
+      seq: request.seq,
+      body,
+      summary: summarize(payload),
+      ...referenced(payload.sha256, body),
+    };
     return { message, transfer: [body.buffer as ArrayBuffer] };
   } catch (error) {
     const known = isPophookError(error);

@@ -9,7 +9,14 @@ import { PophookError } from '../errors.ts';
 import { COMPILED } from '../package-files.ts';
 import type { SpoolResult } from './spool-payload.ts';
 import type { ParseAnswer, ParseRequest, ThreadData, ThreadMessage } from './thread-protocol.ts';
-import type { MailboxPayloadOptions, ParseLimits, PayloadMeta, PayloadSummary } from './types.ts';
+import type {
+  AttachmentPlacement,
+  MailboxPayloadOptions,
+  ParseLimits,
+  PayloadMeta,
+  PayloadSummary,
+  ReferencedParts,
+} from './types.ts';
 
 export interface ParserPoolOptions {
   /** Threads, at most; each starts on first need and is kept. */
@@ -29,16 +36,29 @@ export interface ParserPoolStats {
   replaced: number;
 }
 
+export interface ParseOptions {
+  signal?: AbortSignal;
+  /** The webhook's attachment policy; absent: every attachment inline. */
+  attachments?: AttachmentPlacement | undefined;
+}
+
 export interface ParseResult {
   /** The payload v1 JSON, serialized in the thread and transferred. */
   body: Buffer;
   summary: PayloadSummary;
+  /** Present when attachments went by reference: the JSON holds placeholders for them. */
+  references?: ReferencedParts;
 }
+
+export type SpoolAnswer = Omit<SpoolResult, 'sha256'> & Pick<ParseResult, 'references'>;
+
+const referencesOf = (answer: ParseAnswer) => (answer.references ? { references: answer.references } : {});
 
 interface Job {
   raw: Uint8Array;
   meta: PayloadMeta;
   spoolPath?: string;
+  attachments?: AttachmentPlacement | undefined;
   resolve(answer: ParseAnswer): void;
   /** Settles once; later calls (a timeout racing a reply) are ignored. */
   reject(error: unknown): void;
@@ -74,11 +94,11 @@ export class ParserPool {
       throw new RangeError('size must be an integer >= 1');
   }
 
-  async parse(raw: Buffer, meta: PayloadMeta, opts: { signal?: AbortSignal } = {}): Promise<ParseResult> {
-    const answer = await this.submit({ raw, meta }, opts.signal);
+  async parse(raw: Buffer, meta: PayloadMeta, opts: ParseOptions = {}): Promise<ParseResult> {
+    const answer = await this.submit({ raw, meta, attachments: opts.attachments }, opts.signal);
     if (answer.type !== 'done') throw new Error('a parse was answered with a spool');
     const body = Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
-    return { body, summary: answer.summary };
+    return { body, summary: answer.summary, ...referencesOf(answer) };
   }
 
   /**
@@ -89,16 +109,19 @@ export class ParserPool {
     raw: Uint8Array,
     meta: PayloadMeta,
     path: string,
-    opts: { signal?: AbortSignal } = {},
-  ): Promise<SpoolResult> {
+    opts: ParseOptions = {},
+  ): Promise<SpoolAnswer> {
     if (!(raw.buffer instanceof SharedArrayBuffer)) throw new TypeError('spool takes shared memory');
-    const answer = await this.submit({ raw, meta, spoolPath: path }, opts.signal);
+    const answer = await this.submit(
+      { raw, meta, spoolPath: path, attachments: opts.attachments },
+      opts.signal,
+    );
     if (answer.type !== 'spooled') throw new Error('a spool was answered with a body');
-    return { bytes: answer.bytes, summary: answer.summary };
+    return { bytes: answer.bytes, summary: answer.summary, ...referencesOf(answer) };
   }
 
   private submit(
-    request: Pick<Job, 'raw' | 'meta' | 'spoolPath'>,
+    request: Pick<Job, 'raw' | 'meta' | 'spoolPath' | 'attachments'>,
     signal: AbortSignal | undefined,
   ): Promise<ParseAnswer> {
     if (this.closing !== null) return Promise.reject(closedError());
@@ -201,8 +224,16 @@ export class ParserPool {
     slot.worker.ref();
     slot.timer = setTimeout(() => this.onTimeout(slot), this.options.limits.timeoutMs);
     const { meta, spoolPath } = job;
+    const attachments = job.attachments ? { attachments: job.attachments } : {};
     if (job.raw.buffer instanceof SharedArrayBuffer) {
-      const request: ParseRequest = { type: 'parse', seq: slot.seq, raw: job.raw, meta, spoolPath };
+      const request: ParseRequest = {
+        type: 'parse',
+        seq: slot.seq,
+        raw: job.raw,
+        meta,
+        spoolPath,
+        ...attachments,
+      };
       slot.worker.postMessage(request);
       return;
     }
@@ -210,7 +241,7 @@ export class ParserPool {
     // ArrayBuffer, and the caller's Buffer must stay usable.
     const raw = new Uint8Array(job.raw.byteLength);
     raw.set(job.raw);
-    const request: ParseRequest = { type: 'parse', seq: slot.seq, raw, meta };
+    const request: ParseRequest = { type: 'parse', seq: slot.seq, raw, meta, ...attachments };
     slot.worker.postMessage(request, [raw.buffer]);
   }
 

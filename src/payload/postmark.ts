@@ -27,7 +27,8 @@ export function toPostmark(payload: PayloadV1) {
     Attachments: payload.attachments.map(
       (attachment): PostmarkAttachment => ({
         ...postmarkAttachmentHead(attachment),
-        Content: attachment.content,
+        // The config allows attachment policies with the pophook shape only: content is always there.
+        Content: attachment.content ?? '',
         ContentLength: attachment.size,
       }),
     ),

@@ -10,8 +10,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { GarbagePacer } from '../gc.ts';
+import { decisionBytes, type Placement, placementOf, type References } from './attachment-policy.ts';
 import { type EntryHead, entriesOf, needsWholeContent } from './attachments.ts';
 import {
+  attachmentFacts,
   collect,
   entryBudget,
   inspectRaw,
@@ -28,6 +30,8 @@ export interface SpoolResult {
   /** Bytes of JSON written to the file. */
   bytes: number;
   summary: PayloadSummary;
+  /** Of the raw message. */
+  sha256: string;
 }
 
 const BUFFER_BYTES = 256 * 1024;
@@ -56,6 +60,7 @@ export async function spoolPayload(
   limits: StructureLimits,
   path: string,
   options: PayloadOptions = {},
+  references?: References,
 ): Promise<SpoolResult> {
   const inspected = inspectRaw(raw, limits);
   const budget = entryBudget(inspected, limits, options);
@@ -79,7 +84,7 @@ export async function spoolPayload(
           : [{ head: { ...attachment, source: 'mime' as const }, content }];
         for (const entry of entries) {
           if (attachments++ > 0) out.write(',');
-          await writeAttachment(out, shape, entry.head, entry.content);
+          await writeAttachment(out, shape, entry.head, entry.content, references);
         }
       },
     });
@@ -95,39 +100,116 @@ export async function spoolPayload(
         attachments,
         size: tail.size,
       },
+      sha256: tail.sha256,
     };
   } finally {
     out.close();
   }
 }
 
+/**
+ * One attachment's JSON. With a policy, its first bytes are held until its placement is known
+ * (decisionBytes: the reference threshold or the skip size, whichever is larger), then they and the rest
+ * go where it says: base64 into the JSON, into a file for upload, or nowhere.
+ */
 async function writeAttachment(
   out: JsonFile,
   shape: Shape,
   head: EntryHead,
   content: Readable | readonly Buffer[],
+  references: References | undefined,
 ): Promise<void> {
-  out.write(shape.attachment(head));
+  const horizon = references ? decisionBytes(references.policy, head.contentType) : 0;
+  const place = (bytes: number): Placement =>
+    references ? placementOf(references.policy, head.contentType, bytes) : 'inline';
   const hash = createHash('sha256');
   const pacer = new GarbagePacer();
   let size = 0;
-  let carry = Buffer.alloc(0);
-  for await (const piece of content as AsyncIterable<Buffer>) {
-    hash.update(piece);
-    size += piece.length;
-    pacer.add(piece.length);
-    const joined = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
-    const whole = joined.length - (joined.length % 3);
-    out.write(joined.toString('base64', 0, whole));
-    carry = Buffer.from(joined.subarray(whole));
+  const held: Buffer[] = [];
+  let sink: Sink | null = horizon === 0 ? sinkFor('inline', out, shape, head, references) : null;
+  try {
+    for await (const piece of content as AsyncIterable<Buffer>) {
+      hash.update(piece);
+      size += piece.length;
+      pacer.add(piece.length);
+      if (sink !== null) {
+        sink.write(piece);
+        continue;
+      }
+      held.push(piece);
+      if (size < horizon) continue;
+      sink = sinkFor(place(size), out, shape, head, references);
+      for (const early of held.splice(0)) sink.write(early);
+    }
+    sink ??= sinkFor(place(size), out, shape, head, references);
+    for (const early of held.splice(0)) sink.write(early);
+    sink.end(size, hash.digest('hex'));
+  } finally {
+    sink?.close();
   }
-  out.write(carry.toString('base64') + shape.attachmentEnd(size, hash.digest('hex')));
+}
+
+interface Sink {
+  write(piece: Buffer): void;
+  /** Writes what follows the bytes into the JSON, once their size and digest are known. */
+  end(size: number, sha256: string): void;
+  close(): void;
+}
+
+function sinkFor(
+  placement: Placement,
+  out: JsonFile,
+  shape: Shape,
+  head: EntryHead,
+  references: References | undefined,
+): Sink {
+  const facts = (size: number, sha256: string) =>
+    JSON.stringify(attachmentFacts(head, size, sha256)).slice(0, -1);
+  if (placement === 'skip') {
+    return {
+      write() {},
+      end: (size, sha256) => out.write(`${facts(size, sha256)},"skipped":true}`),
+      close() {},
+    };
+  }
+  if (placement === 'reference') {
+    const file = references!.file();
+    return {
+      write: (piece) => file.write(piece),
+      end(size, sha256) {
+        file.close();
+        out.write(`${facts(size, sha256)},"reference":`);
+        const referenced = { path: file.path, size, sha256, contentType: head.contentType };
+        out.write(`${references!.addAt(referenced, out.position)}}`);
+      },
+      close: () => file.close(),
+    };
+  }
+  // Inline: base64 into the JSON as the bytes come, a remainder of 1 or 2 bytes carried to the next piece.
+  out.write(shape.attachment(head));
+  let carry = Buffer.alloc(0);
+  return {
+    write(piece) {
+      const joined = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
+      const whole = joined.length - (joined.length % 3);
+      out.write(joined.toString('base64', 0, whole));
+      carry = Buffer.from(joined.subarray(whole));
+    },
+    end: (size, sha256) => out.write(carry.toString('base64') + shape.attachmentEnd(size, sha256)),
+    close() {},
+  };
 }
 
 /** A write buffer over a file descriptor; `close` is idempotent. */
 class JsonFile {
   bytes = 0;
   #fd: number | null;
+
+  /** Offset in the file of the next byte written. */
+  get position(): number {
+    return this.bytes + this.#used;
+  }
+
   #buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   #used = 0;
 

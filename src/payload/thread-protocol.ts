@@ -3,11 +3,13 @@
 import type { ErrorCode } from '../errors.ts';
 import { toPostmark } from './postmark.ts';
 import type {
+  AttachmentPlacement,
   MailboxPayloadOptions,
   PayloadFormat,
   PayloadMeta,
   PayloadSummary,
   PayloadV1,
+  ReferencedParts,
   StructureLimits,
 } from './types.ts';
 
@@ -26,12 +28,14 @@ export interface ParseRequest {
   meta: PayloadMeta;
   /** Write the JSON into this new file (spool-payload.ts) instead of answering with it. */
   spoolPath?: string;
+  /** The webhook's attachment policy (attachment-policy.ts); absent: every attachment inline. */
+  attachments?: AttachmentPlacement;
 }
 
 /** A parse's answer: the JSON itself, or how much of it went into the spool file. */
 export type ParseAnswer =
-  | { type: 'done'; seq: number; body: Uint8Array; summary: PayloadSummary }
-  | { type: 'spooled'; seq: number; bytes: number; summary: PayloadSummary };
+  | { type: 'done'; seq: number; body: Uint8Array; summary: PayloadSummary; references?: ReferencedParts }
+  | { type: 'spooled'; seq: number; bytes: number; summary: PayloadSummary; references?: ReferencedParts };
 
 export type ThreadMessage =
   | { type: 'ready' }

@@ -1,5 +1,6 @@
 // The shapes of payload version 1 (the webhook body) and the inputs that build it. The JSON Schema in
 // schema/payload-v1.schema.json is the published form of PayloadV1; the two are kept in step by a test.
+import type { AttachmentsConfig } from '../config/index.ts';
 
 /** The JSON shape a webhook receives: pophook's payload v1, or Postmark's inbound webhook JSON. */
 export type PayloadFormat = 'pophook' | 'postmark';
@@ -34,6 +35,33 @@ export interface PayloadOptions {
   trustedAuthservIds?: readonly string[];
   /** A TNEF part (winmail.dat) whose files were unpacked: kept in `attachments` (default) or dropped. */
   winmailDat?: 'keep' | 'drop';
+}
+
+/** A webhook's attachment policy, and the directory where the thread writes the referenced ones' bytes. */
+export interface AttachmentPlacement {
+  policy: AttachmentsConfig;
+  /** Needed in reference mode: a directory of this attempt, removed by the caller. */
+  dir?: string;
+}
+
+/**
+ * An attachment the thread wrote into a file for the caller to upload: the JSON holds a placeholder
+ * string at [start, end) (byte offsets) that the caller replaces with the object's `reference`.
+ */
+export interface ReferencedAttachment {
+  path: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  start: number;
+  end: number;
+}
+
+/** What a parse hands over besides the JSON when attachments went by reference. */
+export interface ReferencedParts {
+  /** sha256 of the raw message: objects are keyed by it, so a redelivery finds them. */
+  messageSha256: string;
+  attachments: ReferencedAttachment[];
 }
 
 /** PayloadOptions by mailbox id, as the parse threads get them. */
@@ -118,6 +146,18 @@ export type Disposition = 'attachment' | 'inline';
 /** mime: a part of the message; tnef: a file unpacked from a winmail.dat part (tnef.ts). */
 export type AttachmentSource = 'mime' | 'tnef';
 
+/** Where a referenced attachment's bytes are: an object in the storage bucket and a pre-signed GET URL. */
+export interface AttachmentReference {
+  key: string;
+  url: string;
+  /** When the URL stops working (ISO 8601); the object itself lives until the bucket's lifecycle rule. */
+  expiresAt: string;
+}
+
+/**
+ * One attachment: its bytes as base64 `content` (inline, the default), or in object storage
+ * (`reference`, attachments.mode: reference), or left out (`skipped`, attachments.skip).
+ */
 export interface PayloadAttachment {
   filename: string | null;
   contentType: string;
@@ -126,7 +166,9 @@ export interface PayloadAttachment {
   contentId: string | null;
   disposition: Disposition | null;
   source: AttachmentSource;
-  content: string;
+  content?: string;
+  reference?: AttachmentReference;
+  skipped?: true;
 }
 
 /** Anomalies the parse survived; each name is listed, with its meaning, in the JSON Schema. */

@@ -8,13 +8,14 @@ import { pino } from 'pino';
 import type PinoPretty from 'pino-pretty';
 import type { Logger } from './logger.ts';
 
-// OAuth 2.0 credentials (src/oauth) add their secrets and the RFC 6749 form names.
+// OAuth 2.0 credentials (src/oauth) add their secrets and the RFC 6749 form names; object storage its key.
 const SECRET_KEYS = [
   'password',
   'accessToken',
   'secret',
   'token',
   'clientSecret',
+  'secretAccessKey',
   'refreshToken',
   'privateKey',
   'serviceAccountKey',

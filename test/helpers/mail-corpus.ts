@@ -216,29 +216,46 @@ function htmlDraft(random: Random, index: number): Draft {
   return draft;
 }
 
-function attachmentDraft(random: Random, index: number, size: number): Draft {
+/** What a test asks of one attachment (messageWithAttachments). */
+export interface AttachmentSpec {
+  filename: string;
+  contentType: string;
+  size: number;
+  disposition?: 'attachment' | 'inline';
+}
+
+function attachmentsDraft(random: Random, index: number, specs: readonly AttachmentSpec[]): Draft {
   const draft = baseDraft(random, 'attachment', index);
   const boundary = `mixed-${index}-${randomInt(random, 1e6, 9e6)}`;
-  const content = randomBytes(random, size);
-  const filename = `file-${index}.bin`;
-  const contentType = 'application/octet-stream';
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  draft.attachments = [{ filename, contentType, size, sha256 }];
+  const contents = specs.map((spec) => randomBytes(random, spec.size));
+  draft.attachments = specs.map(({ filename, contentType, size }, i) => ({
+    filename,
+    contentType,
+    size,
+    sha256: createHash('sha256').update(contents[i]!).digest('hex'),
+  }));
   draft.extraHeaders = [`Content-Type: multipart/mixed; boundary="${boundary}"`];
   draft.body = [
     `--${boundary}`,
     'Content-Type: text/plain; charset=us-ascii',
     '',
     ...paragraph(random, 300),
-    `--${boundary}`,
-    `Content-Type: ${contentType}; name="${filename}"`,
-    `Content-Disposition: attachment; filename="${filename}"`,
-    'Content-Transfer-Encoding: base64',
-    '',
-    ...base64Lines(content),
+    ...specs.flatMap(({ filename, contentType, disposition }, i) => [
+      `--${boundary}`,
+      `Content-Type: ${contentType}; name="${filename}"`,
+      `Content-Disposition: ${disposition ?? 'attachment'}; filename="${filename}"`,
+      'Content-Transfer-Encoding: base64',
+      '',
+      ...base64Lines(contents[i]!),
+    ]),
     `--${boundary}--`,
   ];
   return draft;
+}
+
+function attachmentDraft(random: Random, index: number, size: number): Draft {
+  const spec = { filename: `file-${index}.bin`, contentType: 'application/octet-stream', size };
+  return attachmentsDraft(random, index, [spec]);
 }
 
 function nonAsciiDraft(random: Random, index: number): Draft {
@@ -282,6 +299,15 @@ export function bigMessage(bytes: number, seed: number, options: CorpusOptions =
   // base64 grows 4/3 plus CRLF every 76 characters; leave ~1 KB for headers and text.
   const payload = Math.max(1, Math.floor(((bytes - 1200) * 3 * 76) / (4 * 78)));
   return assemble(attachmentDraft(random, 0, payload), 0, seed, options);
+}
+
+/** One message with these attachments (random bytes, base64), in this order. */
+export function messageWithAttachments(
+  specs: readonly AttachmentSpec[],
+  seed: number,
+  options: CorpusOptions = {},
+): CorpusMessage {
+  return assemble(attachmentsDraft(seededRandom(seed), 0, specs), 0, seed, options);
 }
 
 /** A mix of every kind in rotation; attachments log-uniform between 1 KB and maxAttachmentBytes. */

@@ -33,6 +33,10 @@ export interface WorldOptions {
   redisProxy?: boolean;
   /** Extra environment for every pophook process (NODE_OPTIONS…). */
   env?: NodeJS.ProcessEnv;
+  /** The config's `storage` section (attachments by reference; default: none). */
+  storage?: Record<string, unknown>;
+  /** The mail addMail makes (default: smallCorpus, plain text without attachments). */
+  corpus?: (count: number, seed: number) => CorpusMessage[];
 }
 
 /** The proxy in front of Redis and the connections seen blocking on a queue (BZPOPMIN <prefix>:<queue>:…). */
@@ -122,7 +126,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       decide = next;
     },
     async addMail(count) {
-      const corpus = smallCorpus(count, seed * 1000 + ++batch);
+      const corpus = (options.corpus ?? smallCorpus)(count, seed * 1000 + ++batch);
       const byUser = new Map<string, Buffer[]>();
       for (const message of corpus) {
         const user = users[Math.floor(random() * users.length)]!;
@@ -269,6 +273,7 @@ function fleetConfig(
     delivery: { concurrency: 4, ...options.delivery },
     ...(options.watchdog ? { watchdog: options.watchdog } : {}),
     ...(options.http ? { http: options.http } : {}),
+    ...(options.storage ? { storage: options.storage } : {}),
     mailboxes: Object.fromEntries(
       users.map((user) => [
         `m${user.slice(1)}`,

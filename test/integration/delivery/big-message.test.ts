@@ -33,7 +33,7 @@ describe('a delivery attempt with a big message', () => {
     expect(delivery?.headers['content-length']).toBe(String(delivery?.body.length));
     const payload = delivery?.json as PayloadV1;
     const attachment = payload.attachments[0]!;
-    const content = Buffer.from(attachment.content, 'base64');
+    const content = Buffer.from(attachment.content ?? '', 'base64');
     expect(createHash('sha256').update(content).digest('hex')).toBe(message.attachments[0]?.sha256);
     expect(attachment.sha256).toBe(message.attachments[0]?.sha256);
     expect(payload.size).toBe(stored.size);

@@ -2,20 +2,31 @@
 // standardwebhooks package, one parser thread and a sender; deps for one webhook `rx` on a fresh prefix.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
+import type { AttachmentsConfig } from '../../../src/config/index.ts';
 import type { DeliverDeps } from '../../../src/delivery/deliver.ts';
 import { Ledger, RawStore } from '../../../src/ledger/index.ts';
 import { DEFAULT_PARSE_LIMITS, ParserPool } from '../../../src/payload/index.ts';
+import type { AttachmentStore } from '../../../src/storage/index.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { WebhookSender } from '../../../src/webhook/index.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisFixture, uniquePrefix, useRedis } from '../ledger/redis-fixture.ts';
+
+export interface DepsOptions {
+  timeoutMs?: number;
+  format?: 'pophook' | 'postmark';
+  /** Webhook rx's attachment policy; inline by default. */
+  attachments?: AttachmentsConfig;
+  storage?: AttachmentStore;
+  retryForMs?: number;
+}
 
 export interface DeliverFixture {
   receiver: Receiver;
   /** The private Redis the deps use (another client: `redis.client()`). */
   redis: RedisFixture;
   /** Deps on a fresh key prefix; the ledger and raw store are typed as the real ones. */
-  deps(options?: { timeoutMs?: number; format?: 'pophook' | 'postmark' }): DeliverDeps & {
+  deps(options?: DepsOptions): DeliverDeps & {
     ledger: Ledger;
     raw: RawStore;
   };
@@ -40,7 +51,7 @@ export function useDeliverFixture(): DeliverFixture {
       return receiver;
     },
     redis,
-    deps: ({ timeoutMs = 10_000, format = 'pophook' } = {}) => {
+    deps: ({ timeoutMs = 10_000, format = 'pophook', attachments, storage, retryForMs = 60_000 } = {}) => {
       const prefix = uniquePrefix();
       return {
         ledger: new Ledger(redis.redis, prefix),
@@ -53,13 +64,15 @@ export function useDeliverFixture(): DeliverFixture {
             url: receiver.url,
             secret,
             timeoutMs,
-            retryForMs: 60_000,
+            retryForMs,
             retryDelayMs: 1_000,
             retryMaxDelayMs: 1_000,
             headers: {},
             format,
+            attachments: attachments ?? { mode: 'inline', referenceFromBytes: 256 * 1024 },
           },
         },
+        ...(storage ? { storage } : {}),
         afterDelivered: async () => {},
         // message.dead events have their own tests (test/integration/events/).
         deadLetters: { announce: async () => {} },

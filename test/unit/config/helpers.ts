@@ -1,5 +1,6 @@
 // Builders for configuration tests: a valid document to vary, and the issues a rejected parse carries.
 
+import { readFile } from 'node:fs/promises';
 import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/index.ts';
@@ -46,4 +47,15 @@ export async function issuesOf(promise: Promise<unknown>): Promise<ConfigIssue[]
 
 export async function issuePaths(promise: Promise<unknown>): Promise<string[]> {
   return (await issuesOf(promise)).map((issue) => issue.path);
+}
+
+/** The one YAML example of a README section (`## section`). */
+export async function exampleOf(section: string): Promise<string> {
+  const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf(`\n## ${section}\n`);
+  expect(start).toBeGreaterThan(0);
+  const body = readme.slice(start + 1, readme.indexOf('\n## ', start + 1));
+  const blocks = [...body.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  expect(blocks).toHaveLength(1);
+  return blocks[0]!;
 }

@@ -20,6 +20,7 @@ describe('defaults and names', () => {
           retryMaxDelayMs: 1_800_000,
           headers: {},
           format: 'pophook',
+          attachments: { mode: 'inline', referenceFromBytes: 256_000 },
         },
       },
       mailboxes: {

@@ -18,6 +18,7 @@ const webhook: WebhookConfig = {
   retryMaxDelayMs: 8_000,
   headers: {},
   format: 'pophook',
+  attachments: { mode: 'inline', referenceFromBytes: 256_000 },
 };
 const event = deadEvent({
   mailbox: 'inbox',
