@@ -40,6 +40,8 @@ describe('defaults and names', () => {
           batchMessages: 500,
           batchBytes: 200_000_000,
           webhook: 'tickets',
+          // The shorthand is one default route.
+          routing: { mode: 'first', routes: [{ name: 'default', deliver: ['tickets'], drop: false }] },
           trustedAuthservIds: [],
           winmailDat: 'keep',
           connectTimeoutMs: 15_000,
