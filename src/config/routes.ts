@@ -48,20 +48,26 @@ export const ROUTE_REGEX_FLAGS = 'iu';
 
 /** A JavaScript regex source that compiles and cannot backtrack catastrophically. */
 function regex() {
-  return z.string({ error: expecting('expected a regular expression as a string') }).superRefine((text, ctx) => {
-    try {
-      new RegExp(text, ROUTE_REGEX_FLAGS);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
-      return;
-    }
-    if (!safeRegex(text)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'this regex may backtrack catastrophically on hostile mail (nested quantifiers): simplify it',
-      });
-    }
-  });
+  return z
+    .string({ error: expecting('expected a regular expression as a string') })
+    .superRefine((text, ctx) => {
+      try {
+        new RegExp(text, ROUTE_REGEX_FLAGS);
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `not a valid regular expression: ${(error as Error).message}`,
+        });
+        return;
+      }
+      if (!safeRegex(text)) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'this regex may backtrack catastrophically on hostile mail (nested quantifiers): simplify it',
+        });
+      }
+    });
 }
 
 const ADDRESS = /^(?:[^\s@]+@|@)[^\s@]+$/;
@@ -95,20 +101,34 @@ const match = z.strictObject({
   hasAttachments: doc(boolean(), 'boolean', 'the message has attachments (or has none)').optional(),
   attachmentType: doc(
     z.union([
-      line('a content type').regex(MIME_TYPE).transform((t) => [t]),
+      line('a content type')
+        .regex(MIME_TYPE)
+        .transform((t) => [t]),
       z.array(line('a content type').regex(MIME_TYPE)).min(1),
     ]),
     'type | list',
     'an attachment has this content type (application/pdf, image/*)',
   ).optional(),
-  autoReply: doc(boolean(), 'boolean', 'the payload’s autoReply flag (RFC 3834 and vendor headers)').optional(),
+  autoReply: doc(
+    boolean(),
+    'boolean',
+    'the payload’s autoReply flag (RFC 3834 and vendor headers)',
+  ).optional(),
   bulk: doc(boolean(), 'boolean', 'the payload’s bulk flag (Precedence, List-Id)').optional(),
-  bounce: doc(boolean(), 'boolean', 'the message is a delivery failure report (the payload’s bounce)').optional(),
+  bounce: doc(
+    boolean(),
+    'boolean',
+    'the message is a delivery failure report (the payload’s bounce)',
+  ).optional(),
 });
 
 const route = z
   .strictObject({
-    name: doc(id(), 'id', 'the route’s name in logs, status and pophook check (default route-<n>)').optional(),
+    name: doc(
+      id(),
+      'id',
+      'the route’s name in logs, status and pophook check (default route-<n>)',
+    ).optional(),
     match: doc(match, 'section', 'conditions, all of which must hold; absent: the default route').optional(),
     deliver: doc(
       z.array(id(), { error: expecting('expected a list of webhook ids') }).min(1),
@@ -119,7 +139,10 @@ const route = z
   })
   .superRefine((value, ctx) => {
     if ((value.deliver === undefined) === (value.drop !== true)) {
-      ctx.addIssue({ code: 'custom', message: 'a route needs exactly one action: deliver: [webhook ids] or drop: true' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a route needs exactly one action: deliver: [webhook ids] or drop: true',
+      });
     }
   });
 
