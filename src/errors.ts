@@ -45,6 +45,10 @@ const CATALOG = {
     'the token endpoint could not be reached, timed out or answered 429/5xx (retry later)',
   ],
   WEBHOOK_UNKNOWN: [false, 'no webhook with that id in the configuration'],
+  ROUTE_UNMATCHED: [
+    false,
+    'no route of the mailbox matched the message and none is a default route (dead letter: add one, then replay)',
+  ],
 } as const satisfies Record<string, readonly [retryable: boolean, description: string]>;
 
 export type ErrorCode = keyof typeof CATALOG;

@@ -11,11 +11,11 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
-import type { WebhookConfig } from '../config/index.ts';
+import type { Routing, WebhookConfig } from '../config/index.ts';
 import { isPophookError, isRetryable, PophookError } from '../errors.ts';
 import { collectGarbage, GarbagePacer } from '../gc.ts';
 import type { Ledger, RawStore } from '../ledger/index.ts';
-import type { ParserPool, PayloadMeta } from '../payload/index.ts';
+import type { ParserPool, PayloadFormat, PayloadMeta, RouteFacts } from '../payload/index.ts';
 import type { MessageDelivery } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { shouldGiveUp, type WebhookSender } from '../webhook/index.ts';
@@ -26,6 +26,8 @@ export interface DeliverDeps {
   parser: ParserPool;
   sender: WebhookSender;
   webhooks: Readonly<Record<string, WebhookConfig>>;
+  /** Each mailbox's routes; a mailbox without an entry delivers to its job's webhook. */
+  routing?: Readonly<Record<string, Routing>>;
   /** Delete mode: ask for an early poll so the DELE doesn't wait a whole interval. */
   afterDelivered(mailbox: string): Promise<void>;
   now(): number;
@@ -39,16 +41,29 @@ export interface DeliverDeps {
 export const STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024;
 const SCAN_BYTES = 256 * 1024;
 
-/** `attempt`: this attempt's number (1 for the first), kept in the ledger with the outcome. */
+/**
+ * `attempt`: this attempt's number (1 for the first), kept in the ledger with the outcome. `prepared`:
+ * the payload routing already built (used when its shape fits the webhook, disposed either way).
+ */
 export interface DeliverOptions {
   signal?: AbortSignal;
   attempt?: number;
+  prepared?: PreparedPayload;
 }
 
 /** What an attempt ended in: `accepted` is a 2xx the ledger does not know yet (the caller records it). */
-export type AttemptResult =
-  | { outcome: 'accepted'; status: number }
-  | { outcome: 'already-delivered' | 'raw-missing' };
+export type AttemptResult = { outcome: 'accepted'; status: number } | NothingSent;
+
+/** An attempt that sent nothing: the message was delivered already, or its raw bytes are gone. */
+export type NothingSent = { outcome: 'already-delivered' | 'raw-missing' };
+
+/** A payload built for one webhook-id and shape, ready to be signed and sent (then disposed). */
+export interface PreparedPayload {
+  format: PayloadFormat;
+  facts: RouteFacts;
+  send(webhook: WebhookConfig, options: { signal?: AbortSignal }): Promise<{ status: number }>;
+  dispose(): Promise<void>;
+}
 
 /**
  * One attempt without the ledger write of a 2xx. A permanent failure, or a retryable one past the
@@ -62,6 +77,7 @@ export async function attemptDelivery(
 ): Promise<AttemptResult> {
   const webhook = deps.webhooks[job.webhook];
   if (!webhook) {
+    await options.prepared?.dispose();
     return deadLetter(
       deps,
       job,
@@ -70,25 +86,49 @@ export async function attemptDelivery(
     );
   }
   try {
+    if (job.routed === 'fan-out' && (await targetDelivered(deps, job))) {
+      await options.prepared?.dispose();
+      return { outcome: 'already-delivered' };
+    }
     const { status } = await parseAndSend(deps, webhook, job, options);
     return { outcome: 'accepted', status };
   } catch (error) {
-    if (isPophookError(error, 'RAW_MISSING')) {
-      // markDelivered deletes the raw with the same script, so a delivered message has no raw: this is a
-      // duplicate job for a message already accepted (a lost ack, a reconcile race). Asking the ledger only
-      // now saves a round trip on every other delivery.
-      const entry = await deps.ledger.get(job.mailbox, job.uidl);
-      if (entry?.state === 'delivered') return { outcome: 'already-delivered' };
-      // The bytes expired or Redis lost them: forget the entry so the next poll retrieves the message again.
-      await deps.ledger.forgetIf(job.mailbox, job.uidl, 'queued');
-      deps.logger.warn({ uidl: job.uidl }, 'raw message missing: it will be retrieved again');
-      return { outcome: 'raw-missing' };
-    }
-    if (!isRetryable(error) || shouldGiveUp(job.queuedAt, deps.now(), webhook.retryForMs)) {
-      return deadLetter(deps, job, error, options.attempt);
-    }
-    throw error;
+    return failedAttempt(deps, job, webhook, error, options.attempt);
   }
+}
+
+/** A repeat of a fan-out target's job (a crash after its 2xx was recorded) sends nothing again. */
+async function targetDelivered(deps: DeliverDeps, job: MessageDelivery): Promise<boolean> {
+  const entry = await deps.ledger.get(job.mailbox, job.uidl);
+  return entry?.state === 'delivered' || entry?.targets?.[job.webhook]?.state === 'delivered';
+}
+
+/**
+ * What a failed attempt (or routing step) means: the raw bytes gone, a dead letter (permanent, or past
+ * the webhook's retry period; throws UnrecoverableError), or a retry (throws the error as it is).
+ */
+export async function failedAttempt(
+  deps: DeliverDeps,
+  job: MessageDelivery,
+  webhook: WebhookConfig | undefined,
+  error: unknown,
+  attempt: number | undefined,
+): Promise<NothingSent> {
+  if (isPophookError(error, 'RAW_MISSING')) {
+    // markDelivered deletes the raw with the same script, so a delivered message has no raw: this is a
+    // duplicate job for a message already accepted (a lost ack, a reconcile race). Asking the ledger only
+    // now saves a round trip on every other delivery.
+    const entry = await deps.ledger.get(job.mailbox, job.uidl);
+    if (entry?.state === 'delivered') return { outcome: 'already-delivered' };
+    // The bytes expired or Redis lost them: forget the entry so the next poll retrieves the message again.
+    await deps.ledger.forgetIf(job.mailbox, job.uidl, 'queued');
+    deps.logger.warn({ uidl: job.uidl }, 'raw message missing: it will be retrieved again');
+    return { outcome: 'raw-missing' };
+  }
+  if (!isRetryable(error) || (webhook && shouldGiveUp(job.queuedAt, deps.now(), webhook.retryForMs))) {
+    return deadLetter(deps, job, error, attempt);
+  }
+  throw error;
 }
 
 /** Delivered is final: a failed early poll only means the DELE waits for the next scheduled poll. */
@@ -98,35 +138,68 @@ export async function earlyPoll(deps: DeliverDeps, mailbox: string): Promise<voi
   });
 }
 
+/** Sends the routing step's payload when its shape fits the webhook, else builds one for it. */
 async function parseAndSend(
   deps: DeliverDeps,
   webhook: WebhookConfig,
   job: MessageDelivery,
-  options: { signal?: AbortSignal },
+  options: DeliverOptions,
 ): Promise<{ status: number }> {
+  let prepared = options.prepared;
+  if (prepared?.format !== webhook.format) {
+    await prepared?.dispose();
+    prepared = await preparePayload(deps, job, webhook.format, options);
+  }
+  try {
+    return await prepared.send(webhook, options);
+  } finally {
+    await prepared.dispose();
+  }
+}
+
+/** Raw bytes from Redis → payload JSON for `job.webhookId` in `format`: a Buffer, or a spool file. */
+export async function preparePayload(
+  deps: DeliverDeps,
+  job: MessageDelivery,
+  format: PayloadFormat,
+  options: { signal?: AbortSignal },
+): Promise<PreparedPayload> {
   const meta: PayloadMeta = {
     id: job.webhookId,
-    format: webhook.format,
+    format,
     mailbox: job.mailbox,
     uidl: job.uidl,
     receivedAt: new Date(job.receivedAt),
   };
+  const webhookId = job.webhookId;
   if (job.size < STREAM_THRESHOLD_BYTES) {
     const raw = await deps.raw.readBuffer(job.mailbox, job.uidl);
-    const { body } = await deps.parser.parse(raw, meta, options);
-    return deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
+    const { body, facts } = await deps.parser.parse(raw, meta, options);
+    return {
+      format,
+      facts,
+      send: (webhook, opts) => deps.sender.send(webhook, { webhookId, body }, opts),
+      dispose: async () => {},
+    };
   }
   const dir = await mkdtemp(join(tmpdir(), 'pophook-spool-'));
+  const dispose = () => rm(dir, { recursive: true, force: true });
   try {
     const path = join(dir, 'payload.json');
-    const bytes = await spoolFromRedis(deps, job, meta, path, options);
+    const { bytes, facts } = await spoolFromRedis(deps, job, meta, path, options);
     // The raw bytes are unreachable now (the parse thread collected on its side): free them before the
     // request body's own buffers come.
     collectGarbage();
     const body = { byteLength: bytes, open: () => createReadStream(path), scan: () => scanFile(path) };
-    return await deps.sender.send(webhook, { webhookId: job.webhookId, body }, options);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    return {
+      format,
+      facts,
+      send: (webhook, opts) => deps.sender.send(webhook, { webhookId, body }, opts),
+      dispose,
+    };
+  } catch (error) {
+    await dispose();
+    throw error;
   }
 }
 
@@ -137,9 +210,10 @@ async function spoolFromRedis(
   meta: PayloadMeta,
   path: string,
   options: { signal?: AbortSignal },
-): Promise<number> {
+): Promise<{ bytes: number; facts: RouteFacts }> {
   const raw = await readShared(deps.raw, job, options.signal);
-  return (await deps.parser.spool(raw, meta, path, options)).bytes;
+  const { bytes, facts } = await deps.parser.spool(raw, meta, path, options);
+  return { bytes, facts };
 }
 
 /** A file's bytes through one reused buffer: each chunk is valid until the next is asked for. */
@@ -198,14 +272,25 @@ async function deadLetter(
 ): Promise<never> {
   const { code, status } = describeFailure(error);
   const reason = error instanceof Error ? error.message : String(error);
-  await deps.ledger.markDead(job.mailbox, job.uidl, {
-    code,
-    reason,
-    ...(status === undefined ? {} : { status }),
-    ...receiverAnswer(error),
-    ...(attempts === undefined ? {} : { attempts }),
-  });
-  deps.logger.warn({ uidl: job.uidl, code, status }, 'dead letter: the message stays on the server');
+  const failure = { code, reason, ...(status === undefined ? {} : { status }), ...receiverAnswer(error) };
+  // A fan-out target dead-letters alone: the message stays on the server, the other targets go on.
+  if (job.routed === 'fan-out') {
+    await deps.ledger.markTarget(job.mailbox, job.uidl, job.webhook, {
+      state: 'dead',
+      error: failure,
+      attempts,
+    });
+  } else {
+    await deps.ledger.markDead(job.mailbox, job.uidl, {
+      ...failure,
+      ...(attempts === undefined ? {} : { attempts }),
+    });
+  }
+  const target = job.routed === 'fan-out' ? { webhook: job.webhook } : {};
+  deps.logger.warn(
+    { uidl: job.uidl, ...target, code, status },
+    'dead letter: the message stays on the server',
+  );
   const final = new UnrecoverableError(`${code}: ${reason}`);
   final.cause = error;
   throw final;

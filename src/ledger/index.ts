@@ -1,5 +1,5 @@
 // The Redis state of each mailbox: the UIDL ledger, the raw-message store and the session lock.
-export { type LedgerEntry, type LedgerState, NO_ENTRIES } from './entry.ts';
+export { type LedgerEntry, type LedgerState, NO_ENTRIES, type TargetEntry } from './entry.ts';
 export { mailboxKeys } from './keys.ts';
 export { Ledger } from './ledger.ts';
 export { MailboxLock } from './lock.ts';

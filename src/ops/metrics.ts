@@ -43,6 +43,10 @@ export class PophookMetrics {
     'mailbox',
     'webhook',
   ]);
+  readonly #dropped = this.#counter('messages_dropped_total', 'Messages a drop route took, by route', [
+    'mailbox',
+    'route',
+  ]);
   readonly #recoveries = this.#counter('watchdog_recoveries_total', 'Watchdog recoveries by check', [
     'check',
   ]);
@@ -97,6 +101,7 @@ export class PophookMetrics {
   }
 
   observeDelivery(o: DeliveryObservation): void {
+    if (o.outcome === 'dropped') this.#dropped.inc({ mailbox: o.mailbox, route: o.route ?? '' });
     const cls = statusClass(o);
     if (cls === undefined) return;
     this.#deliveries.inc({ webhook: o.webhook, mailbox: o.mailbox, class: cls });

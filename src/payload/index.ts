@@ -6,4 +6,11 @@ export { toPostmark } from './postmark.ts';
 export { type RootHeaders, readMessageHeaders } from './root-headers.ts';
 export { PAYLOAD_SCHEMA_PATH, POSTMARK_SCHEMA_PATH } from './schema.ts';
 export { spoolPayload } from './spool-payload.ts';
-export { DEFAULT_PARSE_LIMITS, type ParseLimits, type PayloadMeta, type PayloadV1 } from './types.ts';
+export { type RouteFacts, routeFacts } from './route-facts.ts';
+export {
+  DEFAULT_PARSE_LIMITS,
+  type ParseLimits,
+  type PayloadFormat,
+  type PayloadMeta,
+  type PayloadV1,
+} from './types.ts';

@@ -8,6 +8,7 @@ import { collectGarbage } from '../gc.ts';
 import { buildPayload } from './build-payload.ts';
 import { spoolPayload } from './spool-payload.ts';
 import {
+  factsOf,
   type ParseRequest,
   serializePayload,
   summarize,
@@ -35,12 +36,24 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
     : {};
   try {
     if (request.spoolPath !== undefined) {
-      const { bytes, summary } = await spoolPayload(raw, request.meta, limits, request.spoolPath, options);
-      return { message: { type: 'spooled', seq: request.seq, bytes, summary }, transfer: [] };
+      const { bytes, summary, facts } = await spoolPayload(
+        raw,
+        request.meta,
+        limits,
+        request.spoolPath,
+        options,
+      );
+      return { message: { type: 'spooled', seq: request.seq, bytes, summary, facts }, transfer: [] };
     }
     const payload = await buildPayload(raw, request.meta, limits, options);
     const body = serializePayload(payload, request.meta.format);
-    const message: ThreadMessage = { type: 'done', seq: request.seq, body, summary: summarize(payload) };
+    const message: ThreadMessage = {
+      type: 'done',
+      seq: request.seq,
+      body,
+      summary: summarize(payload),
+      facts: factsOf(payload),
+    };
     return { message, transfer: [body.buffer as ArrayBuffer] };
   } catch (error) {
     const known = isPophookError(error);

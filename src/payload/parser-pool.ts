@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { PophookError } from '../errors.ts';
 import { COMPILED } from '../package-files.ts';
+import type { RouteFacts } from './route-facts.ts';
 import type { SpoolResult } from './spool-payload.ts';
 import type { ParseAnswer, ParseRequest, ThreadData, ThreadMessage } from './thread-protocol.ts';
 import type { MailboxPayloadOptions, ParseLimits, PayloadMeta, PayloadSummary } from './types.ts';
@@ -33,6 +34,8 @@ export interface ParseResult {
   /** The payload v1 JSON, serialized in the thread and transferred. */
   body: Buffer;
   summary: PayloadSummary;
+  /** What routes look at (src/routing/match.ts). */
+  facts: RouteFacts;
 }
 
 interface Job {
@@ -78,7 +81,7 @@ export class ParserPool {
     const answer = await this.submit({ raw, meta }, opts.signal);
     if (answer.type !== 'done') throw new Error('a parse was answered with a spool');
     const body = Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
-    return { body, summary: answer.summary };
+    return { body, summary: answer.summary, facts: answer.facts };
   }
 
   /**
@@ -94,7 +97,7 @@ export class ParserPool {
     if (!(raw.buffer instanceof SharedArrayBuffer)) throw new TypeError('spool takes shared memory');
     const answer = await this.submit({ raw, meta, spoolPath: path }, opts.signal);
     if (answer.type !== 'spooled') throw new Error('a spool was answered with a body');
-    return { bytes: answer.bytes, summary: answer.summary };
+    return { bytes: answer.bytes, summary: answer.summary, facts: answer.facts };
   }
 
   private submit(

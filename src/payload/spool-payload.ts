@@ -22,12 +22,14 @@ import {
 } from './build-payload.ts';
 import { streamMail } from './mail-parser.ts';
 import { postmarkAttachmentHead, postmarkHead, postmarkTail } from './postmark.ts';
+import { type RouteFacts, routeFacts } from './route-facts.ts';
 import type { PayloadMeta, PayloadOptions, PayloadSummary, StructureLimits } from './types.ts';
 
 export interface SpoolResult {
   /** Bytes of JSON written to the file. */
   bytes: number;
   summary: PayloadSummary;
+  facts: RouteFacts;
 }
 
 const BUFFER_BYTES = 256 * 1024;
@@ -63,7 +65,7 @@ export async function spoolPayload(
   const shape: Shape = SHAPES[meta.format ?? 'pophook'];
   try {
     let head: PayloadHead | undefined;
-    let attachments = 0;
+    const attachmentTypes: string[] = [];
     const bodies = await streamMail(raw, limits, {
       onHeaders(fields) {
         head = payloadHead(meta, inspected.root, fields, options);
@@ -78,7 +80,7 @@ export async function spoolPayload(
             }))
           : [{ head: { ...attachment, source: 'mime' as const }, content }];
         for (const entry of entries) {
-          if (attachments++ > 0) out.write(',');
+          if (attachmentTypes.push(entry.head.contentType) > 1) out.write(',');
           await writeAttachment(out, shape, entry.head, entry.content);
         }
       },
@@ -91,9 +93,13 @@ export async function spoolPayload(
       summary: {
         messageId: head?.messageId ?? null,
         subject: head?.subject ?? null,
-        attachments,
+        attachments: attachmentTypes.length,
         size: tail.size,
       },
+      facts: routeFacts(head?.headers ?? [], head?.subject ?? null, {
+        attachmentTypes,
+        bounce: tail.bounce !== null,
+      }),
     };
   } finally {
     out.close();

@@ -2,6 +2,7 @@
 // for the JSON body, so the shapes cannot drift apart.
 import type { ErrorCode } from '../errors.ts';
 import { toPostmark } from './postmark.ts';
+import { type RouteFacts, routeFacts } from './route-facts.ts';
 import type {
   MailboxPayloadOptions,
   PayloadFormat,
@@ -30,8 +31,8 @@ export interface ParseRequest {
 
 /** A parse's answer: the JSON itself, or how much of it went into the spool file. */
 export type ParseAnswer =
-  | { type: 'done'; seq: number; body: Uint8Array; summary: PayloadSummary }
-  | { type: 'spooled'; seq: number; bytes: number; summary: PayloadSummary };
+  | { type: 'done'; seq: number; body: Uint8Array; summary: PayloadSummary; facts: RouteFacts }
+  | { type: 'spooled'; seq: number; bytes: number; summary: PayloadSummary; facts: RouteFacts };
 
 export type ThreadMessage =
   | { type: 'ready' }
@@ -53,6 +54,13 @@ export function serializePayload(payload: PayloadV1, format: PayloadFormat = 'po
   const body = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
   body.write(json, 'utf8');
   return body;
+}
+
+export function factsOf(payload: PayloadV1): RouteFacts {
+  return routeFacts(payload.headers, payload.subject, {
+    attachmentTypes: payload.attachments.map((a) => a.contentType),
+    bounce: payload.bounce !== null,
+  });
 }
 
 export function summarize(payload: PayloadV1): PayloadSummary {

@@ -26,6 +26,12 @@ export interface DeliverMessage {
   priorAttempts?: number;
   /** Why the last of those failed (what BullMQ's failedReason says for a job's own attempts). */
   lastError?: string;
+  /**
+   * Routes chose the job's webhook: `single`, the message's only target (webhook-id: the message's);
+   * `fan-out`, one of several, whose state the ledger keeps per target (webhook-id: fanOutWebhookId).
+   * Absent: the mailbox's routes have not run for this message yet (or it has the `webhook:` shorthand).
+   */
+  routed?: 'single' | 'fan-out';
 }
 
 /**

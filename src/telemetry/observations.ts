@@ -17,7 +17,11 @@ export type DeliveryAttemptOutcome =
   | 'already-delivered'
   | 'raw-missing'
   | 'retry'
-  | 'dead-letter';
+  | 'dead-letter'
+  /** A drop route took the message: recorded, never sent. */
+  | 'dropped'
+  /** Routes chose several webhooks: each gets a job of its own (their attempts are observed there). */
+  | 'fanned-out';
 
 export interface DeliveryObservation {
   mailbox: string;
@@ -26,6 +30,8 @@ export interface DeliveryObservation {
   durationMs: number;
   status?: number;
   code?: string;
+  /** The route that dropped the message (outcome `dropped`). */
+  route?: string;
 }
 
 export interface OpsObserver {
@@ -36,9 +42,16 @@ export interface OpsObserver {
 /** Class of an attempt that reached for the webhook: `2xx`…`5xx`, `timeout`, `network`, or `error`. */
 export type StatusClass = `${1 | 2 | 3 | 4 | 5}xx` | 'timeout' | 'network' | 'error';
 
-/** undefined for outcomes that never called the webhook (a duplicate job, a raw message gone). */
+const NOT_SENT: ReadonlySet<DeliveryAttemptOutcome> = new Set([
+  'already-delivered',
+  'raw-missing',
+  'dropped',
+  'fanned-out',
+]);
+
+/** undefined for outcomes that never called the webhook (a duplicate job, a raw message gone, routing). */
 export function statusClass(o: DeliveryObservation): StatusClass | undefined {
-  if (o.outcome === 'already-delivered' || o.outcome === 'raw-missing') return undefined;
+  if (NOT_SENT.has(o.outcome)) return undefined;
   if (typeof o.status === 'number' && o.status >= 100 && o.status < 600) {
     return `${Math.floor(o.status / 100) as 1 | 2 | 3 | 4 | 5}xx`;
   }
