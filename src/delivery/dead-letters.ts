@@ -105,9 +105,13 @@ export async function replayDeadLetter(deps: ReplayDeps, letter: DeadLetter): Pr
     await ledger.forgetIf(letter.mailbox, letter.uidl, 'dead');
     return 'forgotten';
   }
-  // A failed job with this id would make the new add a silent no-op (DESIGN.md "Known traps").
-  const previous = await queues.deliverQueueFor(letter.mailbox).getJob(letter.webhookId);
-  if (previous) await previous.remove();
+  // A failed job with this id would make the new add a silent no-op (DESIGN.md "Known traps"); a fan-out
+  // message's dead targets each have a failed job of their own (its webhook-id), to be sent again.
+  const targets = Object.values(letter.entry.targets ?? {}).filter((t) => t.state === 'dead');
+  for (const id of [letter.webhookId, ...targets.map((t) => t.id)]) {
+    const previous = await queues.deliverQueueFor(letter.mailbox).getJob(id);
+    if (previous) await previous.remove();
+  }
   await ledger.markQueued(letter.mailbox, letter.uidl, { size, webhookId: letter.webhookId, replay: true });
   const message = queuedMessage(letter.uidl, letter.mailbox, size, (deps.now ?? Date.now)());
   await queues.enqueueDelivery({ mailbox: letter.mailbox, webhook: mailbox.webhook, messages: [message] });

@@ -214,7 +214,7 @@ export class Ledger {
   async markDropped(mailbox: string, uidl: string, route: string): Promise<LedgerState | 'absent'> {
     const keys = mailboxKeys(this.#prefix, mailbox);
     const args = [uidl, this.#now(), route];
-    return this.#transition('ledgerDrop', [keys.ledger, keys.raw(uidl)], args, uidl);
+    return this.#transition('ledgerDrop', [keys.ledger, keys.raw(uidl), keys.meta], args, uidl);
   }
 
   /** After QUIT +OK: removes the entries of these UIDLs that are still delivered. Returns how many. */

@@ -167,9 +167,10 @@ entry.deliveredAt = now
 save_entry(KEYS[1], ARGV[1], entry, 'delivered', now)
 return 'delivered'`,
 
-  // KEYS: ledger, raw. ARGV: uidl, now, route. A drop route took the message: → delivered with
-  // \`dropped\` (the route's name), raw deleted, so delete mode DELEs it like a delivered one and keep mode
-  // never fetches it again. Delivered stays as it is. Replies the previous state.
+  // KEYS: ledger, raw, meta. ARGV: uidl, now, route. A drop route took the message: → delivered with
+  // `dropped` (the route's name), raw deleted, counted in the mailbox's meta (`dropped`), so delete mode
+  // DELEs it like a delivered one and keep mode never fetches it again. Delivered stays as it is. Replies
+  // the previous state.
   ledgerDrop: `${ENTRY_HELPERS}
 local entry, prev = load_entry(KEYS[1], ARGV[1])
 if not entry then ${CORRUPT} end
@@ -178,6 +179,7 @@ if prev == 'delivered' then return prev end
 entry.job = nil
 entry.lastError = nil
 entry.dropped = ARGV[3]
+redis.call('HINCRBY', KEYS[3], 'dropped', 1)
 entry.deliveredAt = tonumber(ARGV[2])
 save_entry(KEYS[1], ARGV[1], entry, 'delivered', tonumber(ARGV[2]))
 return prev`,

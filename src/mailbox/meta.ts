@@ -24,6 +24,8 @@ export interface MailboxMeta {
    * `30` (days) or `0` (at the end of the session). Absent when the server keeps them or in delete mode.
    */
   expire?: string;
+  /** Messages a drop route took, ever (the ledger's ledgerDrop script counts them). */
+  dropped?: number;
 }
 
 /** What a failed poll records: its code, the outcome it counts as, the server's text. */
@@ -41,6 +43,7 @@ const NUMBERS = [
   'notBefore',
   'listed',
   'loginDelayMs',
+  'dropped',
 ] as const;
 /** Written as '' to clear them in the same HSET; read back as absent. */
 const TEXTS = ['lastOutcome', 'lastError', 'lastErrorText', 'expire'] as const;
