@@ -9,9 +9,10 @@ export function webhookIdFor(mailbox: string, uidl: string): string {
 }
 
 /**
- * The webhook-id of one target of a fan-out message: the message's, `.`, the webhook's id. Stable on every
- * retry of that target, distinct per target, and never a batch's id (those end in `-b<count>`).
+ * The webhook-id of one target of a fan-out message: the message's, `_`, the webhook's id (never `.`: the
+ * signature signs `id.timestamp.body`). Stable on every retry of that target, distinct per target, and
+ * never a batch's id (those end in `-b<count>`).
  */
 export function fanOutWebhookId(messageWebhookId: string, webhook: string): string {
-  return `${messageWebhookId}.${webhook}`;
+  return `${messageWebhookId}_${webhook}`;
 }
