@@ -79,7 +79,13 @@ function message(subject: string, headers: string[] = []): Buffer {
 }
 
 async function start(): Promise<PophookProcess> {
-  const path = await writeTestConfig({
+  const child = startPophook(['run', '--config', await config()]);
+  running.push(child);
+  return child;
+}
+
+function config(): Promise<string> {
+  return writeTestConfig({
     dir,
     redisUrl: redis.url,
     prefix,
@@ -97,13 +103,11 @@ async function start(): Promise<PophookProcess> {
         { name: 'newsletters', match: { subject: '^\\[bulk\\]' }, drop: true },
         { name: 'billing', match: { recipient: 'billing@example.com' }, deliver: ['billing'] },
         { name: 'urgent', match: { subject: 'urgent' }, deliver: ['billing', 'tickets'] },
+        { name: 'pdf', match: { attachmentType: 'application/pdf' }, deliver: ['billing'] },
         { name: 'rest', deliver: ['tickets'] },
       ],
     },
   });
-  const child = startPophook(['run', '--config', path]);
-  running.push(child);
-  return child;
 }
 
 const ok = (rx: Receiver) => rx.deliveries.filter((d) => d.status === 200);
@@ -192,5 +196,25 @@ describe('routes and fan-out', { timeout: 90_000 }, () => {
     );
     expect(ok(billing)).toHaveLength(1);
     expect(await pophook.stop('SIGTERM')).toBe(0);
+  });
+
+  it('pophook check --routes shows the route of each message from its headers and changes nothing', async () => {
+    await dovecot.addMessages(USER, [
+      message('Invoice 7', ['X-Original-To: billing@example.com']),
+      message('[bulk] offers'),
+      message('urgent too'),
+      message('something else'),
+    ]);
+    const check = startPophook(['check', '--config', await config(), '--routes', 'inbox', '--last', '3']);
+    expect(await check.exited).toBe(0);
+    const out = check.text.join('\n');
+    expect(out).not.toContain('Invoice 7');
+    expect(out).toMatch(/"\[bulk\] offers" → newsletters: drop/);
+    expect(out).toMatch(/"urgent too" → urgent: deliver to billing, tickets/);
+    expect(out).toMatch(/"something else" → undecided: route pdf has a condition on the body/);
+    expect(out).toContain('3 message(s) of inbox, from their headers; nothing was changed');
+    expect(await dovecot.countMessages(USER)).toBe(4);
+    expect(await client.keys(`${prefix}*`)).toEqual([]);
+    expect([...billing.deliveries, ...tickets.deliveries]).toEqual([]);
   });
 });
