@@ -6,8 +6,8 @@ export { describeConfigSchema } from './describe.ts';
 export { RESERVED_HEADERS } from './fields.ts';
 export { loadConfig, parseConfig } from './load.ts';
 export { maskUrlPassword } from './redact.ts';
-export { ROUTE_REGEX_FLAGS, type Route, type RouteMatch, type Routing, routeTargets } from './routes.ts';
 export { renderConfigReference } from './reference.ts';
+export { ROUTE_REGEX_FLAGS, type Route, type RouteMatch, type Routing } from './routes.ts';
 export type {
   Config,
   CredentialConfig,

@@ -20,12 +20,12 @@ import {
   type LedgerError,
   type LedgerState,
   mapScriptError,
-  type TargetEntry,
   NO_ENTRIES,
   parseEntry,
   parsePrevious,
   REASON_MAX,
   STATUS_TEXT_MAX,
+  type TargetEntry,
 } from './entry.ts';
 import { mailboxKeys } from './keys.ts';
 import { type RedisClient, type RunScript, scriptRunner } from './scripts.ts';
