@@ -1,5 +1,6 @@
 // Route decisions over a table of messages: each condition alone, combinations, first vs all, drop,
 // the default route, no route, plus tags, and what headers alone cannot tell.
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { Routing } from '../../../src/config/index.ts';
 import { type RouteFacts, routeFacts } from '../../../src/payload/route-facts.ts';
@@ -255,5 +256,27 @@ describe('route config', () => {
     expect((await issuesOf(parse(both))).map((i) => i.message)).toEqual([
       expect.stringMatching(/exactly one/),
     ]);
+  });
+});
+
+describe('the README Routes example', () => {
+  it('loads and routes a billing+tag message to both of its targets', async () => {
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('\n## Routes\n');
+    const body = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(body)?.[1];
+    const env = {
+      ACCOUNTING_SECRET: SECRET,
+      TICKETS_SECRET: SECRET,
+      ARCHIVE_SECRET: SECRET,
+      INTAKE_POP3_PASSWORD: 'pw',
+    };
+    const config = await parse(yaml!, env);
+    const message = facts([h('Delivered-To', 'billing+2026@example.com'), h('Subject', 'Invoice')]);
+    expect(decideRoute(config.mailboxes.intake!.routing, message)).toEqual({
+      kind: 'deliver',
+      routes: ['invoices'],
+      targets: ['accounting', 'archive'],
+    });
   });
 });
