@@ -2,9 +2,9 @@
 // take, decided from its header block (TOP n 0) by the same code as delivery (src/routing/match.ts).
 // Nothing is retrieved, deleted or recorded, and Redis is not touched. A route whose conditions need the
 // body (hasAttachments, attachmentType, bounce) cannot be decided from headers: the line says so.
-import type { Readable } from 'node:stream';
 import type { Config } from '../config/index.ts';
 import { PophookError } from '../errors.ts';
+import { readHead } from '../mailbox/message-headers.ts';
 import { connectMailbox } from '../mailbox/poll.ts';
 import { uncachedTokens } from '../oauth/index.ts';
 import { readMessageHeaders, routeFacts } from '../payload/index.ts';
@@ -12,8 +12,6 @@ import { decideRoute, type RouteDecision } from '../routing/match.ts';
 import type { CliIo } from './io.ts';
 
 export const DEFAULT_LAST = 10;
-/** Enough for the header block of nearly all mail (readMessageHeaders keeps whole lines). */
-const HEAD_BYTES = 256 * 1024;
 
 export interface RoutedMessage {
   msg: number;
@@ -62,17 +60,6 @@ export async function checkRoutes(
   if (options.json) io.stdout.write(`${JSON.stringify(routed, null, 2)}\n`);
   else io.stdout.write(formatRouted(mailboxId, routed));
   return 0;
-}
-
-async function readHead(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-    if (bytes >= HEAD_BYTES) break;
-  }
-  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
 }
 
 const clean = (text: string): string => text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ');
