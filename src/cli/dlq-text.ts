@@ -26,15 +26,12 @@ export function formatDeadLetter(d: DeadLetterDetails, now: number): string {
     ['reason', error ? `${error.code}${error.reason ? `: ${error.reason}` : ''}` : undefined],
     ['answer', error?.status === undefined ? undefined : `${error.status} ${error.statusText ?? ''}`.trim()],
     ['body', error?.body],
-    // A fan-out message: which targets answered 2xx and which are the dead letters a replay sends again.
-    [
-      'targets',
-      entry.targets &&
-        Object.entries(entry.targets)
-          .map(([w, t]) => `${w} ${t.state} (${t.id})`)
-          .join(', '),
-    ],
   ];
+  // A fan-out message: which targets answered 2xx and which are the dead letters a replay sends again.
+  if (entry.targets) {
+    const targets = Object.entries(entry.targets).map(([w, t]) => `${w} ${t.state} (${t.id})`);
+    fields.push(['targets', targets.join(', ')]);
+  }
   const lines = [
     `${d.webhookId}  ${d.mailbox}/${clean(d.uidl)}  dead since ${new Date(entry.since).toISOString()} (${relative(entry.since, now)})${attempts}`,
     ...fields.map(([name, value]) => `  ${name.padEnd(8)}${value === undefined ? '—' : clean(value)}`),
