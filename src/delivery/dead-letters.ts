@@ -57,7 +57,10 @@ export async function listDeadLetters(
   return all;
 }
 
-/** The dead letters named by webhook id (msg_…) or MAILBOX/UIDL, and the ids that matched none. */
+/**
+ * The dead letters named by webhook id (msg_…, a fan-out target's too) or MAILBOX/UIDL, and the ids that
+ * matched none.
+ */
 export function selectDeadLetters(
   dead: readonly DeadLetter[],
   ids: readonly string[],
@@ -65,7 +68,12 @@ export function selectDeadLetters(
   const found: DeadLetter[] = [];
   const missing: string[] = [];
   for (const id of ids) {
-    const letter = dead.find((d) => d.webhookId === id || `${d.mailbox}/${d.uidl}` === id);
+    // A fan-out target's webhook-id names its message too (the receiver only knows that one).
+    const named = (d: DeadLetter) =>
+      d.webhookId === id ||
+      `${d.mailbox}/${d.uidl}` === id ||
+      Object.values(d.entry.targets ?? {}).some((t) => t.id === id);
+    const letter = dead.find(named);
     if (letter) found.push(letter);
     else missing.push(id);
   }

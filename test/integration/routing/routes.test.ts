@@ -182,7 +182,8 @@ describe('routes and fan-out', { timeout: 90_000 }, () => {
 
     // The receiver is fixed; a replay sends the dead target only, with its own webhook-id again.
     await tickets.setRespond(200);
-    const replay = startPophook(['dlq', 'replay', '--all', '--config', join(dir, 'pophook.yml')]);
+    // Named by the target's own webhook-id, the one its receiver knows.
+    const replay = startPophook(['dlq', 'replay', refused.webhookId, '--config', join(dir, 'pophook.yml')]);
     expect(await replay.exited).toBe(0);
     await waitUntil(
       'the replayed target accepted and the message deleted',
