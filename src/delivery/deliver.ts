@@ -2,6 +2,8 @@
 // signed POST → on 2xx the ledger says `delivered` (and only then; a batch records its 2xx in one script,
 // deliver-job.ts). Permanent failures and an exhausted
 // retry period make the message a dead letter, which stays on the POP3 server; everything else is retried.
+// With routes (route-step.ts) the webhook is chosen first; a fan-out target (`routed: 'fan-out'`) has its
+// 2xx and its dead letter recorded per target (deadLetter is the one place a dead letter is recorded).
 // A message of STREAM_THRESHOLD_BYTES or more never becomes one Buffer in this thread: it is read from Redis
 // in chunks into shared memory the parse thread reads in place, the thread writes the JSON into a spool
 // file (attachments base64-encoded piece by piece), and the sender signs the file, then streams it. The
