@@ -57,6 +57,10 @@ const CATALOG = {
     true,
     'object storage (S3) refused a request (403 access denied, 404 no such bucket…): check storage.bucket, region and credentials (retried like a failed POST)',
   ],
+  ROUTE_UNMATCHED: [
+    false,
+    'no route of the mailbox matched the message and none is a default route (dead letter: add one, then replay)',
+  ],
 } as const satisfies Record<string, readonly [retryable: boolean, description: string]>;
 
 export type ErrorCode = keyof typeof CATALOG;

@@ -64,6 +64,7 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
       ),
     }),
     ...(storage ? { storage } : {}),
+    routing: Object.fromEntries(Object.values(mailboxes).map((m) => [m.id, m.routing])),
     afterDelivered: (mailbox: string) =>
       mailboxes[mailbox]?.delete ? earlyPolls.afterDelivered(mailbox) : Promise.resolve(),
     now: Date.now,

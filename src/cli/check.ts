@@ -8,7 +8,8 @@ import { createRedis, waitReady } from '../queue/connections.ts';
 import { findOrphanedQueues } from '../queue/orphans.ts';
 import { readRedisPolicy } from '../runtime/redis-check.ts';
 import { sendTestEvent, WebhookSender } from '../webhook/index.ts';
-import { CONFIG_OPTION, parseCommandLine } from './args.ts';
+import { CONFIG_OPTION, parseCommandLine, UsageError } from './args.ts';
+import { checkRoutes, DEFAULT_LAST } from './check-routes.ts';
 import type { CliIo } from './io.ts';
 import { loadConfigFor } from './shared.ts';
 
@@ -19,8 +20,20 @@ export interface CheckResult {
 }
 
 export async function runCheck(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandLine('check', argv, { ...CONFIG_OPTION, json: { type: 'boolean' } });
+  const { values } = parseCommandLine('check', argv, {
+    ...CONFIG_OPTION,
+    json: { type: 'boolean' },
+    routes: { type: 'string' },
+    last: { type: 'string' },
+  });
+  const last = values.last === undefined ? DEFAULT_LAST : Number(values.last);
+  if (!Number.isInteger(last) || last < 1)
+    throw new UsageError('--last takes a whole number of messages', 'check');
+  if (values.last !== undefined && values.routes === undefined)
+    throw new UsageError('--last belongs to --routes', 'check');
   const { config } = await loadConfigFor('check', values.config, io, 2);
+  if (values.routes !== undefined)
+    return checkRoutes(config, values.routes, { last, json: values.json ?? false }, io);
   const results: CheckResult[] = [{ check: 'config', ok: true, detail: 'valid' }];
   results.push(...(await checkRedis(config)));
   const tokens = uncachedTokens(config.credentials ?? {});

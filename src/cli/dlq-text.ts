@@ -27,6 +27,11 @@ export function formatDeadLetter(d: DeadLetterDetails, now: number): string {
     ['answer', error?.status === undefined ? undefined : `${error.status} ${error.statusText ?? ''}`.trim()],
     ['body', error?.body],
   ];
+  // A fan-out message: which targets answered 2xx and which are the dead letters a replay sends again.
+  if (entry.targets) {
+    const targets = Object.entries(entry.targets).map(([w, t]) => `${w} ${t.state} (${t.id})`);
+    fields.push(['targets', targets.join(', ')]);
+  }
   const lines = [
     `${d.webhookId}  ${d.mailbox}/${clean(d.uidl)}  dead since ${new Date(entry.since).toISOString()} (${relative(entry.since, now)})${attempts}`,
     ...fields.map(([name, value]) => `  ${name.padEnd(8)}${value === undefined ? '—' : clean(value)}`),

@@ -45,11 +45,16 @@ poll: runs POP3 sessions (one per mailbox at a time across the fleet).
 deliver: parses messages and POSTs them to their webhooks. all (default): both.
 `,
   check: `Usage: pophook check --config FILE [--json]
+       pophook check --config FILE --routes MAILBOX [--last N] [--json]
 
 Validates the configuration (every problem listed with its path), checks Redis (reachable, writable,
 maxmemory-policy, AOF), logs in to every mailbox (STAT) and POSTs a signed test event to every
 webhook (see send-test); a webhook passes only with a 2xx answer, and a failure shows the status
 and the first line of the answer. Exit code 0 when everything passed, 1 otherwise.
+
+With --routes MAILBOX: which route each of the mailbox's last N messages (default 10) would take,
+read from their headers (TOP n 0); nothing is retrieved, deleted or recorded. A route with a
+condition on the body (hasAttachments, attachmentType, bounce) is shown as undecided.
 `,
   'send-test': `Usage: pophook send-test WEBHOOK --config FILE [--json]
 

@@ -5,6 +5,7 @@ import { defaultPort } from '../pop3/types.ts';
 import { CREDENTIAL_DEFAULTS, type CredentialDocument, PROVIDER_DEFAULTS } from './credentials.ts';
 import type { FileContents } from './files.ts';
 import { formatPath } from './paths.ts';
+import { buildRouting, routeTargets } from './routes.ts';
 import type { ConfigDocument, MailboxDocument, StorageDocument, WebhookDocument } from './schema.ts';
 import type {
   Config,
@@ -67,6 +68,7 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
   const file = (key: string) => files.get(formatPath(['mailboxes', id, key]));
   const profile =
     doc.provider === undefined || doc.provider === 'generic' ? undefined : PROVIDER_DEFAULTS[doc.provider];
+  const routing = buildRouting(doc.routeMode, doc.routes, doc.webhook);
   return defined({
     id,
     // checkMailbox made sure that a mailbox without a provider profile names its host.
@@ -91,8 +93,10 @@ function buildMailbox(id: string, doc: MailboxDocument, files: Files): MailboxCo
     listingCap: profile !== undefined && 'listingCap' in profile ? profile.listingCap : undefined,
     batchMessages: doc.batchMessages,
     batchBytes: doc.batchSize,
-    webhook: doc.webhook,
-    deadLetterWebhook: doc.deadLetterWebhook ?? doc.webhook,
+    // checkMailbox made sure there is exactly one of webhook and routes.
+    webhook: doc.webhook ?? routeTargets(routing)[0] ?? '',
+    deadLetterWebhook: doc.deadLetterWebhook ?? doc.webhook ?? routeTargets(routing)[0] ?? '',
+    routing,
     trustedAuthservIds: [...doc.trustedAuthservIds],
     winmailDat: doc.winmailDat,
     connectTimeoutMs: doc.connectTimeout,

@@ -14,7 +14,7 @@ export interface ConfigKeyDescription {
 
 function describe(schema: z.ZodType, prefix: string, rows: ConfigKeyDescription[]): void {
   for (const [key, child] of children(schema)) {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
+    const path = prefix === '' ? key : key === '[]' ? `${prefix}[]` : `${prefix}.${key}`;
     const { core, doc, optional, defaultValue } = unwrap(child);
     if (doc !== undefined) {
       const isScalarDefault =

@@ -7,6 +7,7 @@ export { RESERVED_HEADERS } from './fields.ts';
 export { loadConfig, parseConfig } from './load.ts';
 export { maskUrlPassword } from './redact.ts';
 export { renderConfigReference } from './reference.ts';
+export { ROUTE_REGEX_FLAGS, type Route, type RouteMatch, type Routing } from './routes.ts';
 export type {
   AttachmentsConfig,
   Config,

@@ -58,6 +58,9 @@ function checkCredentials(mailbox: Loose, ctx: Ctx): void {
 
 export function checkMailbox(mailbox: Loose, ctx: Ctx): void {
   checkCredentials(mailbox, ctx);
+  if (given(mailbox.webhook) === given(mailbox.routes)) {
+    issue(ctx, ['webhook'], 'give webhook (one webhook for every message) or routes, exactly one of them');
+  }
   if (!given(mailbox.host) && (mailbox.provider === undefined || mailbox.provider === 'generic')) {
     issue(ctx, ['host'], 'required (or provider: microsoft365 or gmail, which know their host)');
   }
@@ -176,6 +179,23 @@ function checkAttachments(config: Loose, ctx: Ctx): void {
   }
 }
 
+/** Each route's `deliver` names webhooks of the webhooks section. */
+function checkRouteTargets(config: Loose, ctx: Ctx): void {
+  if (!isObject(config.mailboxes) || !isObject(config.webhooks)) return;
+  const known = Object.keys(config.webhooks);
+  for (const [id, mailbox] of Object.entries(config.mailboxes)) {
+    if (!isObject(mailbox) || !Array.isArray(mailbox.routes)) continue;
+    for (const [i, route] of mailbox.routes.entries()) {
+      if (!isObject(route) || !Array.isArray(route.deliver)) continue;
+      for (const [j, target] of route.deliver.entries()) {
+        if (typeof target !== 'string' || known.includes(target)) continue;
+        const path = ['mailboxes', id, 'routes', i, 'deliver', j];
+        issue(ctx, path, `unknown webhook ${JSON.stringify(target)} (known: ${known.join(', ') || 'none'})`);
+      }
+    }
+  }
+}
+
 export function checkRoot(config: Loose, ctx: Ctx): void {
   if (!isObject(config)) return;
   checkAttachments(config, ctx);
@@ -183,6 +203,7 @@ export function checkRoot(config: Loose, ctx: Ctx): void {
     checkReferences(config, ctx, 'webhook', 'webhooks');
     checkReferences(config, ctx, 'deadLetterWebhook', 'webhooks');
   }
+  checkRouteTargets(config, ctx);
   checkReferences(config, ctx, 'credential', 'credentials');
   checkRawTtl(config, ctx);
   checkDedupeMode(config, ctx);

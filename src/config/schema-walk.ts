@@ -10,6 +10,7 @@ interface Def {
   defaultValue?: unknown;
   shape?: Record<string, z.ZodType>;
   valueType?: z.ZodType;
+  element?: z.ZodType;
 }
 
 export interface Unwrapped {
@@ -40,11 +41,15 @@ export function unwrap(schema: z.ZodType): Unwrapped {
   return { core, doc, optional, defaultValue };
 }
 
-/** Fields of an object schema, or the single `<id>` entry of a record, or nothing for a leaf. */
+/**
+ * Fields of an object schema, the single `<id>` entry of a record, the `[]` element of a list (of routes:
+ * its fields are documented too), or nothing for a leaf.
+ */
 export function children(schema: z.ZodType): Array<[key: string, child: z.ZodType]> {
   const d = def(schema);
   if (d.type === 'object' && d.shape !== undefined) return Object.entries(d.shape);
   if (d.type === 'record' && d.valueType !== undefined) return [['<id>', d.valueType]];
+  if (d.type === 'array' && d.element !== undefined) return [['[]', d.element]];
   return [];
 }
 
@@ -52,7 +57,7 @@ export function children(schema: z.ZodType): Array<[key: string, child: z.ZodTyp
 export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let current = unwrap(schema).core;
   for (const segment of path) {
-    const next = children(current).find(([key]) => key === '<id>' || key === segment);
+    const next = children(current).find(([key]) => key === '<id>' || key === '[]' || key === segment);
     if (next === undefined) return [];
     current = unwrap(next[1]).core;
   }

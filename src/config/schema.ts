@@ -28,6 +28,7 @@ import {
   startAt,
   webhookSecret,
 } from './fields.ts';
+import { routeModeField, routesField } from './routes.ts';
 import { checkMailbox, checkRedis, checkRoot, checkStorage } from './rules.ts';
 import { AUTH_METHODS, LOG_LEVELS, MAX_DELIVER_SHARDS, OVERSIZE_POLICIES, TLS_MODES } from './types.ts';
 
@@ -346,11 +347,13 @@ const mailbox = z
     ).prefault('honour'),
     batchMessages: doc(integer(1, 100_000), 'integer', 'most messages RETR’d per poll session').prefault(500),
     batchSize: doc(size(1), 'size', 'most bytes RETR’d per poll session').prefault('200MB'),
-    webhook: doc(id(), 'webhook id', 'the webhook this mailbox delivers to'),
+    webhook: doc(id(), 'webhook id', 'the webhook this mailbox delivers to (or routes)').optional(),
+    routes: routesField,
+    routeMode: routeModeField,
     deadLetterWebhook: doc(
       id(),
       'webhook id',
-      "where the signed `message.dead` event of each dead letter goes; default the mailbox's webhook",
+      "where the signed `message.dead` event of each dead letter goes; default the mailbox's webhook (with routes: the first route's first webhook)",
     ).optional(),
     trustedAuthservIds: doc(
       z.array(line('an authserv-id'), { error: 'expected a list of authserv-ids' }),

@@ -3,6 +3,7 @@
 
 import type { AuthMethod, TlsMode } from '../pop3/types.ts';
 import type { CLIENT_AUTH_METHODS, MailboxProvider, OAUTH2_GRANTS } from './credentials.ts';
+import type { Routing } from './routes.ts';
 
 // The POP3 client owns the lists of TLS modes and authentication methods; the config accepts exactly those.
 export { AUTH_METHODS, type AuthMethod, TLS_MODES, type TlsMode } from '../pop3/types.ts';
@@ -157,10 +158,15 @@ export interface MailboxConfig {
   readonly batchMessages: number;
   /** At most this many bytes RETR'd per poll session. */
   readonly batchBytes: number;
-  /** Id of the webhook this mailbox delivers to (always a key of Config.webhooks). */
+  /**
+   * The webhook this mailbox delivers to (always a key of Config.webhooks); with routes, the first webhook
+   * they name ('' when every route drops): the webhook of its batch jobs before routing chose.
+   */
   readonly webhook: string;
   /** Id of the webhook that gets the `message.dead` events (the mailbox's webhook unless configured). */
   readonly deadLetterWebhook: string;
+  /** The routes (the `webhook:` shorthand is one default route delivering to it). */
+  readonly routing: Routing;
   /** authserv-ids whose Authentication-Results fields the payload reports (RFC 8601 §5). */
   readonly trustedAuthservIds: readonly string[];
   /** A winmail.dat whose files the payload lists: kept in `attachments` too, or dropped. */

@@ -57,7 +57,10 @@ export async function listDeadLetters(
   return all;
 }
 
-/** The dead letters named by webhook id (msg_…) or MAILBOX/UIDL, and the ids that matched none. */
+/**
+ * The dead letters named by webhook id (msg_…, a fan-out target's too) or MAILBOX/UIDL, and the ids that
+ * matched none.
+ */
 export function selectDeadLetters(
   dead: readonly DeadLetter[],
   ids: readonly string[],
@@ -65,7 +68,12 @@ export function selectDeadLetters(
   const found: DeadLetter[] = [];
   const missing: string[] = [];
   for (const id of ids) {
-    const letter = dead.find((d) => d.webhookId === id || `${d.mailbox}/${d.uidl}` === id);
+    // A fan-out target's webhook-id names its message too (the receiver only knows that one).
+    const named = (d: DeadLetter) =>
+      d.webhookId === id ||
+      `${d.mailbox}/${d.uidl}` === id ||
+      Object.values(d.entry.targets ?? {}).some((t) => t.id === id);
+    const letter = dead.find(named);
     if (letter) found.push(letter);
     else missing.push(id);
   }
@@ -108,9 +116,13 @@ export async function replayDeadLetter(deps: ReplayDeps, letter: DeadLetter): Pr
     await ledger.forgetIf(letter.mailbox, letter.uidl, 'dead');
     return 'forgotten';
   }
-  // A failed job with this id would make the new add a silent no-op (DESIGN.md "Known traps").
-  const previous = await queues.deliverQueueFor(letter.mailbox).getJob(letter.webhookId);
-  if (previous) await previous.remove();
+  // A failed job with this id would make the new add a silent no-op (DESIGN.md "Known traps"); a fan-out
+  // message's dead targets each have a failed job of their own (its webhook-id), to be sent again.
+  const targets = Object.values(letter.entry.targets ?? {}).filter((t) => t.state === 'dead');
+  for (const id of [letter.webhookId, ...targets.map((t) => t.id)]) {
+    const previous = await queues.deliverQueueFor(letter.mailbox).getJob(id);
+    if (previous) await previous.remove();
+  }
   await ledger.markQueued(letter.mailbox, letter.uidl, { size, webhookId: letter.webhookId, replay: true });
   const message = queuedMessage(letter.uidl, letter.mailbox, size, (deps.now ?? Date.now)());
   await queues.enqueueDelivery({ mailbox: letter.mailbox, webhook: mailbox.webhook, messages: [message] });

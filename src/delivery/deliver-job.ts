@@ -13,8 +13,15 @@ import type { DeliverJobData, DeliverMessage, MessageDelivery } from '../queue/j
 import type { Logger } from '../telemetry/logger.ts';
 import type { DeliveryAttemptOutcome, OpsObserver } from '../telemetry/observations.ts';
 import { nextAttemptDelayMs, webhookBackoff } from '../webhook/index.ts';
-import { attemptDelivery, type DeliverDeps, describeFailure, earlyPoll } from './deliver.ts';
+import {
+  attemptDelivery,
+  type DeliverDeps,
+  describeFailure,
+  earlyPoll,
+  type PreparedPayload,
+} from './deliver.ts';
 import type { Limiter } from './limiter.ts';
+import { routeStep, routesDependOnMessage } from './route-step.ts';
 
 /** The job as BullMQ hands it over: its data, its id and queue (log bindings) and failed attempts so far. */
 export interface DeliverJobRun {
@@ -32,22 +39,41 @@ export interface DeliverJobDeps extends DeliverDeps {
   enqueue(data: DeliverJobData, delayMs: number): Promise<unknown>;
 }
 
+/** `message` as routed: its webhook-id, `routed`, and `webhook` the one it went to (the job's, unrouted). */
 type Settled =
   | {
       message: DeliverMessage;
+      webhook: string;
       outcome: 'accepted';
       status: number;
       marked?: boolean;
       attempt: number;
       durationMs: number;
     }
-  | { message: DeliverMessage; outcome: 'handed-back' }
+  | { message: DeliverMessage; webhook: string; outcome: 'handed-back' }
   | {
       message: DeliverMessage;
-      outcome: Exclude<DeliveryAttemptOutcome, 'delivered'>;
+      webhook: string;
+      outcome: Exclude<DeliveryAttemptOutcome, 'delivered' | 'dropped' | 'fanned-out'>;
       attempt: number;
       durationMs: number;
       error?: unknown;
+    }
+  | {
+      message: DeliverMessage;
+      webhook: string;
+      outcome: 'dropped';
+      route: string;
+      attempt: number;
+      durationMs: number;
+    }
+  | {
+      message: DeliverMessage;
+      webhook: string;
+      outcome: 'fanned-out';
+      targets: Array<{ webhook: string; id: string }>;
+      attempt: number;
+      durationMs: number;
     };
 
 /**
@@ -74,7 +100,7 @@ export async function runDeliverJob(
     messages.map(async (message) => {
       const result = await deps.limiter.run(() =>
         !solo && deps.draining()
-          ? Promise.resolve<Settled>({ message, outcome: 'handed-back' })
+          ? Promise.resolve<Settled>({ message, webhook: job.data.webhook, outcome: 'handed-back' })
           : attemptOne(attemptDeps, job, message, signal),
       );
       const outcome = report(observer, logger, job.data, result);
@@ -105,16 +131,38 @@ async function attemptOne(
 ): Promise<Settled> {
   const attempt = (message.priorAttempts ?? 0) + job.attemptsMade + 1;
   const begun = Date.now();
-  const delivery: MessageDelivery = { ...message, mailbox: job.data.mailbox, webhook: job.data.webhook };
+  let delivery: MessageDelivery = { ...message, mailbox: job.data.mailbox, webhook: job.data.webhook };
+  const options = { attempt, ...(signal ? { signal } : {}) };
+  const settled = (routed: MessageDelivery) => ({
+    message: stripDelivery(routed),
+    webhook: routed.webhook,
+    attempt,
+    durationMs: Date.now() - begun,
+  });
   try {
-    const result = await attemptDelivery(deps, delivery, { attempt, ...(signal ? { signal } : {}) });
-    const durationMs = Date.now() - begun;
-    if (result.outcome === 'accepted') return { message, ...result, attempt, durationMs };
-    return { message, outcome: result.outcome, attempt, durationMs };
+    const routing = message.routed === undefined ? deps.routing?.[delivery.mailbox] : undefined;
+    let prepared: PreparedPayload | undefined;
+    if (routing && routesDependOnMessage(routing)) {
+      const step = await routeStep(deps, delivery, routing, options);
+      if ('outcome' in step) return { ...settled(delivery), outcome: step.outcome };
+      if (step.kind === 'dropped') return { ...settled(delivery), outcome: 'dropped', route: step.route };
+      if (step.kind === 'fanned-out')
+        return { ...settled(delivery), outcome: 'fanned-out', targets: step.targets };
+      delivery = { ...delivery, webhook: step.webhook, routed: 'single' };
+      prepared = step.prepared;
+    }
+    const result = await attemptDelivery(deps, delivery, { ...options, ...(prepared ? { prepared } : {}) });
+    if (result.outcome === 'accepted') return { ...settled(delivery), ...result };
+    return { ...settled(delivery), outcome: result.outcome };
   } catch (error) {
     const outcome = error instanceof UnrecoverableError ? 'dead-letter' : 'retry';
-    return { message, outcome, attempt, durationMs: Date.now() - begun, error };
+    return { ...settled(delivery), outcome, error };
   }
+}
+
+/** The message part of a routed delivery (what a retry job carries). */
+function stripDelivery({ mailbox: _m, webhook: _w, ...message }: MessageDelivery): DeliverMessage {
+  return message;
 }
 
 /**
@@ -123,12 +171,14 @@ async function attemptOne(
  */
 function report(observer: OpsObserver, logger: Logger, data: DeliverJobData, s: Settled): string {
   if (s.outcome === 'handed-back') return s.outcome;
-  const { mailbox, webhook } = data;
+  const { mailbox } = data;
+  const { webhook } = s;
   const outcome = s.outcome === 'accepted' ? 'delivered' : s.outcome;
   const failure = 'error' in s ? describeFailure(s.error) : {};
   const status = s.outcome === 'accepted' ? { status: s.status, ...(s.marked ? { marked: true } : {}) } : {};
-  observer.delivery({ mailbox, webhook, outcome, ...status, ...failure, durationMs: s.durationMs });
-  const facts = { uidl: s.message.uidl, outcome, attempt: s.attempt, durationMs: s.durationMs };
+  const route = s.outcome === 'dropped' ? { route: s.route } : {};
+  observer.delivery({ mailbox, webhook, outcome, ...status, ...failure, ...route, durationMs: s.durationMs });
+  const facts = { uidl: s.message.uidl, webhook, outcome, attempt: s.attempt, durationMs: s.durationMs };
   if ('error' in s) logger.warn({ ...facts, ...failure }, 'delivery');
   else logger.debug({ ...facts, ...status }, 'delivery');
   return outcome;
@@ -144,7 +194,18 @@ class DeliveredRecorder {
     private readonly mailbox: string,
   ) {}
 
-  async add(s: { message: DeliverMessage; status: number; attempt: number }): Promise<void> {
+  async add(s: { message: DeliverMessage; webhook: string; status: number; attempt: number }): Promise<void> {
+    if (s.message.routed === 'fan-out') {
+      // One target of several: its own state; the message is delivered once every target is.
+      const after = await this.deps.ledger.markTarget(this.mailbox, s.message.uidl, s.webhook, {
+        state: 'delivered',
+        status: s.status,
+        attempts: s.attempt,
+      });
+      this.recorded += 1;
+      if (after === 'delivered') await earlyPoll(this.deps, this.mailbox);
+      return;
+    }
     this.#pending.push({ uidl: s.message.uidl, status: s.status, attempts: s.attempt });
     if (this.#pending.length >= RECORD_EVERY) await this.flush();
   }
@@ -159,28 +220,43 @@ class DeliveredRecorder {
   }
 }
 
-/** Each message of a batch that needs a retry becomes a job of its own; the messages not started, one job. */
+/**
+ * Each message of a batch that needs a retry becomes a job of its own (to the webhook routes chose); each
+ * pending target of a fanned-out message, a job of its own (id: its webhook-id); the messages not
+ * started, one job.
+ */
 async function splitOff(deps: DeliverJobDeps, data: DeliverJobData, settled: readonly Settled[]) {
-  const webhook = deps.webhooks[data.webhook];
-  const retries = settled.flatMap((s) =>
-    s.outcome === 'retry'
-      ? [
-          deps.enqueue(
-            {
-              ...data,
-              messages: [{ ...s.message, priorAttempts: s.attempt, lastError: errorText(s.error) }],
-            },
-            webhook ? nextAttemptDelayMs(s.attempt, webhook, s.error) : 0,
-          ),
-        ]
-      : [],
-  );
+  const retries = settled.flatMap((s) => {
+    if (s.outcome === 'fanned-out') {
+      return s.targets.map(({ webhook, id }) =>
+        deps.enqueue({ ...data, webhook, messages: [fanOutTarget(s.message, id)] }, 0),
+      );
+    }
+    if (s.outcome !== 'retry') return [];
+    const webhook = deps.webhooks[s.webhook];
+    return [
+      deps.enqueue(
+        {
+          ...data,
+          webhook: s.webhook,
+          messages: [{ ...s.message, priorAttempts: s.attempt, lastError: errorText(s.error) }],
+        },
+        webhook ? nextAttemptDelayMs(s.attempt, webhook, s.error) : 0,
+      ),
+    ];
+  });
   const rest = settled.filter((s) => s.outcome === 'handed-back').map((s) => s.message);
   if (rest.length > 0) retries.push(deps.enqueue({ ...data, messages: rest }, 0));
   await Promise.all(retries);
 }
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** A target's job: its own webhook-id and attempts, the message's retry period (queuedAt). */
+function fanOutTarget(message: DeliverMessage, webhookId: string): DeliverMessage {
+  const { priorAttempts: _p, lastError: _l, ...rest } = message;
+  return { ...rest, webhookId, routed: 'fan-out' };
+}
 
 /** BullMQ's backoffStrategy for deliver jobs (only a job of one message fails to retry): its webhook's. */
 export function deliverBackoff(webhooks: Config['webhooks']) {

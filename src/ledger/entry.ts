@@ -43,6 +43,22 @@ export interface LedgerEntry {
   status?: number;
   /** A copy of an email another copy of which the webhook accepted first (dedupe): that first copy. */
   duplicateOf?: EmailCopy;
+  /** A fan-out message: each target webhook's own state, by webhook id (config), as routes chose them. */
+  targets?: Record<string, TargetEntry>;
+  /** A drop route took the message (its name): delivered to no one, deleted in delete mode. */
+  dropped?: string;
+}
+
+/** One target of a fan-out message. */
+export interface TargetEntry {
+  state: 'pending' | 'delivered' | 'dead';
+  /** The webhook-id this target gets (its deliver job's id too). */
+  id: string;
+  /** Epoch ms of the 2xx or the dead letter. */
+  at?: number;
+  status?: number;
+  attempts?: number;
+  lastError?: LedgerError;
 }
 
 export const REASON_MAX = 160;

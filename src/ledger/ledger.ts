@@ -27,6 +27,7 @@ import {
   parsePrevious,
   REASON_MAX,
   STATUS_TEXT_MAX,
+  type TargetEntry,
 } from './entry.ts';
 import { mailboxKeys } from './keys.ts';
 import { type RedisClient, type RunScript, scriptRunner } from './scripts.ts';
@@ -182,6 +183,58 @@ export class Ledger {
     return this.#transition('ledgerDuplicate', [keys.ledger, keys.raw(uidl), keys.meta], args, uidl);
   }
 
+  /**
+   * A fan-out message's targets, `pending`, unless a decision is recorded already (that one stands).
+   * Returns the entry's state and its targets (none when it is delivered or dead: nothing to send).
+   */
+  async fanOut(
+    mailbox: string,
+    uidl: string,
+    targets: ReadonlyArray<{ webhook: string; id: string }>,
+  ): Promise<{ state: LedgerState | 'absent'; targets: Record<string, TargetEntry> }> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    const args = [uidl, this.#now(), ...targets.flatMap((t) => [t.webhook, t.id])];
+    try {
+      const [state, json] = (await this.#run('ledgerFanOut', [keys.ledger], args)) as [string, string];
+      return { state: parsePrevious(state), targets: JSON.parse(json) as Record<string, TargetEntry> };
+    } catch (error) {
+      throw mapScriptError(error, uidl);
+    }
+  }
+
+  /**
+   * One target of a fan-out message answered 2xx (call ONLY then) or became a dead letter. The message
+   * becomes delivered once every target is; dead once every target settled and one is dead. Returns the
+   * message's state after.
+   */
+  async markTarget(
+    mailbox: string,
+    uidl: string,
+    webhook: string,
+    outcome:
+      | { state: 'delivered'; status: number; attempts?: number | undefined }
+      | { state: 'dead'; error: LedgerError; attempts?: number | undefined },
+  ): Promise<LedgerState | 'absent'> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    const args = [
+      uidl,
+      this.#now(),
+      webhook,
+      outcome.state,
+      outcome.state === 'delivered' ? outcome.status : (outcome.error.status ?? ''),
+      outcome.attempts ?? '',
+      outcome.state === 'dead' ? JSON.stringify(boundError(outcome.error)) : '',
+    ];
+    return this.#transition('ledgerTarget', [keys.ledger, keys.raw(uidl)], args, uidl);
+  }
+
+  /** A drop route took the message: delivered (to no one) with `dropped: route`, the raw deleted. */
+  async markDropped(mailbox: string, uidl: string, route: string): Promise<LedgerState | 'absent'> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    const args = [uidl, this.#now(), route];
+    return this.#transition('ledgerDrop', [keys.ledger, keys.raw(uidl), keys.meta], args, uidl);
+  }
+
   /** After QUIT +OK: removes the entries of these UIDLs that are still delivered. Returns how many. */
   async forgetDeleted(mailbox: string, uidls: readonly string[]): Promise<number> {
     return (await this.#forget(mailbox, 'delivered', uidls)).length;
@@ -264,7 +317,7 @@ export class Ledger {
   }
 
   async #transition(
-    script: 'ledgerDead' | 'ledgerDuplicate',
+    script: 'ledgerDead' | 'ledgerDuplicate' | 'ledgerTarget' | 'ledgerDrop',
     keys: string[],
     args: Array<string | number>,
     uidl: string,

@@ -51,6 +51,15 @@ for i = 4, #ARGV, 3 do
     if not entry then ${CORRUPT} end
     previous[#previous + 1] = prev
     if prev ~= 'delivered' and (prev ~= 'dead' or ARGV[2] == '1') then
+      -- A replayed fan-out message: its dead targets are owed again, its delivered ones stay delivered.
+      if prev == 'dead' and type(entry.targets) == 'table' then
+        for _, target in pairs(entry.targets) do
+          if target.state == 'dead' then
+            target.state = 'pending'
+            target.lastError = nil
+          end
+        end
+      end
       entry.size = fresh.size
       entry.webhookId = fresh.webhookId
       entry.job = fresh.job
@@ -115,6 +124,83 @@ if ARGV[4] ~= '' then entry.status = tonumber(ARGV[4]) end
 if ARGV[5] ~= '' then entry.attempts = tonumber(ARGV[5]) end
 save_entry(KEYS[1], ARGV[1], entry, 'delivered', tonumber(ARGV[2]))
 redis.call('HINCRBY', KEYS[3], 'duplicates', 1)
+return prev`,
+
+  // KEYS: ledger. ARGV: uidl, now, then (target, webhookId) per target. Records which webhooks a fan-out
+  // message goes to, each `pending`, unless a decision is already recorded (the first one stands: a repeat
+  // after a crash or a config change never re-routes). absent|queued → queued (absent: the entry was
+  // flushed, the raw bytes are still here); the entry names the job of its first target. Replies the
+  // entry's state and its targets as JSON (delivered and dead entries are left alone).
+  ledgerFanOut: `${ENTRY_HELPERS}
+local entry, prev = load_entry(KEYS[1], ARGV[1])
+if not entry then ${CORRUPT} end
+if prev == 'delivered' or prev == 'dead' then return { prev, '{}' } end
+if type(entry.targets) ~= 'table' then
+  entry.targets = {}
+  for i = 3, #ARGV, 2 do entry.targets[ARGV[i]] = { state = 'pending', id = ARGV[i + 1] } end
+  entry.job = ARGV[4]
+  save_entry(KEYS[1], ARGV[1], entry, 'queued', tonumber(ARGV[2]))
+end
+return { prev, cjson.encode(entry.targets) }`,
+
+  // KEYS: ledger, raw. ARGV: uidl, now, target, outcome ('delivered'|'dead'), status ('' = none),
+  // attempts ('' = unknown), lastError (JSON, '' = none). One target of a fan-out message answered 2xx or
+  // became a dead letter. The message becomes delivered (raw deleted) once every target is delivered, dead
+  // (raw persistent, the message stays on the server) once every target settled and one is dead; until
+  // then it stays queued, naming the job of a target still pending. A delivered target is never taken
+  // back. Replies the message's state after.
+  ledgerTarget: `${ENTRY_HELPERS}
+local entry, prev = load_entry(KEYS[1], ARGV[1])
+if not entry then ${CORRUPT} end
+if prev == 'delivered' then return prev end
+local target = type(entry.targets) == 'table' and entry.targets[ARGV[3]] or nil
+if not target or target.state == 'delivered' then return prev end
+local now = tonumber(ARGV[2])
+target.state = ARGV[4]
+target.at = now
+if ARGV[5] ~= '' then target.status = tonumber(ARGV[5]) end
+if ARGV[6] ~= '' then target.attempts = tonumber(ARGV[6]) end
+if ARGV[7] ~= '' then
+  target.lastError = cjson.decode(ARGV[7])
+  entry.lastError = target.lastError
+end
+local pending, dead = nil, false
+for _, t in pairs(entry.targets) do
+  if t.state == 'pending' then pending = pending or t.id end
+  if t.state == 'dead' then dead = true end
+end
+if ARGV[4] == 'dead' then redis.call('PERSIST', KEYS[2]) end
+if pending then
+  entry.job = pending
+  save_entry(KEYS[1], ARGV[1], entry, 'queued', now)
+  return 'queued'
+end
+entry.job = nil
+if dead then
+  save_entry(KEYS[1], ARGV[1], entry, 'dead', now)
+  return 'dead'
+end
+redis.call('DEL', KEYS[2])
+entry.lastError = nil
+entry.deliveredAt = now
+save_entry(KEYS[1], ARGV[1], entry, 'delivered', now)
+return 'delivered'`,
+
+  // KEYS: ledger, raw, meta. ARGV: uidl, now, route. A drop route took the message: → delivered with
+  // `dropped` (the route's name), raw deleted, counted in the mailbox's meta (`dropped`), so delete mode
+  // DELEs it like a delivered one and keep mode never fetches it again. Delivered stays as it is. Replies
+  // the previous state.
+  ledgerDrop: `${ENTRY_HELPERS}
+local entry, prev = load_entry(KEYS[1], ARGV[1])
+if not entry then ${CORRUPT} end
+redis.call('DEL', KEYS[2])
+if prev == 'delivered' then return prev end
+entry.job = nil
+entry.lastError = nil
+entry.dropped = ARGV[3]
+redis.call('HINCRBY', KEYS[3], 'dropped', 1)
+entry.deliveredAt = tonumber(ARGV[2])
+save_entry(KEYS[1], ARGV[1], entry, 'delivered', tonumber(ARGV[2]))
 return prev`,
 
   // KEYS: ledger. ARGV: now, uidls. absent → skipped (a start point held the message back: seen, never

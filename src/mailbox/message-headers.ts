@@ -16,6 +16,13 @@ const HEADER_READ_MAX = 256 * 1024;
 
 /** Reads the header block from a TOP body; the unread rest is left to the client to discard. */
 export async function readMessageHeaders(body: Readable): Promise<MessageHeaders> {
+  const text = (await readHead(body)).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  return parseHeaders(end === -1 ? text : text.slice(0, end));
+}
+
+/** The first HEADER_READ_MAX bytes of a TOP body (enough for the header block of nearly all mail). */
+export async function readHead(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of body) {
@@ -23,9 +30,7 @@ export async function readMessageHeaders(body: Readable): Promise<MessageHeaders
     bytes += (chunk as Buffer).length;
     if (bytes >= HEADER_READ_MAX) break;
   }
-  const text = Buffer.concat(chunks).subarray(0, HEADER_READ_MAX).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  return parseHeaders(end === -1 ? text : text.slice(0, end));
+  return Buffer.concat(chunks).subarray(0, HEADER_READ_MAX);
 }
 
 export function parseHeaders(block: string): MessageHeaders {

@@ -26,6 +26,8 @@ export interface MailboxMeta {
   expire?: string;
   /** Copies of an email recorded as duplicates of another mailbox's accepted copy (dedupe), all time. */
   duplicates?: number;
+  /** Messages a drop route took, ever (the ledger's ledgerDrop script counts them). */
+  dropped?: number;
 }
 
 /** What a failed poll records: its code, the outcome it counts as, the server's text. */
@@ -44,6 +46,7 @@ const NUMBERS = [
   'listed',
   'loginDelayMs',
   'duplicates',
+  'dropped',
 ] as const;
 /** Written as '' to clear them in the same HSET; read back as absent. */
 const TEXTS = ['lastOutcome', 'lastError', 'lastErrorText', 'expire'] as const;

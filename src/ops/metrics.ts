@@ -48,6 +48,10 @@ export class PophookMetrics {
     'Copies of an email another copy of which the webhook accepted first (dedupe), skipped or sent marked',
     ['mailbox', 'webhook', 'action'],
   );
+  readonly #dropped = this.#counter('messages_dropped_total', 'Messages a drop route took, by route', [
+    'mailbox',
+    'route',
+  ]);
   readonly #recoveries = this.#counter('watchdog_recoveries_total', 'Watchdog recoveries by check', [
     'check',
   ]);
@@ -106,6 +110,7 @@ export class PophookMetrics {
       const action = o.marked ? 'marked' : 'skipped';
       this.#duplicates.inc({ mailbox: o.mailbox, webhook: o.webhook, action });
     }
+    if (o.outcome === 'dropped') this.#dropped.inc({ mailbox: o.mailbox, route: o.route ?? '' });
     const cls = statusClass(o);
     if (cls === undefined) return;
     this.#deliveries.inc({ webhook: o.webhook, mailbox: o.mailbox, class: cls });

@@ -46,7 +46,7 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly (s
 export function formatStatus(s: Snapshot): string {
   const now = s.at;
   const mailboxes = table(
-    ['MAILBOX', 'LAST POLL', 'STATE', 'LISTED', 'BACKLOG', 'OLDEST', 'DEAD', 'LOCK', 'NEXT POLL'],
+    ['MAILBOX', 'LAST POLL', 'STATE', 'LISTED', 'BACKLOG', 'OLDEST', 'DEAD', 'DROPPED', 'LOCK', 'NEXT POLL'],
     s.mailboxes.map((m) => [
       m.id,
       relative(m.lastPollAt, now),
@@ -55,6 +55,7 @@ export function formatStatus(s: Snapshot): string {
       m.ledger.queued,
       m.oldestQueuedAt === undefined ? '—' : duration(now - m.oldestQueuedAt),
       m.ledger.dead,
+      m.dropped ?? 0,
       m.lock ? m.lock.owner : '—',
       relative(m.nextPollAt, now),
     ]),

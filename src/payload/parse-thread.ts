@@ -9,6 +9,7 @@ import { References } from './attachment-policy.ts';
 import { buildPayload } from './build-payload.ts';
 import { spoolPayload } from './spool-payload.ts';
 import {
+  factsOf,
   type ParseRequest,
   serializePayload,
   summarize,
@@ -40,7 +41,7 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
   try {
     if (request.spoolPath !== undefined) {
       const { spoolPath, meta, seq } = request;
-      const { bytes, summary, sha256 } = await spoolPayload(
+      const { bytes, summary, sha256, facts } = await spoolPayload(
         raw,
         meta,
         limits,
@@ -48,7 +49,8 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
         options,
         references,
       );
-      return { message: { type: 'spooled', seq, bytes, summary, ...referenced(sha256) }, transfer: [] };
+      const message = { type: 'spooled' as const, seq, bytes, summary, facts, ...referenced(sha256) };
+      return { message, transfer: [] };
     }
     const payload = await buildPayload(raw, request.meta, limits, options, references);
     const body = serializePayload(payload, request.meta.format);
@@ -57,6 +59,7 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
       seq: request.seq,
       body,
       summary: summarize(payload),
+      facts: factsOf(payload),
       ...referenced(payload.sha256, body),
     };
     return { message, transfer: [body.buffer as ArrayBuffer] };

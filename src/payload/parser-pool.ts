@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { PophookError } from '../errors.ts';
 import { COMPILED } from '../package-files.ts';
+import type { RouteFacts } from './route-facts.ts';
 import type { SpoolResult } from './spool-payload.ts';
 import type { ParseAnswer, ParseRequest, ThreadData, ThreadMessage } from './thread-protocol.ts';
 import type {
@@ -48,6 +49,8 @@ export interface ParseResult {
   summary: PayloadSummary;
   /** Present when attachments went by reference: the JSON holds placeholders for them. */
   references?: ReferencedParts;
+  /** What routes look at (src/routing/match.ts). */
+  facts: RouteFacts;
 }
 
 export type SpoolAnswer = Omit<SpoolResult, 'sha256'> & Pick<ParseResult, 'references'>;
@@ -98,7 +101,7 @@ export class ParserPool {
     const answer = await this.submit({ raw, meta, attachments: opts.attachments }, opts.signal);
     if (answer.type !== 'done') throw new Error('a parse was answered with a spool');
     const body = Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
-    return { body, summary: answer.summary, ...referencesOf(answer) };
+    return { body, summary: answer.summary, facts: answer.facts, ...referencesOf(answer) };
   }
 
   /**
@@ -117,7 +120,7 @@ export class ParserPool {
       opts.signal,
     );
     if (answer.type !== 'spooled') throw new Error('a spool was answered with a body');
-    return { bytes: answer.bytes, summary: answer.summary, ...referencesOf(answer) };
+    return { bytes: answer.bytes, summary: answer.summary, facts: answer.facts, ...referencesOf(answer) };
   }
 
   private submit(

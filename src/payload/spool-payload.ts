@@ -24,6 +24,7 @@ import {
 } from './build-payload.ts';
 import { streamMail } from './mail-parser.ts';
 import { postmarkAttachmentHead, postmarkHead, postmarkTail } from './postmark.ts';
+import { type RouteFacts, routeFacts } from './route-facts.ts';
 import type { PayloadMeta, PayloadOptions, PayloadSummary, StructureLimits } from './types.ts';
 
 export interface SpoolResult {
@@ -32,6 +33,7 @@ export interface SpoolResult {
   summary: PayloadSummary;
   /** Of the raw message. */
   sha256: string;
+  facts: RouteFacts;
 }
 
 const BUFFER_BYTES = 256 * 1024;
@@ -68,7 +70,7 @@ export async function spoolPayload(
   const shape: Shape = SHAPES[meta.format ?? 'pophook'];
   try {
     let head: PayloadHead | undefined;
-    let attachments = 0;
+    const attachmentTypes: string[] = [];
     const bodies = await streamMail(raw, limits, {
       onHeaders(fields) {
         head = payloadHead(meta, inspected.root, fields, options);
@@ -83,7 +85,7 @@ export async function spoolPayload(
             }))
           : [{ head: { ...attachment, source: 'mime' as const }, content }];
         for (const entry of entries) {
-          if (attachments++ > 0) out.write(',');
+          if (attachmentTypes.push(entry.head.contentType) > 1) out.write(',');
           await writeAttachment(out, shape, entry.head, entry.content, references);
         }
       },
@@ -97,10 +99,14 @@ export async function spoolPayload(
         messageId: head?.messageId ?? null,
         contentKey: tail.contentKey,
         subject: head?.subject ?? null,
-        attachments,
+        attachments: attachmentTypes.length,
         size: tail.size,
       },
       sha256: tail.sha256,
+      facts: routeFacts(head?.headers ?? [], head?.subject ?? null, {
+        attachmentTypes,
+        bounce: tail.bounce !== null,
+      }),
     };
   } finally {
     out.close();

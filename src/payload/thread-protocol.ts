@@ -2,6 +2,7 @@
 // for the JSON body, so the shapes cannot drift apart.
 import type { ErrorCode } from '../errors.ts';
 import { toPostmark } from './postmark.ts';
+import { type RouteFacts, routeFacts } from './route-facts.ts';
 import type {
   AttachmentPlacement,
   MailboxPayloadOptions,
@@ -34,8 +35,22 @@ export interface ParseRequest {
 
 /** A parse's answer: the JSON itself, or how much of it went into the spool file. */
 export type ParseAnswer =
-  | { type: 'done'; seq: number; body: Uint8Array; summary: PayloadSummary; references?: ReferencedParts }
-  | { type: 'spooled'; seq: number; bytes: number; summary: PayloadSummary; references?: ReferencedParts };
+  | {
+      type: 'done';
+      seq: number;
+      body: Uint8Array;
+      summary: PayloadSummary;
+      facts: RouteFacts;
+      references?: ReferencedParts;
+    }
+  | {
+      type: 'spooled';
+      seq: number;
+      bytes: number;
+      summary: PayloadSummary;
+      facts: RouteFacts;
+      references?: ReferencedParts;
+    };
 
 export type ThreadMessage =
   | { type: 'ready' }
@@ -57,6 +72,13 @@ export function serializePayload(payload: PayloadV1, format: PayloadFormat = 'po
   const body = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
   body.write(json, 'utf8');
   return body;
+}
+
+export function factsOf(payload: PayloadV1): RouteFacts {
+  return routeFacts(payload.headers, payload.subject, {
+    attachmentTypes: payload.attachments.map((a) => a.contentType),
+    bounce: payload.bounce !== null,
+  });
 }
 
 export function summarize(payload: PayloadV1): PayloadSummary {

@@ -30,6 +30,12 @@ export interface DeliverMessage {
   lastError?: string;
   /** The stored bytes are a reduced form of a message over maxMessageSize (its `size` is theirs). */
   truncated?: PayloadTruncation;
+  /**
+   * Routes chose the job's webhook: `single`, the message's only target (webhook-id: the message's);
+   * `fan-out`, one of several, whose state the ledger keeps per target (webhook-id: fanOutWebhookId).
+   * Absent: the mailbox's routes have not run for this message yet (or it has the `webhook:` shorthand).
+   */
+  routed?: 'single' | 'fan-out';
 }
 
 /**

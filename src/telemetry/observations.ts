@@ -18,7 +18,11 @@ export type DeliveryAttemptOutcome =
   | 'raw-missing'
   | 'retry'
   | 'dead-letter'
-  | 'duplicate';
+  | 'duplicate'
+  /** A drop route took the message: recorded, never sent. */
+  | 'dropped'
+  /** Routes chose several webhooks: each gets a job of its own (their attempts are observed there). */
+  | 'fanned-out';
 
 export interface DeliveryObservation {
   mailbox: string;
@@ -29,6 +33,8 @@ export interface DeliveryObservation {
   code?: string;
   /** A copy of an email sent marked with duplicateOf (dedupe.mode: mark); skipped ones are `duplicate`. */
   marked?: boolean;
+  /** The route that dropped the message (outcome `dropped`). */
+  route?: string;
 }
 
 export interface OpsObserver {
@@ -39,13 +45,20 @@ export interface OpsObserver {
 /** Class of an attempt that reached for the webhook: `2xx`…`5xx`, `timeout`, `network`, or `error`. */
 export type StatusClass = `${1 | 2 | 3 | 4 | 5}xx` | 'timeout' | 'network' | 'error';
 
+const NOT_SENT: ReadonlySet<DeliveryAttemptOutcome> = new Set([
+  'already-delivered',
+  'raw-missing',
+  'duplicate',
+  'dropped',
+  'fanned-out',
+]);
+
 /**
- * undefined for outcomes that never called the webhook (a duplicate job, a raw message gone, a copy of an
- * email skipped as a duplicate or waiting for another copy's outcome).
+ * undefined for outcomes that never called the webhook (a duplicate job, a raw message gone, routing, a
+ * copy of an email skipped as a duplicate or waiting for another copy's outcome).
  */
 export function statusClass(o: DeliveryObservation): StatusClass | undefined {
-  if (o.outcome === 'already-delivered' || o.outcome === 'raw-missing' || o.outcome === 'duplicate')
-    return undefined;
+  if (NOT_SENT.has(o.outcome)) return undefined;
   if (o.code === 'DEDUPE_FIRST_IN_FLIGHT') return undefined;
   if (typeof o.status === 'number' && o.status >= 100 && o.status < 600) {
     return `${Math.floor(o.status / 100) as 1 | 2 | 3 | 4 | 5}xx`;

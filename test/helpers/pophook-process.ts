@@ -102,6 +102,8 @@ export interface TestConfigInput {
   pop3: { port: number; caPem: string; username: string; password: string; tls?: 'starttls' | 'implicit' };
   mailbox?: Record<string, unknown>;
   webhook?: Record<string, unknown>;
+  /** More webhooks beside `receiver` (routes name them). */
+  webhooks?: Record<string, Record<string, unknown>>;
   redis?: Record<string, unknown>;
   delivery?: Record<string, unknown>;
   /** More top-level sections (http, watchdog…). */
@@ -117,6 +119,7 @@ export async function writeTestConfig(input: TestConfigInput): Promise<string> {
     redis: { url: input.redisUrl, prefix: input.prefix, ...input.redis },
     webhooks: {
       receiver: { url: input.webhookUrl, secret: input.secret, timeout: '5s', ...input.webhook },
+      ...input.webhooks,
     },
     delivery: { concurrency: 2, ...input.delivery },
     mailboxes: {

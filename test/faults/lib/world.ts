@@ -37,6 +37,11 @@ export interface WorldOptions {
   storage?: Record<string, unknown>;
   /** The mail addMail makes (default: smallCorpus, plain text without attachments). */
   corpus?: (count: number, seed: number) => CorpusMessage[];
+  /**
+   * A second verifying receiver with a secret of its own, configured as webhook `second` (mailboxes name it
+   * in their routes, e.g. a fan-out to both): World.second.
+   */
+  secondReceiver?: boolean;
 }
 
 /** The proxy in front of Redis and the connections seen blocking on a queue (BZPOPMIN <prefix>:<queue>:…). */
@@ -54,6 +59,8 @@ export interface World {
   readonly dovecot: DovecotServer;
   readonly redis: RedisServer;
   readonly receiver: Receiver;
+  /** The second receiver (webhook `second`) when asked for. */
+  readonly second: Receiver | undefined;
   readonly proxy: TcpProxy;
   readonly journal: Pop3Journal;
   readonly redisLink: RedisLink | undefined;
@@ -84,10 +91,12 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const random = seededRandom(seed);
   const users = Array.from({ length: options.mailboxes }, (_, i) => `u${i}`);
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  const [dovecot, redis, receiver] = await Promise.all([
+  const secondSecret = `whsec_${randomBytes(32).toString('base64')}`;
+  const [dovecot, redis, receiver, second] = await Promise.all([
     startDovecot({ users: Object.fromEntries(users.map((u) => [u, PASSWORD])) }),
     startRedisServer({ appendonly: true }),
     startReceiver({ secret }),
+    options.secondReceiver ? startReceiver({ secret: secondSecret }) : undefined,
   ]);
   const journal: Pop3Journal = { deles: [], commits: [], sessions: 0 };
   let decide: (event: Pop3Event) => LineVerdict = () => 'pass';
@@ -99,7 +108,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const redisUrl = redisLink ? `redis://127.0.0.1:${redisLink.proxy.port}` : redis.url;
   const dir = await mkdtemp(join(tmpdir(), 'pophook-fault-'));
   const configPath = join(dir, 'pophook.yml');
-  await writeFile(configPath, stringify(fleetConfig(options, users, redisUrl, receiver.url, secret, proxy)));
+  const webhooks = {
+    receiver: { url: receiver.url, secret },
+    ...(second ? { second: { url: second.url, secret: secondSecret } } : {}),
+  };
+  await writeFile(configPath, stringify(fleetConfig(options, users, redisUrl, webhooks, proxy)));
   const fleet = startFleet(configPath, { scheduler: 1, poll: 1, deliver: 1, ...options.fleet }, options.env);
   await fleet.ready();
 
@@ -113,6 +126,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     dovecot,
     redis,
     receiver,
+    second,
     proxy,
     journal,
     redisLink,
@@ -162,7 +176,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       await fleet.stop();
       await proxy.stop();
       await redisLink?.proxy.stop();
-      await Promise.all([dovecot.stop(), redis.stop(), receiver.stop()]);
+      await Promise.all([dovecot.stop(), redis.stop(), receiver.stop(), second?.stop()]);
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -253,23 +267,18 @@ function fleetConfig(
   options: WorldOptions,
   users: string[],
   redisUrl: string,
-  webhookUrl: string,
-  secret: string,
+  webhooks: Record<string, { url: string; secret: string }>,
   proxy: TcpProxy,
 ) {
   return {
     redis: { url: redisUrl, prefix: 'fault' },
     log: { level: 'info' },
-    webhooks: {
-      receiver: {
-        url: webhookUrl,
-        secret,
-        timeout: '2s',
-        retryDelay: '200ms',
-        retryMaxDelay: '2s',
-        ...options.webhook,
-      },
-    },
+    webhooks: Object.fromEntries(
+      Object.entries(webhooks).map(([id, hook]) => [
+        id,
+        { ...hook, timeout: '2s', retryDelay: '200ms', retryMaxDelay: '2s', ...options.webhook },
+      ]),
+    ),
     delivery: { concurrency: 4, ...options.delivery },
     ...(options.watchdog ? { watchdog: options.watchdog } : {}),
     ...(options.http ? { http: options.http } : {}),

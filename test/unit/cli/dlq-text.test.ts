@@ -34,6 +34,19 @@ const letter = (over: Partial<DeadLetterDetails> = {}): DeadLetterDetails => ({
 });
 
 describe('dead letters as text', () => {
+  it('a fan-out message lists each target with its state and webhook-id', () => {
+    const entry = {
+      ...letter().entry,
+      targets: {
+        billing: { state: 'delivered' as const, id: 'msg_1_billing', status: 200 },
+        tickets: { state: 'dead' as const, id: 'msg_1_tickets' },
+      },
+    };
+    expect(formatDeadLetter(letter({ entry }), NOW)).toContain(
+      '  targets billing delivered (msg_1_billing), tickets dead (msg_1_tickets)\n',
+    );
+  });
+
   it('one block per letter: the line, the message, the reason and the answer', () => {
     expect(formatDeadLetters([letter()], NOW)).toBe(
       [

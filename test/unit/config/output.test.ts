@@ -43,6 +43,8 @@ describe('defaults and names', () => {
           batchBytes: 200_000_000,
           webhook: 'tickets',
           deadLetterWebhook: 'tickets',
+          // The shorthand is one default route.
+          routing: { mode: 'first', routes: [{ name: 'default', deliver: ['tickets'], drop: false }] },
           trustedAuthservIds: [],
           winmailDat: 'keep',
           connectTimeoutMs: 15_000,

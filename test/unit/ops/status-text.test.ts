@@ -77,8 +77,8 @@ describe('status text', () => {
     expect(text).toContain(
       'pophook status at 2025-01-02T03:04:05.000Z  redis memory: 2.0 MiB used (no maxmemory)',
     );
-    expect(text).toMatch(/support\s+12 s ago\s+ok\s+14\s+3\s+90 s\s+1\s+host-a:4242\s+in 48 s/);
-    expect(text).toMatch(/invoices\s+5 s ago\s+error POP3_AUTH_FAILED\s+—\s+0\s+—\s+0\s+—\s+—/);
+    expect(text).toMatch(/support\s+12 s ago\s+ok\s+14\s+3\s+90 s\s+1\s+0\s+host-a:4242\s+in 48 s/);
+    expect(text).toMatch(/invoices\s+5 s ago\s+error POP3_AUTH_FAILED\s+—\s+0\s+—\s+0\s+0\s+—\s+—/);
     expect(text).toMatch(/tickets\s+95% of 20\s+2 s ago\s+past: WEBHOOK_HTTP_4XX 400, 10 min ago/);
     expect(text).toMatch(/deliver\s+3\s+2\s+0\s+1/);
     expect(text.split('\n').every((line) => line.length <= 120)).toBe(true);
