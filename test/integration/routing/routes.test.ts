@@ -110,7 +110,9 @@ function config(): Promise<string> {
   });
 }
 
-const ok = (rx: Receiver) => rx.deliveries.filter((d) => d.status === 200);
+const isDeadEvent = (d: Delivery) => (d.json as { type?: string }).type === 'message.dead';
+/** Accepted payloads (a dead letter's message.dead event goes to the mailbox's first webhook too). */
+const ok = (rx: Receiver) => rx.deliveries.filter((d) => d.status === 200 && !isDeadEvent(d));
 const subjectOf = (d: Delivery) => (d.json as { subject: string }).subject;
 const uidlOf = (d: Delivery) => (d.json as { uidl: string }).uidl;
 
@@ -179,6 +181,9 @@ describe('routes and fan-out', { timeout: 90_000 }, () => {
     expect(entry.state).toBe('dead');
     expect(entry.targets.billing.state).toBe('delivered');
     expect(entry.targets.tickets).toMatchObject({ state: 'dead', id: refused.webhookId });
+    // Dead as a whole once every target settled: one message.dead event, naming the message.
+    const events = [...billing.deliveries, ...tickets.deliveries].filter(isDeadEvent);
+    expect(events.map((d) => (d.json as { uidl: string }).uidl)).toEqual([uidlOf(refused)]);
 
     // The receiver is fixed; a replay sends the dead target only, with its own webhook-id again.
     await tickets.setRespond(200);
