@@ -32,7 +32,7 @@ const HTML = `<!doctype html>
 <main id="main" hidden>
 <h2>Mailboxes</h2>
 <table id="mailboxes"><thead><tr><th>Mailbox</th><th>Last poll</th><th>State</th><th>Listed</th>
-<th>Backlog</th><th>Oldest undelivered</th><th>Dead</th><th>Lock</th><th>Next poll</th></tr></thead><tbody></tbody></table>
+<th>Backlog</th><th>Oldest undelivered</th><th>Dead</th><th>Dropped</th><th>Duplicates</th><th>Lock</th><th>Next poll</th></tr></thead><tbody></tbody></table>
 <h2>Webhooks</h2>
 <table id="webhooks"><thead><tr><th>Webhook</th><th>Success (last hour)</th><th>Last error</th></tr></thead><tbody></tbody></table>
 <h2>Queues</h2>
@@ -157,7 +157,8 @@ async function refresh() {
   const [s, jobs] = await Promise.all([api('/api/status'), api('/api/jobs')]);
   $('main').hidden = false; $('login').style.display = 'none';
   fill('mailboxes', s.mailboxes.map((m) => [m.id, ago(m.lastPollAt), state(m), m.listed, m.ledger.queued,
-    age(m.oldestQueuedAt), m.ledger.dead, m.lock ? m.lock.owner : '—', ago(m.nextPollAt)]));
+    age(m.oldestQueuedAt), m.ledger.dead, m.dropped ?? 0, m.duplicates ?? 0, m.lock ? m.lock.owner : '—',
+    ago(m.nextPollAt)]));
   fill('webhooks', s.webhooks.map((w) => [w.id,
     w.window.rate === null ? 'no attempts' : Math.round(w.window.rate * 100) + '% of ' + w.window.attempts,
     w.lastError ? w.lastError.code + (w.lastError.status ? ' ' + w.lastError.status : '') + ', ' + ago(w.lastError.at) : '—']));

@@ -107,10 +107,20 @@ afterAll(async () => {
 
 describe('dashboard', () => {
   it('?token= logs in once and leaves the address bar', async () => {
+    // Drops (routes) and duplicates (dedupe) are counted in the mailbox's meta; the page shows both.
+    const admin = new Redis(redis.url);
+    await admin.hset(mailboxKeys(PREFIX, 'support').meta, { dropped: '7', duplicates: '3' });
+    await admin.quit();
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/?token=${TOKEN}`);
     await page.locator('#mailboxes tbody tr', { hasText: 'inbox' }).waitFor({ timeout: 10_000 });
     expect(new URL(page.url()).search).toBe('');
+    const headers = await page.locator('#mailboxes thead th').allTextContents();
+    const cells = await page
+      .locator('#mailboxes tbody tr', { hasText: 'support' })
+      .locator('td')
+      .allTextContents();
+    expect([cells[headers.indexOf('Dropped')], cells[headers.indexOf('Duplicates')]]).toEqual(['7', '3']);
     await page.close();
   });
 
