@@ -204,6 +204,8 @@ class DeliveredRecorder {
       });
       this.recorded += 1;
       if (after === 'delivered') await earlyPoll(this.deps, this.mailbox);
+      // The last target to settle made it dead as a whole (another one dead-lettered before): its event.
+      if (after === 'dead') await this.deps.deadLetters.announce(this.mailbox, s.message.uidl, 'queued');
       return;
     }
     this.#pending.push({ uidl: s.message.uidl, status: s.status, attempts: s.attempt });

@@ -371,7 +371,8 @@ async function deadLetter(
   const reason = error instanceof Error ? error.message : String(error);
   const failure = { code, reason, ...(status === undefined ? {} : { status }), ...receiverAnswer(error) };
   // A fan-out target dead-letters alone: the message stays on the server, the other targets go on; its
-  // message.dead event goes once every target settled and the message as a whole is dead.
+  // message.dead event goes once every target settled and the message as a whole is dead (here, or where
+  // the last target's 2xx is recorded, deliver-job.ts).
   if (job.routed === 'fan-out') {
     const after = await deps.ledger.markTarget(job.mailbox, job.uidl, job.webhook, {
       state: 'dead',

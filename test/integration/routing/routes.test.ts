@@ -181,9 +181,10 @@ describe('routes and fan-out', { timeout: 90_000 }, () => {
     expect(entry.state).toBe('dead');
     expect(entry.targets.billing.state).toBe('delivered');
     expect(entry.targets.tickets).toMatchObject({ state: 'dead', id: refused.webhookId });
-    // Dead as a whole once every target settled: one message.dead event, naming the message.
-    const events = [...billing.deliveries, ...tickets.deliveries].filter(isDeadEvent);
-    expect(events.map((d) => (d.json as { uidl: string }).uidl)).toEqual([uidlOf(refused)]);
+    // Dead as a whole once every target settled: one message.dead event (sent by its own queue), naming it.
+    const events = () => [...billing.deliveries, ...tickets.deliveries].filter(isDeadEvent);
+    await waitUntil('the message.dead event', async () => events().length > 0, 15_000);
+    expect(events().map((d) => (d.json as { uidl: string }).uidl)).toEqual([uidlOf(refused)]);
 
     // The receiver is fixed; a replay sends the dead target only, with its own webhook-id again.
     await tickets.setRespond(200);
