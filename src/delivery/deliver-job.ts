@@ -13,14 +13,9 @@ import type { DeliverJobData, DeliverMessage, MessageDelivery } from '../queue/j
 import type { Logger } from '../telemetry/logger.ts';
 import type { DeliveryAttemptOutcome, OpsObserver } from '../telemetry/observations.ts';
 import { nextAttemptDelayMs, webhookBackoff } from '../webhook/index.ts';
-import {
-  attemptDelivery,
-  type DeliverDeps,
-  describeFailure,
-  earlyPoll,
-  type PreparedPayload,
-} from './deliver.ts';
+import { attemptDelivery, type DeliverDeps, describeFailure, earlyPoll } from './deliver.ts';
 import type { Limiter } from './limiter.ts';
+import type { PreparedPayload } from './prepared-payload.ts';
 import { routeStep, routesDependOnMessage } from './route-step.ts';
 
 /** The job as BullMQ hands it over: its data, its id and queue (log bindings) and failed attempts so far. */

@@ -11,13 +11,8 @@ import type { TargetEntry } from '../ledger/index.ts';
 import { fanOutWebhookId } from '../queue/ids.ts';
 import type { MessageDelivery } from '../queue/jobs.ts';
 import { decideRoute } from '../routing/match.ts';
-import {
-  type DeliverDeps,
-  failedAttempt,
-  type NothingSent,
-  type PreparedPayload,
-  preparePayload,
-} from './deliver.ts';
+import { type DeliverDeps, failedAttempt, type NothingSent } from './deliver.ts';
+import { type PreparedPayload, preparePayload } from './prepared-payload.ts';
 
 export type RouteStep =
   | { kind: 'deliver'; webhook: string; prepared: PreparedPayload }

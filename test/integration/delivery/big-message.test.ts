@@ -1,4 +1,4 @@
-// A 50 MB message through the streamed delivery path (deliver.ts over STREAM_THRESHOLD_BYTES): raw bytes in
+// A 50 MB message through the streamed delivery path (prepared-payload.ts over STREAM_THRESHOLD_BYTES): raw bytes in
 // a real Redis, read in chunks into shared memory, parsed in a ParserPool thread into a spool file, signed
 // and streamed to a receiver that verifies the signature with the official standardwebhooks package; the
 // attachment's sha256 is checked on arrival and the spool is gone afterwards. The strict memory figure
@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { attemptDelivery, STREAM_THRESHOLD_BYTES } from '../../../src/delivery/deliver.ts';
+import { attemptDelivery } from '../../../src/delivery/deliver.ts';
+import { STREAM_THRESHOLD_BYTES } from '../../../src/delivery/prepared-payload.ts';
 import type { PayloadV1 } from '../../../src/payload/index.ts';
 import { bigMessage } from '../../helpers/mail-corpus.ts';
 import { deliverJob, useDeliverFixture } from './deliver-fixture.ts';

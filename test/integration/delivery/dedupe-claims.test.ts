@@ -4,7 +4,8 @@
 // mode on the streamed path (a message over STREAM_THRESHOLD_BYTES) appends duplicateOf to the spool.
 import { describe, expect, it } from 'vitest';
 import { Deduper } from '../../../src/delivery/dedupe.ts';
-import { attemptDelivery, STREAM_THRESHOLD_BYTES } from '../../../src/delivery/deliver.ts';
+import { attemptDelivery } from '../../../src/delivery/deliver.ts';
+import { STREAM_THRESHOLD_BYTES } from '../../../src/delivery/prepared-payload.ts';
 import { isPophookError } from '../../../src/errors.ts';
 import { ContentClaims, Ledger, RawStore } from '../../../src/ledger/index.ts';
 import type { PayloadV1 } from '../../../src/payload/index.ts';

@@ -2,7 +2,8 @@
 // spool path) reach a receiver that verifies the Standard Webhooks signature, in Postmark's field names.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { attemptDelivery, STREAM_THRESHOLD_BYTES } from '../../../src/delivery/deliver.ts';
+import { attemptDelivery } from '../../../src/delivery/deliver.ts';
+import { STREAM_THRESHOLD_BYTES } from '../../../src/delivery/prepared-payload.ts';
 import { bigMessage } from '../../helpers/mail-corpus.ts';
 import { deliverJob, useDeliverFixture } from './deliver-fixture.ts';
 
