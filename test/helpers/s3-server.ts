@@ -47,10 +47,15 @@ export async function startS3Server(options: { bucket?: string; prefix?: string 
     await next.run();
     server = next;
   };
+  // An outage drops the open connections too: close() alone waits for them, and a client that keeps its
+  // keep-alive connections busy would go on being served by the closed store.
   const halt = async () => {
     const running = server;
     server = null;
-    await running?.close();
+    if (!running) return;
+    const closed = running.close();
+    running.httpServer?.closeAllConnections();
+    await closed;
   };
   await start();
   const endpoint = `http://127.0.0.1:${port}`;
