@@ -45,5 +45,5 @@ FROM base AS runtime
 # container counts as healthy. fetch is built into Node: no curl in the image.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const p = process.env.POPHOOK_HTTP_PORT; if (!p) process.exit(0); fetch(`http://127.0.0.1:${p}/healthz`, { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));"]
-ENTRYPOINT ["node", "bin/pophook.js"]
+ENTRYPOINT ["/app/bin/pophook.js"]
 CMD ["--help"]

@@ -1,21 +1,21 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded-gc --heap-growing-percent=20
 // The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm ci`
 // runs through the prepare script, or `npm run build`), with no TypeScript loader at run time. It runs the
 // TypeScript sources through tsx (a dev dependency) instead when POPHOOK_FROM_SOURCE=1 (the tests set it),
 // when there is no dist/ yet, or when a source file is newer than the build: a stale dist/ never runs old
 // code silently (it says so on stderr).
+//
+// The V8 flags on the first line hold memory down at less CPU than --optimize-for-size, which slowed every
+// JIT-compiled function (docs/performance.md, "V8 flags"): a 1 MB young generation per isolate, garbage
+// collected on the thread that made it (no background GC threads to wake and join), and a heap that grows by
+// 20% past what a full collection left live. They must be on node's command line, not set at run time: the
+// main isolate's young generation is sized when it is created. So the command runs this file (`pophook`,
+// `npm run pophook`, the image's entry point); `node bin/pophook.js` runs without them.
 import { readdirSync, statSync } from 'node:fs';
 import module from 'node:module';
-import { setFlagsFromString } from 'node:v8';
 
 // Node 22.1+: V8's compiled code is cached on disk, so the next start compiles less (absent on Node 20).
 module.enableCompileCache?.();
-// V8 lets a busy heap grow to several times what is live before a full collection; this makes it collect
-// sooner, process-wide (parse threads included): peak RSS on small mail 190 -> 145 MB in the benchmark
-// (docs/performance.md, "Memory"). The alternative measured (an old-generation growing factor of 1.3 and a
-// 1 MB semi-space) spent about 10% less CPU per message but peaked 15-20 MB higher, a 50 MiB message within
-// 5 MB of the 200 MB ceiling. Set before anything is loaded.
-setFlagsFromString('--optimize-for-size');
 
 const root = new URL('../', import.meta.url);
 const built = new URL('dist/pophook.js', root);

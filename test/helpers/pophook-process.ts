@@ -1,12 +1,21 @@
 // Runs the real `pophook` command (bin/pophook.js) as a child process, the way a user or a compose
 // service does, and collects its JSON log lines; writes config files for it.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
 export const BIN = fileURLToPath(new URL('../../bin/pophook.js', import.meta.url));
+
+/** The node flags on the bin's `#!/usr/bin/env -S node …` line: what running the command itself passes. */
+export const BIN_NODE_FLAGS: string[] = (() => {
+  const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0]!;
+  const flags = /^#!\/usr\/bin\/env (?:-S )?node((?: --[\w-]+(?:=\S+)?)*)$/.exec(shebang)?.[1];
+  if (flags === undefined) throw new Error(`bin/pophook.js: unexpected first line ${shebang}`);
+  return flags.split(' ').filter(Boolean);
+})();
 
 export interface LogLine {
   level: number;
@@ -27,7 +36,8 @@ export interface PophookProcess {
 
 /** `cwd`: where ./pophook.yml would be found (the repository root by default). */
 export function startPophook(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): PophookProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  // The test's own node binary, with the flags the shebang gives the command.
+  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, BIN, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
-import { BIN, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
+import { BIN, BIN_NODE_FLAGS, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
 
@@ -96,5 +96,27 @@ describe('the compiled command', () => {
       timeout: 20_000,
     });
     expect(fresh.stderr).toBe('');
+  }, 60_000);
+
+  it('runs as an executable, with the V8 flags of its first line in the main isolate', async () => {
+    const { stdout } = await run(BIN, ['--version'], {
+      env: { ...process.env, ...COMPILED_ENV },
+      timeout: 20_000,
+    });
+    expect(stdout).toMatch(/^pophook \d/);
+    // The young generation the flags ask for (sized at isolate creation, so only the command line sets it):
+    // with two million objects kept, V8 would grow it to 32 MB; the flags hold it at 2 MB.
+    const youngSpace = await run(
+      process.execPath,
+      [
+        ...BIN_NODE_FLAGS,
+        '-p',
+        `const kept = []; for (let i = 0; i < 2e6; i++) kept.push({ i });
+         v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size`,
+      ],
+      { timeout: 20_000 },
+    );
+    expect(Number(youngSpace.stdout)).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(BIN_NODE_FLAGS).toContain('--single-threaded-gc');
   }, 60_000);
 });

@@ -151,7 +151,8 @@ describe('Dockerfile', () => {
     expect(runtime.lines).toContain('COPY --from=builder /app/dist ./dist');
     expect(runtime.lines.some((l) => /^COPY (src|workers)\b/.test(l))).toBe(false);
     expect(stages.get('builder')?.lines).toContain('RUN npm run build');
-    expect(runtime.lines).toContain('ENTRYPOINT ["node", "bin/pophook.js"]');
+    // The bin itself, so its first line's V8 flags apply (node bin/pophook.js would drop them).
+    expect(runtime.lines).toContain('ENTRYPOINT ["/app/bin/pophook.js"]');
     // Nothing at run time needs a TypeScript loader.
     const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
     expect(pkg.dependencies.tsx).toBeUndefined();
