@@ -252,11 +252,18 @@ export class Ledger {
   /**
    * Removes the delivered and skipped entries whose UIDL the server no longer lists (their work is done). Queued and
    * dead entries are kept even when unlisted: see the file header. Returns the pruned UIDLs.
+   * `entries` is what the caller read earlier (a session's ledger, read at its start): each removal checks
+   * the entry's state again in Redis, and one that turned delivered since is pruned by the next session, so
+   * a session reads its mailbox's whole ledger once, not twice.
    */
-  async prune(mailbox: string, listed: ReadonlySet<string>): Promise<string[]> {
+  async prune(
+    mailbox: string,
+    entries: ReadonlyMap<string, LedgerEntry>,
+    listed: ReadonlySet<string>,
+  ): Promise<string[]> {
     const delivered: string[] = [];
     const skipped: string[] = [];
-    for (const [uidl, entry] of await this.entries(mailbox)) {
+    for (const [uidl, entry] of entries) {
       if (listed.has(uidl)) continue;
       if (entry.state === 'delivered') delivered.push(uidl);
       // A skipped message has no bytes here and nothing owed: once gone from the server, it is done.

@@ -68,7 +68,7 @@ export async function runSession(
 
   const deleted = toDelete.map((m) => m.uidl);
   if (deleted.length > 0) await deps.ledger.forgetDeleted(mailbox.id, deleted);
-  await deps.ledger.prune(mailbox.id, new Set(listing.messages.map((m) => m.uidl)));
+  await deps.ledger.prune(mailbox.id, entries, new Set(listing.messages.map((m) => m.uidl)));
 
   return {
     listed: listing.messages.length,

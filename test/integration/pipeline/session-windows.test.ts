@@ -1,6 +1,7 @@
 // A poll session queues what it retrieved in windows: every DELIVER_BATCH_MESSAGES stored messages become
 // one deliver job, the last window a shorter one, all before QUIT; each ledger entry names its job, so
 // reconcile can ask BullMQ about it.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pollOnce } from '../../../src/mailbox/poll-job.ts';
 import { DELIVER_BATCH_MESSAGES, type DeliverJobData, deliverJobId } from '../../../src/queue/jobs.ts';
@@ -51,4 +52,21 @@ it(`queues ${COUNT} retrieved messages as 3 deliver jobs before QUIT`, async () 
   }
   const uidls = jobs.flatMap((job) => (job.data as DeliverJobData).messages.map((m) => m.uidl));
   expect(new Set(uidls).size).toBe(COUNT);
+});
+
+it('reads the mailbox ledger once per session (prune works from the same read)', async () => {
+  const monitor = await new Redis(redis.url).monitor();
+  const reads: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    const [command, key] = args;
+    if (/^(hgetall|hscan)$/i.test(command ?? '') && key?.endsWith(':ledger')) reads.push(command!);
+  });
+  try {
+    // Every message is queued already: this session lists them, reads the ledger and prunes, nothing else.
+    await pollOnce(rt, rt.config.mailboxes.inbox!);
+    expect(server.transcript.filter((line) => /^C\[\d+\]: QUIT/.test(line))).toHaveLength(2);
+  } finally {
+    monitor.disconnect();
+  }
+  expect(reads).toEqual(['hgetall']);
 });
