@@ -52,9 +52,9 @@ function credential(id: string, extra: Partial<CredentialConfig> = {}): Credenti
 }
 
 /** Two "processes" sharing credential `id` under a fresh prefix. */
-function fleetOf(id: string) {
+function fleetOf(id: string, extra: Partial<CredentialConfig> = {}) {
   const prefix = uniquePrefix();
-  const creds = [credential(id)];
+  const creds = [credential(id, extra)];
   return { prefix, one: processCache(prefix, creds, 'p1'), two: processCache(prefix, creds, 'p2') };
 }
 
@@ -112,7 +112,9 @@ describe('token cache', () => {
   });
 
   it('a revoked client: coded permanent error, stored with the provider text, held back, then recovers', async () => {
-    const { one, two } = fleetOf('d');
+    // Held back longer than the four requests can take on a loaded machine: a waiter that looked again after
+    // the hold ended would ask the endpoint itself, rightly.
+    const { one, two } = fleetOf('d', { failureBackoffMs: 3_000 });
     fake.revoke('app-d');
     const before = fake.requests.length;
     const errors = await Promise.all(
@@ -133,7 +135,7 @@ describe('token cache', () => {
     expect(status.failures.app).toMatchObject({ code: 'OAUTH_INVALID_CLIENT', retryable: false });
     expect(status.failures.app?.providerText).toMatch(/revoked/);
     fake.restore('app-d', { clientSecret: 'secret-d' });
-    await sleep(700);
+    await sleep(3_100);
     expect((await one.token('d', 'u')).accessToken).toMatch(/^fake-at-/);
     expect(await two.status('d')).toEqual({ credential: 'd', state: 'ok', failures: {} });
   });
