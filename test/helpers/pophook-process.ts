@@ -12,7 +12,8 @@ export const BIN = fileURLToPath(new URL('../../bin/pophook.js', import.meta.url
 /** The node flags on the bin's `#!/usr/bin/env -S node …` line: what running the command itself passes. */
 export const BIN_NODE_FLAGS: string[] = (() => {
   const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0]!;
-  const flags = /^#!\/usr\/bin\/env (?:-S )?node((?: --[\w-]+(?:=\S+)?)*)$/.exec(shebang)?.[1];
+  // Without -S, env would look for a program named "node --max-semi-space-size=1 …": refuse that line here.
+  const flags = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(shebang)?.[1];
   if (flags === undefined) throw new Error(`bin/pophook.js: unexpected first line ${shebang}`);
   return flags.split(' ').filter(Boolean);
 })();
