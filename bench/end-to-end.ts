@@ -24,6 +24,7 @@ import {
   newPrefix,
   procCpuSeconds,
   procStatusBytes,
+  procThreadCpuSeconds,
   startService,
   writeBenchConfig,
 } from './lib/pipeline.ts';
@@ -43,6 +44,8 @@ export interface EndToEndRow {
   cpuRatioToMailparser?: number;
   /** messages/s over fetchmail + curl. */
   ratioToFetchmailCurl?: number;
+  /** The steady state's CPU ms per message: the main thread, the parse thread, every other thread. */
+  threadCpuMsPerMessage?: ThreadSplit;
   /** CPU of every thread from exec to `pophook started`, milliseconds. */
   startupCpuMs?: number;
   /** VmHWM at the end of the run. */
@@ -69,6 +72,8 @@ interface PophookSample {
   startupCpuMs: number;
   steadyRate: number;
   steadyCpuMsPerMessage: number;
+  /** The steady state's CPU per message by thread: main, the busiest other (the parse thread), the rest. */
+  threadCpuMsPerMessage: ThreadSplit;
   peakRssBytes: number;
   redisCommands: number;
   secondsTo2xx: number;
@@ -80,6 +85,32 @@ const DELIVER_CONCURRENCY = 4;
 const FETCHMAIL_MESSAGES = 500;
 const STRACE_MESSAGES = 1000;
 
+export interface ThreadSplit {
+  main: number;
+  busiest: number;
+  rest: number;
+}
+
+/** CPU per message of each thread over the steady state (threads that ended in between count in `rest`). */
+function splitByThread(
+  pid: number,
+  from: { cpu: number; threads: Map<number, number> },
+  to: { cpu: number; threads: Map<number, number> },
+  messages: number,
+): ThreadSplit {
+  const used = (tid: number) => (to.threads.get(tid) ?? 0) - (from.threads.get(tid) ?? 0);
+  const main = used(pid);
+  const others = [...to.threads.keys()].filter((tid) => tid !== pid).map(used);
+  const busiest = Math.max(0, ...others);
+  const perMessage = (seconds: number) => (seconds * 1000) / messages;
+  return {
+    main: perMessage(main),
+    busiest: perMessage(busiest),
+    rest: perMessage(to.cpu - from.cpu - main - busiest),
+  };
+}
+
+const ms = (value: number) => value.toFixed(2);
 const accepted = (receiver: Receiver) => receiver.deliveries.filter((d) => d.status === 200).length;
 
 async function redisCommandCalls(redis: Redis): Promise<number> {
@@ -123,7 +154,7 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
   return withPophookRun(s, raws, async (pid, startupCpuMs) => {
     const started = performance.now();
     const third = Math.ceil(raws.length / 3);
-    let steadyFrom: { at: number; cpu: number } | undefined;
+    let steadyFrom: { at: number; cpu: number; threads: Map<number, number> } | undefined;
     // Looks every 10 ms: the wait is the measurement.
     const poll = { intervalMs: 10 };
     await waitUntil(
@@ -131,13 +162,18 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
       async () => {
         const done = accepted(s.receiver);
         if (steadyFrom === undefined && done >= third)
-          steadyFrom = { at: performance.now(), cpu: await procCpuSeconds(pid) };
+          steadyFrom = {
+            at: performance.now(),
+            threads: await procThreadCpuSeconds(pid),
+            cpu: await procCpuSeconds(pid),
+          };
         return done >= raws.length;
       },
       600_000,
       poll,
     );
     const endAt = performance.now();
+    const endThreads = await procThreadCpuSeconds(pid);
     const endCpu = await procCpuSeconds(pid);
     const secondsTo2xx = (endAt - started) / 1000;
     await waitUntil(
@@ -158,6 +194,7 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
       startupCpuMs,
       steadyRate: steady / ((endAt - from.at) / 1000),
       steadyCpuMsPerMessage: ((endCpu - from.cpu) * 1000) / steady,
+      threadCpuMsPerMessage: splitByThread(pid, from, { cpu: endCpu, threads: endThreads }, steady),
       peakRssBytes,
       redisCommands: (await redisCommandCalls(redis)) - commandsBefore,
       secondsTo2xx,
@@ -272,7 +309,7 @@ export async function benchEndToEnd(s: EndToEndSetup, hasFetchmail: boolean): Pr
       samples.push(await pophookRun(s, raws, redis));
       const last = samples.at(-1)!;
       s.log(
-        `  pophook run ${i + 1}/${s.runs}: ${last.steadyRate.toFixed(0)} msg/s, ${last.steadyCpuMsPerMessage.toFixed(2)} ms CPU/msg, start-up ${last.startupCpuMs} ms`,
+        `  pophook run ${i + 1}/${s.runs}: ${last.steadyRate.toFixed(0)} msg/s, ${last.steadyCpuMsPerMessage.toFixed(2)} ms CPU/msg (main ${ms(last.threadCpuMsPerMessage.main)}, parse thread ${ms(last.threadCpuMsPerMessage.busiest)}, other threads ${ms(last.threadCpuMsPerMessage.rest)}), start-up ${last.startupCpuMs} ms`,
       );
     }
   } finally {
@@ -289,6 +326,11 @@ export async function benchEndToEnd(s: EndToEndSetup, hasFetchmail: boolean): Pr
     messages: s.count,
     messagesPerSecond: pick((x) => x.steadyRate),
     cpuMsPerMessage: pick((x) => x.steadyCpuMsPerMessage),
+    threadCpuMsPerMessage: {
+      main: pick((x) => x.threadCpuMsPerMessage.main),
+      busiest: pick((x) => x.threadCpuMsPerMessage.busiest),
+      rest: pick((x) => x.threadCpuMsPerMessage.rest),
+    },
     startupCpuMs: pick((x) => x.startupCpuMs),
     peakRssBytes: pick((x) => x.peakRssBytes),
     redisCommandsPerMessage: pick((x) => x.redisCommands) / s.count,

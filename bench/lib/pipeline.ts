@@ -2,7 +2,7 @@
 // private Dovecot, no batch limit in the way), the real `pophook` command as a child, and an enqueue that
 // does what a poll session does for one message (raw bytes into Redis, ledger `queued`, deliver job).
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { Ledger, RawStore } from '../../src/ledger/index.ts';
 import { createRedis, type Redis, waitReady } from '../../src/queue/connections.ts';
 import { PophookQueues, queuedMessage } from '../../src/queue/jobs.ts';
@@ -49,6 +49,7 @@ export function writeBenchConfig(c: BenchConfig): Promise<string> {
     mailbox: {
       tls: 'none',
       allowPlaintextAuth: true,
+      pollInterval: '60s',
       batchMessages: 100_000,
       batchSize: '2GB',
       maxMessageSize: '200MB',
@@ -111,11 +112,23 @@ export class Enqueuer {
 }
 
 /** CPU seconds (user + system) of every thread of `pid`, living and ended, from /proc/<pid>/stat. */
-export async function procCpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+export const procCpuSeconds = (pid: number): Promise<number> => statCpuSeconds(`/proc/${pid}/stat`);
+
+async function statCpuSeconds(path: string): Promise<number> {
+  const stat = await readFile(path, 'utf8');
   // After the parenthesised command name: state is field 3, utime 14 and stime 15 (proc(5)).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU seconds of each living thread of `pid` by thread id (/proc/<pid>/task/<tid>/stat). */
+export async function procThreadCpuSeconds(pid: number): Promise<Map<number, number>> {
+  const threads = new Map<number, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const seconds = await statCpuSeconds(`/proc/${pid}/task/${tid}/stat`).catch(() => undefined);
+    if (seconds !== undefined) threads.set(Number(tid), seconds);
+  }
+  return threads;
 }
 
 /** One field of /proc/<pid>/status in bytes (VmRSS, VmHWM). */

@@ -69,6 +69,12 @@ export function printEndToEnd(rows: EndToEndRow[]): void {
     out(
       `  ${n(ours.redisCommandsPerMessage, 1)} Redis commands/msg; ${n(ours.syscallsPerMessage, 1)} syscalls/msg (strace -f -c); to last 2xx ${n(ours.secondsTo2xx, 1)} s, to empty ${n(ours.secondsToEmpty, 1)} s`,
     );
+    const threads = ours.threadCpuMsPerMessage;
+    if (threads) {
+      out(
+        `  cpu ms/msg by thread (steady): main ${n(threads.main, 3)}, parse thread ${n(threads.busiest, 3)}, the others ${n(threads.rest, 3)}`,
+      );
+    }
   }
 }
 

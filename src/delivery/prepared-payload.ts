@@ -43,7 +43,17 @@ export interface PreparedPayload {
 }
 
 /** What decides a payload's bytes besides the message: the JSON shape and where attachments go. */
-export const shapeOf = (webhook: WebhookConfig) => JSON.stringify([webhook.format, webhook.attachments]);
+export function shapeOf(webhook: WebhookConfig): string {
+  let shape = shapes.get(webhook);
+  if (shape === undefined) {
+    shape = JSON.stringify([webhook.format, webhook.attachments]);
+    shapes.set(webhook, shape);
+  }
+  return shape;
+}
+
+// Per config object: a reloaded config brings new objects (and the old ones' entries go with them).
+const shapes = new WeakMap<WebhookConfig, string>();
 
 /**
  * Raw bytes from Redis → payload JSON for `job.webhookId` in `webhook`'s shape: a Buffer, or a spool file
