@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, type Redis } from '../../../src/queue/connections.ts';
-import { PophookQueues, type PollJobData, pollSchedulerId, pollStarted } from '../../../src/queue/jobs.ts';
+import { type PollJobData, PophookQueues, pollSchedulerId, pollStarted } from '../../../src/queue/jobs.ts';
 import { bullPrefix, POLL_QUEUE } from '../../../src/queue/layout.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
 import { waitUntil } from '../../helpers/wait.ts';
@@ -85,4 +85,3 @@ describe('poll schedules', () => {
     }
   });
 });
-
