@@ -4,14 +4,19 @@
 // OAuth providers, the service). Bundled, not one file per module: resolving and loading ~600 module
 // files cost a fresh process about a second of CPU and kept V8's background compiler busy optimizing the
 // module loader (docs/performance.md, "Start-up"). Types are checked by `npm run typecheck`, not here.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('../', import.meta.url);
 const outdir = new URL('dist/', root).pathname;
 
+// `--metafile <path>`: also write esbuild's account of what each output file holds and imports (a test reads
+// which modules the main thread loads at start-up).
+const metafileAt = process.argv.indexOf('--metafile');
+const metafilePath = metafileAt === -1 ? undefined : process.argv[metafileAt + 1];
+
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const result = await build({
   absWorkingDir: root.pathname,
   entryPoints: { pophook: 'workers/main.ts', 'parse-thread': 'src/payload/parse-thread.ts' },
   outdir,
@@ -41,4 +46,6 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+  metafile: metafilePath !== undefined,
 });
+if (metafilePath !== undefined) writeFileSync(metafilePath, JSON.stringify(result.metafile));

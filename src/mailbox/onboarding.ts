@@ -15,7 +15,6 @@ import type { Ledger } from '../ledger/index.ts';
 import type { Pop3Client } from '../pop3/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ListedMessage } from './listing.ts';
-import { readMessageHeaders } from './message-headers.ts';
 
 export type StartPlan =
   | { hold: 'none' }
@@ -67,6 +66,9 @@ async function datedBefore(
   signal?: AbortSignal,
 ): Promise<ListedMessage[]> {
   const byMsg = new Map(chunk.map((m) => [m.msg, m]));
+  // Loaded here, not with the module: its header decoding brings libmime and iconv-lite into the main
+  // thread, and only a start point's first sessions read headers.
+  const { readMessageHeaders } = await import('./message-headers.ts');
   const held: ListedMessage[] = [];
   await client.topEach(
     chunk.map((m) => m.msg),

@@ -11,8 +11,11 @@ import type { Pop3Client } from '../pop3/index.ts';
 import { type DeliverMessage, queuedMessage } from '../queue/jobs.ts';
 import { DeliveryWindow } from './delivery-window.ts';
 import type { ListedMessage } from './listing.ts';
-import { isMimeLimitError, stripAttachments } from './strip-attachments.ts';
 import type { MailboxSettings, SessionDeps } from './types.ts';
+
+// The splitter and the MIME decoding it brings (libmime, iconv-lite: about 850 KB of code) load on first
+// use: most processes never strip a message, and the main thread's start-up parses every module it imports.
+const splitter = () => import('./strip-attachments.ts');
 
 /** Handles each message over maxMessageSize; the delivered ones are queued before this returns. */
 export async function handleOversize(
@@ -55,6 +58,7 @@ async function storeReduced(
     body = await client.top(message.msg, 0, { signal });
   } else {
     // No byte cap on the RETR: its bytes only pass through, and what is kept is capped by the reduction.
+    const { stripAttachments } = await splitter();
     const stripped = stripAttachments(await client.retr(message.msg, { signal }), {
       keepBytes: mailbox.maxMessageBytes,
     });
@@ -84,7 +88,7 @@ async function deadLetterIfUnsplittable(
   message: ListedMessage,
   error: unknown,
 ): Promise<never> {
-  if (isMimeLimitError(error)) {
+  if (mailbox.oversize === 'strip-attachments' && (await splitter()).isMimeLimitError(error)) {
     const previous = await deps.ledger.markDead(mailbox.id, message.uidl, {
       code: 'PAYLOAD_LIMIT',
       size: message.size,

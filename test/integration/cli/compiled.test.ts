@@ -4,7 +4,7 @@
 // (Every other test runs the sources: vitest.config.ts sets POPHOOK_FROM_SOURCE=1.)
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,13 +37,16 @@ let receiver: Receiver;
 let dir: string;
 
 beforeAll(async () => {
-  await run(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, timeout: 60_000 });
+  dir = await mkdtemp(join(tmpdir(), 'pophook-compiled-'));
+  await run(process.execPath, ['scripts/build.mjs', '--metafile', join(dir, 'meta.json')], {
+    cwd: ROOT,
+    timeout: 60_000,
+  });
   [dovecot, redis, receiver] = await Promise.all([
     startDovecot({ users: { [USER]: PASSWORD } }),
     startRedisServer(),
     startReceiver({ secret: SECRET }),
   ]);
-  dir = await mkdtemp(join(tmpdir(), 'pophook-compiled-'));
 }, 90_000);
 
 afterAll(async () => {
@@ -119,4 +122,39 @@ describe('the compiled command', () => {
     expect(Number(youngSpace.stdout)).toBeLessThanOrEqual(2 * 1024 * 1024);
     expect(BIN_NODE_FLAGS).toContain('--single-threaded-gc');
   }, 60_000);
+
+  it('loads no MIME parsing or charset code in the main thread at start-up (the parse thread has it)', async () => {
+    const meta: Metafile = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
+    // `pophook run`: the command's entry, then the service it imports on use.
+    const service = inputsLoaded(meta, ['workers/main.ts', 'workers/service.ts']);
+    expect(service).toContain('src/mailbox/session.ts');
+    // Parsing ~1 MB of code the main thread never runs cost start-up CPU: these load on first use there.
+    const mime = /node_modules\/(mailparser|libmime|iconv-lite|encoding-japanese|@zone-eu\/mailsplit)\//;
+    expect(service.filter((input) => mime.test(input))).toEqual([]);
+    expect(inputsLoaded(meta, ['src/payload/parse-thread.ts']).some((input) => mime.test(input))).toBe(true);
+  });
 });
+
+/** esbuild's metafile: each output file with its inputs, the files it imports, and its entry point if any. */
+interface Metafile {
+  outputs: Record<
+    string,
+    { entryPoint?: string; inputs: Record<string, unknown>; imports: Array<{ path: string; kind: string }> }
+  >;
+}
+
+/** The source files loading these entry points brings in: their output files and those they import statically. */
+function inputsLoaded(meta: Metafile, entryPoints: string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (output: string) => {
+    if (seen.has(output)) return;
+    seen.add(output);
+    for (const { path, kind } of meta.outputs[output]?.imports ?? []) {
+      if (kind === 'import-statement' && path.startsWith('dist/')) visit(path);
+    }
+  };
+  for (const [output, { entryPoint }] of Object.entries(meta.outputs)) {
+    if (entryPoint !== undefined && entryPoints.includes(entryPoint)) visit(output);
+  }
+  return [...seen].flatMap((output) => Object.keys(meta.outputs[output]?.inputs ?? {}));
+}
