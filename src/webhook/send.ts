@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { RESERVED_HEADERS } from '../config/index.ts';
 import { PophookError } from '../errors.ts';
+import { memoized } from '../memo.ts';
 import { type Logger, silentLogger } from '../telemetry/logger.ts';
 import { classifyStatus, parseRetryAfter, type StatusClass } from './policy.ts';
 import { signatureHeaderOf, type WebhookSecret, webhookHeaders } from './sign.ts';
@@ -154,20 +155,29 @@ async function signedHeaders(
   };
 }
 
+// Each webhook URL parsed once: every delivery to it POSTs to the same origin and path.
+const targetUrl = memoized(plainHttpUrl);
+
 function parseTarget(raw: string, details: Details): URL {
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  // undici would silently drop user:password@, so a URL carrying them is refused rather than half-used.
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
+  const url = targetUrl(raw);
+  if (url === undefined) {
     throw new PophookError('WEBHOOK_INVALID_REQUEST', 'the webhook URL is not a plain http(s) URL', {
       details: { ...details, field: 'url' },
     });
   }
   return url;
+}
+
+/** The URL, unless it is not http(s) or carries user:password@ (undici would silently drop them). */
+function plainHttpUrl(raw: string): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  const plain = (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
+  return plain ? url : undefined;
 }
 
 function customHeaders(headers: Record<string, string>): Record<string, string> {
@@ -213,6 +223,11 @@ function startDeadline(timeoutMs: number, outer: AbortSignal | undefined): Deadl
  * not an error here: the status already decided the outcome.
  */
 async function drain(body: Dispatcher.ResponseData['body'], keepBytes: number): Promise<Buffer> {
+  if (keepBytes === 0) {
+    // A 2xx keeps nothing: undici's own dump reads it without an async iterator per response.
+    await body.dump({ limit: DRAIN_LIMIT_BYTES }).catch(() => undefined);
+    return Buffer.alloc(0);
+  }
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let readBytes = 0;

@@ -1,8 +1,9 @@
 // Standard Webhooks signing (https://www.standardwebhooks.com, "Signature scheme" and "Webhook headers"):
 // HMAC-SHA256 over `${webhook-id}.${timestamp}.${body}` with the key a `whsec_<base64>` secret encodes.
 // The body is bytes, fed to the HMAC chunk by chunk, so a streamed body never has to be joined.
-import { createHmac, createSecretKey, type Hmac, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, type Hmac } from 'node:crypto';
 import { PophookError } from '../errors.ts';
+import { memoized } from '../memo.ts';
 
 const SECRET_PREFIX = 'whsec_';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -62,18 +63,7 @@ export async function signatureHeaderOf(
 }
 
 // Each secret decoded once: a webhook signs every delivery with the same few keys.
-const hmacKeys = new Map<string, KeyObject>();
-const MAX_CACHED_KEYS = 256; // secrets come from the config; the bound only guards a misuse
-
-function hmacKey(secret: string): KeyObject {
-  let key = hmacKeys.get(secret);
-  if (key === undefined) {
-    key = createSecretKey(decodeSecret(secret));
-    if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.clear();
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
+const hmacKey = memoized((secret: string) => createSecretKey(decodeSecret(secret)));
 
 function startHmacs(secret: WebhookSecret, webhookId: string, timestampSeconds: number): Hmac[] {
   assertSignable(webhookId, timestampSeconds);

@@ -294,6 +294,18 @@ describe('network failures', () => {
     expect(new Set(rx.deliveries.map((d) => d.remotePort)).size).toBeLessThanOrEqual(2);
   });
 
+  it('reuses connections after 2xx answers with a body, and drops one whose 2xx body runs past 64 KiB', async () => {
+    await rx.setRespond({ status: 200, body: 'ok'.repeat(2_000) });
+    for (let i = 0; i < 6; i++) expect((await sender.send(target(), message())).status).toBe(200);
+    expect(new Set(rx.deliveries.map((d) => d.remotePort)).size).toBeLessThanOrEqual(2);
+    rx.clear();
+    await rx.setRespond([{ status: 200, body: Buffer.alloc(2 * 1024 * 1024, 'x') }, 200]);
+    expect((await sender.send(target(), message())).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await sender.send(target(), message())).status).toBe(200);
+    const [big, ...next] = rx.deliveries;
+    expect(next.map((d) => d.remotePort)).not.toContain(big?.remotePort);
+  });
+
   it('keeps only an excerpt of a 10 MB error body, drops that socket, and sends on', async () => {
     await rx.setRespond([{ status: 500, body: Buffer.alloc(10 * 1024 * 1024, 'x') }, 200]);
     const error = await rejection(sender.send(target(), message()));
