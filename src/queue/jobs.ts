@@ -198,6 +198,8 @@ export class PophookQueues {
    * One poll soon, e.g. after deliveries so their DELE doesn't wait a whole interval. Deduplicated per
    * mailbox until that poll starts (pollStarted): asks that meet a waiting poll join it, an ask once it has
    * started makes the next one, since the running session may have read the ledger before that delivery.
+   * Every recorded delivery asks (a deliver job records its 2xx ten at a time): a throttle on this side
+   * could not tell an ask that joined a poll just starting from one that will run later.
    */
   async requestPoll(
     mailbox: string,
@@ -239,6 +241,9 @@ export class PophookQueues {
     await Promise.allSettled([this.poll, ...this.deliverShards, this.events].map((queue) => queue.close()));
   }
 }
+
+/** Deliveries recorded within this long share one early poll: it runs this long after the first asked. */
+export const EARLY_POLL_DELAY_MS = 2_000;
 
 /**
  * The poll worker calls this as a poll job starts: requestPoll's next ask makes a new job. (A time-to-live
