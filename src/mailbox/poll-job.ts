@@ -6,7 +6,7 @@
 import type { MailboxConfig } from '../config/index.ts';
 import type { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
 import type { MailboxTokens } from '../oauth/index.ts';
-import type { PollJobData } from '../queue/jobs.ts';
+import { EARLY_POLL_DELAY_MS, type PollJobData } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { OpsObserver } from '../telemetry/observations.ts';
 import { isRecentMode } from './capped-listing.ts';
@@ -187,6 +187,11 @@ export async function runPollJob(
     durationMs: report.durationMs,
     ...report.result,
   });
+  // Another session of the fleet holds the mailbox: it may have read the ledger before the deliveries that
+  // asked for this early poll, so it is asked for again (BullMQ keeps one waiting per mailbox).
+  if (report.outcome === 'locked' && job.reason === 'early') {
+    await deps.queues.requestPoll(mailbox.id, EARLY_POLL_DELAY_MS, 'early');
+  }
   const left = report.result ? leftForLater(report.result, mailbox.listingCap) : 0;
   const followUp = followUpDelayMs(left, report.notBefore, Date.now());
   if (followUp !== undefined) await deps.queues.requestPoll(mailbox.id, followUp, 'early');

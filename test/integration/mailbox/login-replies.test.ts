@@ -252,6 +252,27 @@ describe('login replies', () => {
     expect(await metricsText()).toContain('pophook_mailbox_state{mailbox="delay",state="login-delay"} 1');
   });
 
+  it('an early poll that finds another session in the mailbox asks for another; a scheduled one does not', async () => {
+    const other = await rt.pollState.lock.acquire('keeper', 'another-host:1');
+    expect(other).not.toBeNull();
+    const observer = { poll() {}, delivery() {} };
+    try {
+      const before = await rt.queues.poll.getDelayedCount();
+      expect(await runPollJob(rt, observer, { mailbox: 'keeper', reason: 'schedule' })).toEqual({
+        outcome: 'locked',
+      });
+      expect(await rt.queues.poll.getDelayedCount()).toBe(before);
+      // That session may have read the ledger before the deliveries that asked for this poll.
+      expect(await runPollJob(rt, observer, { mailbox: 'keeper', reason: 'early' })).toEqual({
+        outcome: 'locked',
+      });
+      const delayed = await rt.queues.poll.getDelayed();
+      expect(delayed.map((job) => job.data)).toContainEqual({ mailbox: 'keeper', reason: 'early' });
+    } finally {
+      await other?.release();
+    }
+  });
+
   it('EXPIRE in keep mode: warned once (not every poll) and shown in status; delete mode says nothing', async () => {
     expect(await poll('keeper')).toBe('ok');
     expect(await poll('keeper')).toBe('ok');
