@@ -3,12 +3,13 @@
 import { type Job, Worker } from 'bullmq';
 import { Deduper } from '../src/delivery/dedupe.ts';
 import { type DeliverJobRun, deliverBackoff, runDeliverJob } from '../src/delivery/deliver-job.ts';
+import { EarlyPolls } from '../src/delivery/early-poll.ts';
 import { Limiter } from '../src/delivery/limiter.ts';
 import { shardConcurrency } from '../src/delivery/sizing.ts';
 import { ContentClaims } from '../src/ledger/index.ts';
 // Not the payload index: it would load mailparser into this thread, which only the parse threads run.
 import { ParserPool } from '../src/payload/parser-pool.ts';
-import { type DeliverJobData, EARLY_POLL_DELAY_MS } from '../src/queue/jobs.ts';
+import type { DeliverJobData } from '../src/queue/jobs.ts';
 import { bullPrefix } from '../src/queue/layout.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import { AttachmentStore } from '../src/storage/index.ts';
@@ -47,6 +48,7 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
   // Only when a webhook stores attachments by reference; the AWS SDK itself loads on first upload.
   const byReference = Object.values(webhooks).some((w) => w.attachments.mode === 'reference');
   const storage = byReference && rt.config.storage ? new AttachmentStore(rt.config.storage) : undefined;
+  const earlyPolls = new EarlyPolls((mailbox, delayMs) => rt.queues.requestPoll(mailbox, delayMs));
   let draining = false;
   const deps = {
     ...rt.deliverState,
@@ -64,7 +66,7 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
     ...(storage ? { storage } : {}),
     routing: Object.fromEntries(Object.values(mailboxes).map((m) => [m.id, m.routing])),
     afterDelivered: (mailbox: string) =>
-      mailboxes[mailbox]?.delete ? rt.queues.requestPoll(mailbox, EARLY_POLL_DELAY_MS) : Promise.resolve(),
+      mailboxes[mailbox]?.delete ? earlyPolls.afterDelivered(mailbox) : Promise.resolve(),
     now: Date.now,
     logger: rt.logger,
     limiter: new Limiter(delivery.concurrency),

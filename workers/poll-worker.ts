@@ -1,7 +1,7 @@
 // The poll worker: a BullMQ Worker on the poll queue whose jobs run src/mailbox/poll-job.ts.
 import { type Job, Worker } from 'bullmq';
 import { runPollJob } from '../src/mailbox/poll-job.ts';
-import { type PollJobData, pollStarted } from '../src/queue/jobs.ts';
+import type { PollJobData } from '../src/queue/jobs.ts';
 import { bullPrefix, POLL_QUEUE } from '../src/queue/layout.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import type { OpsObserver } from '../src/telemetry/observations.ts';
@@ -11,10 +11,8 @@ export function startPollWorker(
   concurrency: number,
   observer: OpsObserver,
 ): Worker<PollJobData> {
-  const runJob = async (job: Job<PollJobData>, _token?: string, signal?: AbortSignal) => {
-    await pollStarted(job);
-    return runPollJob(rt, observer, job.data, signal);
-  };
+  const runJob = (job: Job<PollJobData>, _token?: string, signal?: AbortSignal) =>
+    runPollJob(rt, observer, job.data, signal);
   const worker = new Worker<PollJobData>(POLL_QUEUE, runJob, {
     connection: rt.redis.patient,
     prefix: bullPrefix(rt.config.redis.prefix, POLL_QUEUE),

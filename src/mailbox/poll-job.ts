@@ -4,9 +4,10 @@
 // follow-up poll when the batch budget left messages for later. `pophook poll --once` runs pollOnce, the
 // middle of it.
 import type { MailboxConfig } from '../config/index.ts';
+import { EARLY_POLL_DELAY_MS } from '../delivery/early-poll.ts';
 import type { Ledger, MailboxLock, RawStore } from '../ledger/index.ts';
 import type { MailboxTokens } from '../oauth/index.ts';
-import { EARLY_POLL_DELAY_MS, type PollJobData } from '../queue/jobs.ts';
+import type { PollJobData } from '../queue/jobs.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { OpsObserver } from '../telemetry/observations.ts';
 import { isRecentMode } from './capped-listing.ts';

@@ -3,7 +3,7 @@
 // ends, and have ids derived from (mailbox, UIDL) so a message is enqueued once however often it is seen.
 // With `delivery.shards` > 1 the deliver queue is split in shards, each mailbox always in the same one, so
 // a Redis Cluster spreads delivery work over its masters (layout.ts).
-import { type ConnectionOptions, type Job, type JobState, type JobsOptions, Queue } from 'bullmq';
+import { type ConnectionOptions, type JobState, type JobsOptions, Queue } from 'bullmq';
 import type { PayloadTruncation } from '../payload/types.ts';
 import type { DeadEvent } from '../webhook/dead-event.ts';
 import { webhookIdFor } from './ids.ts';
@@ -194,13 +194,7 @@ export class PophookQueues {
     return new Map(jobIds.map((id, i) => [id, states[i] ?? 'unknown']));
   }
 
-  /**
-   * One poll soon, e.g. after deliveries so their DELE doesn't wait a whole interval. Deduplicated per
-   * mailbox until that poll starts (pollStarted): asks that meet a waiting poll join it, an ask once it has
-   * started makes the next one, since the running session may have read the ledger before that delivery.
-   * Every recorded delivery asks (a deliver job records its 2xx ten at a time): a throttle on this side
-   * could not tell an ask that joined a poll just starting from one that will run later.
-   */
+  /** One poll soon, deduplicated per mailbox, e.g. after deliveries so their DELE doesn't wait a whole interval. */
   async requestPoll(
     mailbox: string,
     delayMs: number,
@@ -211,7 +205,7 @@ export class PophookQueues {
       { mailbox, reason },
       {
         delay: Math.max(0, delayMs),
-        deduplication: { id: `${reason}-${mailbox}` },
+        deduplication: { id: `${reason}-${mailbox}`, ttl: Math.max(1_000, delayMs) },
         removeOnComplete: true,
         removeOnFail: { count: 100 },
       },
@@ -240,16 +234,4 @@ export class PophookQueues {
   async close(): Promise<void> {
     await Promise.allSettled([this.poll, ...this.deliverShards, this.events].map((queue) => queue.close()));
   }
-}
-
-/** Deliveries recorded within this long share one early poll: it runs this long after the first asked. */
-export const EARLY_POLL_DELAY_MS = 2_000;
-
-/**
- * The poll worker calls this as a poll job starts: requestPoll's next ask makes a new job. (A time-to-live
- * on the deduplication instead dropped the asks that came just as a poll began, leaving the last
- * deliveries' DELE to the next scheduled poll.)
- */
-export async function pollStarted(job: Pick<Job, 'removeDeduplicationKey'>): Promise<void> {
-  await job.removeDeduplicationKey();
 }

@@ -1,13 +1,10 @@
 // Job schedulers: one per configured mailbox, upserted idempotently (any number of scheduler processes),
 // removed when the mailbox leaves the config.
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, type Redis } from '../../../src/queue/connections.ts';
-import { type PollJobData, PophookQueues, pollSchedulerId, pollStarted } from '../../../src/queue/jobs.ts';
-import { bullPrefix, POLL_QUEUE } from '../../../src/queue/layout.ts';
+import { PophookQueues, pollSchedulerId } from '../../../src/queue/jobs.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
-import { waitUntil } from '../../helpers/wait.ts';
 
 let server: RedisServer;
 let redis: Redis;
@@ -53,35 +50,5 @@ describe('poll schedules', () => {
     await queues.requestPoll('invoices', 5_000);
     expect(await queues.poll.getDelayedCount()).toBe(2);
     await queues.close();
-  });
-
-  it('an ask once the early poll started makes the next one; asks meeting it waiting join it', async () => {
-    const prefix = `early${randomBytes(3).toString('hex')}`;
-    const queues = new PophookQueues(redis, prefix);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const started: string[] = [];
-    const worker = new Worker<PollJobData>(
-      POLL_QUEUE,
-      async (job) => {
-        await pollStarted(job);
-        started.push(job.id!);
-        await held; // the session runs: it may have read the ledger already
-      },
-      { connection: redis.duplicate(), prefix: bullPrefix(prefix, POLL_QUEUE) },
-    );
-    try {
-      await queues.requestPoll('support', 0);
-      await waitUntil('the early poll started', async () => started.length === 1, 5_000);
-      // Deliveries recorded while that session runs: they need a poll of their own, and share one.
-      await Promise.all(Array.from({ length: 5 }, () => queues.requestPoll('support', 60_000)));
-      expect(await queues.poll.getDelayedCount()).toBe(1);
-    } finally {
-      release();
-      await worker.close();
-      await queues.close();
-    }
   });
 });
