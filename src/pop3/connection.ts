@@ -60,7 +60,6 @@ export class Pop3Connection {
   readonly #queue: Pending[] = [];
   readonly #inFlight: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #timerMs = 0;
   #paused = false;
   #closed = false;
   #socketError: Error | undefined;
@@ -346,32 +345,16 @@ export class Pop3Connection {
     this.#armTimer();
   }
 
-  /** The head command's reply timeout, counted from the last sign of life (a write, bytes read). */
   #armTimer(): void {
-    const head = this.#inFlight[0];
-    if (this.#closed || this.#paused || !head) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      return;
-    }
-    // Armed on every data chunk: one Timeout, refreshed while the wait keeps its length, costs less than
-    // a new timer each time (1% of the main thread's CPU in a retrieval).
-    if (this.#timer !== undefined && this.#timerMs === head.timeoutMs) {
-      this.#timer.refresh();
-      return;
-    }
     clearTimeout(this.#timer);
-    this.#timerMs = head.timeoutMs;
-    this.#timer = setTimeout(this.#onTimeout, head.timeoutMs);
-  }
-
-  /** Fires only while a command is in flight: #armTimer clears the timer whenever none is. */
-  readonly #onTimeout = () => {
+    this.#timer = undefined;
     const head = this.#inFlight[0];
-    if (!head) return;
-    const code = head.cmd ? 'POP3_COMMAND_TIMEOUT' : 'POP3_GREETING_TIMEOUT';
-    this.#fail(new Pop3Error(code, `no reply to ${head.label} within ${head.timeoutMs} ms`));
-  };
+    if (this.#closed || this.#paused || !head) return;
+    this.#timer = setTimeout(() => {
+      const code = head.cmd ? 'POP3_COMMAND_TIMEOUT' : 'POP3_GREETING_TIMEOUT';
+      this.#fail(new Pop3Error(code, `no reply to ${head.label} within ${head.timeoutMs} ms`));
+    }, head.timeoutMs);
+  }
 
   #fail(error: Error): void {
     if (this.#closed) return;
