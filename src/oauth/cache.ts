@@ -104,20 +104,28 @@ export class TokenCache {
     const deadline = started + 2 * credential.timeoutMs + WAIT_STEP_MS;
     const fresh = (token: StoredToken | undefined, now: number): token is StoredToken =>
       servable(token, now, request, started) && now < renewAt(token, credential.refreshBeforeMs);
-    for (;;) {
-      request.signal?.throwIfAborted();
+    /** What Redis answers without a request: a fresh token, else `usable` (or a holding failure thrown). */
+    const stored = async (): Promise<{ answer?: StoredToken; usable?: StoredToken }> => {
       const now = Date.now();
       const cached = await this.#read(keys);
-      if (fresh(cached, now)) return cached;
+      if (fresh(cached, now)) return { answer: cached };
       const usable = servable(cached, now, request, started) ? cached : undefined;
       const failure = await this.#failure(keys);
       if (failure && now < failure.until) {
-        if (usable) return usable;
+        if (usable) return { answer: usable };
         throw restored(credentialId, failure);
       }
-      const fetched = await this.#underLock(credential, keys, fresh, () =>
-        this.#fetch(credential, subject, keys, request.signal),
-      );
+      return usable ? { usable } : {};
+    };
+    for (;;) {
+      request.signal?.throwIfAborted();
+      const { answer, usable } = await stored();
+      if (answer) return answer;
+      // Under the lock the store is read again: the last holder may have stored a token or a failure.
+      const fetched = await this.#underLock(credential, keys, async () => {
+        const again = await stored();
+        return again.answer ?? (await this.#fetch(credential, subject, keys, request.signal));
+      });
       if (fetched) return fetched;
       // Someone else is asking: the current token serves meanwhile, or wait for theirs.
       if (usable) return usable;
@@ -166,16 +174,13 @@ export class TokenCache {
   async #underLock(
     credential: CredentialConfig,
     keys: CredentialKeys,
-    fresh: (token: StoredToken | undefined, now: number) => token is StoredToken,
     fetch: () => Promise<StoredToken>,
   ): Promise<StoredToken | undefined> {
     const lockValue = `${randomBytes(12).toString('base64url')} ${this.#options.owner}`;
     const lockTtl = credential.timeoutMs + 5_000;
     if ((await this.#options.redis.set(keys.lock, lockValue, 'PX', lockTtl, 'NX')) !== 'OK') return undefined;
     try {
-      // Between our read and our lock another process may have stored a new token.
-      const again = await this.#read(keys);
-      return fresh(again, Date.now()) ? again : await fetch();
+      return await fetch();
     } finally {
       await this.#release(keys.lock, lockValue).catch(() => {});
     }

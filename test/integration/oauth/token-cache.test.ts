@@ -20,7 +20,7 @@ beforeAll(async () => {
   fake = await startFakeTokenEndpoint({
     tls: certs,
     lifetimeSeconds: 4,
-    clients: ['a', 'b', 'c', 'd', 'e'].map((id) => ({
+    clients: ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({
       kind: 'generic',
       clientId: `app-${id}`,
       clientSecret: `secret-${id}`,
@@ -138,6 +138,33 @@ describe('token cache', () => {
     await sleep(3_100);
     expect((await one.token('d', 'u')).accessToken).toMatch(/^fake-at-/);
     expect(await two.status('d')).toEqual({ credential: 'd', state: 'ok', failures: {} });
+  });
+
+  it('a process that takes the lock after another failed reads that failure instead of asking again', async () => {
+    // The race a loaded machine showed: p1 reads (no token, no failure), p2 takes the lock, is refused,
+    // stores the failure and lets go, and only then does p1's lock attempt reach Redis.
+    const prefix = uniquePrefix();
+    const creds = [credential('f', { failureBackoffMs: 3_000 })];
+    fake.revoke('app-f');
+    const late = fixture.client();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const set = late.set.bind(late) as (...args: unknown[]) => Promise<unknown>;
+    (late as unknown as { set: unknown }).set = async (...args: unknown[]) => {
+      if (args.includes('NX')) await released;
+      return set(...args);
+    };
+    const one = new TokenCache({ redis: late, prefix, owner: 'p1', credentials: { f: creds[0]! } });
+    const two = processCache(prefix, creds, 'p2');
+    caches.push(one);
+    const before = fake.requests.length;
+    const first = one.token('f', 'u').catch((e: unknown) => e);
+    await expect(two.token('f', 'u')).rejects.toMatchObject({ code: 'OAUTH_INVALID_CLIENT' });
+    release();
+    expect(isPophookError(await first, 'OAUTH_INVALID_CLIENT')).toBe(true);
+    expect(fake.requests.length - before).toBe(1);
   });
 
   it('an endpoint answering 503 is retryable and paused briefly, then used again', async () => {
