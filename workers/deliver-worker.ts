@@ -48,7 +48,14 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
   // Only when a webhook stores attachments by reference; the AWS SDK itself loads on first upload.
   const byReference = Object.values(webhooks).some((w) => w.attachments.mode === 'reference');
   const storage = byReference && rt.config.storage ? new AttachmentStore(rt.config.storage) : undefined;
-  const earlyPolls = new EarlyPolls((mailbox, delayMs) => rt.queues.requestPoll(mailbox, delayMs));
+  const earlyPolls = new EarlyPolls(
+    (mailbox, delayMs) => rt.queues.requestPoll(mailbox, delayMs),
+    (mailbox, error) =>
+      rt.logger.warn(
+        { mailbox, err: (error as Error).message },
+        'early poll not queued: the scheduled poll deletes',
+      ),
+  );
   let draining = false;
   const deps = {
     ...rt.deliverState,
@@ -103,6 +110,7 @@ export function startDeliverWorker(rt: Runtime, observer: OpsObserver): DeliverW
     async close() {
       draining = true;
       await Promise.allSettled(workers.map((worker) => worker.close()));
+      earlyPolls.close();
       await Promise.allSettled([parser.close(), sender.close(), storage?.close()]);
     },
   };

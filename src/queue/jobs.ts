@@ -205,7 +205,9 @@ export class PophookQueues {
       { mailbox, reason },
       {
         delay: Math.max(0, delayMs),
-        deduplication: { id: `${reason}-${mailbox}`, ttl: Math.max(1_000, delayMs) },
+        // Held for half the delay only: an ask is joined to a poll that has not started yet (and so reads
+        // the ledger after the ask), never to one under way.
+        deduplication: { id: `${reason}-${mailbox}`, ttl: Math.max(1, Math.floor(delayMs / 2)) },
         removeOnComplete: true,
         removeOnFail: { count: 100 },
       },

@@ -1,6 +1,7 @@
 // Job schedulers: one per configured mailbox, upserted idempotently (any number of scheduler processes),
 // removed when the mailbox leaves the config.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, type Redis } from '../../../src/queue/connections.ts';
 import { PophookQueues, pollSchedulerId } from '../../../src/queue/jobs.ts';
@@ -48,6 +49,19 @@ describe('poll schedules', () => {
     const queues = new PophookQueues(redis, prefix);
     await Promise.all(Array.from({ length: 20 }, () => queues.requestPoll('support', 5_000)));
     await queues.requestPoll('invoices', 5_000);
+    expect(await queues.poll.getDelayedCount()).toBe(2);
+    await queues.close();
+  });
+
+  it('joins an early poll to one that has not started yet, never to one about to start', async () => {
+    const prefix = `early${randomBytes(3).toString('hex')}`;
+    const queues = new PophookQueues(redis, prefix);
+    await queues.requestPoll('support', 600);
+    await queues.requestPoll('support', 600);
+    expect(await queues.poll.getDelayedCount()).toBe(1);
+    // Past half its delay the first poll is close to starting (and reading the ledger): a second one is queued.
+    await sleep(350);
+    await queues.requestPoll('support', 600);
     expect(await queues.poll.getDelayedCount()).toBe(2);
     await queues.close();
   });
