@@ -1,8 +1,8 @@
-// The HTTP side of token requests, the one home of undici in src/oauth: an agent per credential that
+// The HTTP side of token requests, the one user of undici (src/undici.ts) in src/oauth: an agent per credential that
 // trusts the system roots plus the credential's extra CA, requests with a time budget and a bounded body
 // (always consumed), and a WHATWG fetch over the same agent for libraries that take one (gaxios).
 import { rootCertificates } from 'node:tls';
-import { Agent, request, fetch as undiciFetch } from 'undici';
+import { createAgent, fetchOn, request } from '../undici.ts';
 
 /** A token response is a small JSON object; anything bigger is not one. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -27,7 +27,7 @@ export interface TokenHttp {
 }
 
 export function createTokenHttp(options: { caPem?: string; timeoutMs: number }): TokenHttp {
-  const agent = new Agent({
+  const agent = createAgent({
     connect: options.caPem === undefined ? {} : { ca: [...rootCertificates, options.caPem] },
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
@@ -39,9 +39,11 @@ export function createTokenHttp(options: { caPem?: string; timeoutMs: number }):
   let closed: Promise<void> | undefined;
   return {
     async send(url, init) {
-      const response = await request(url, {
+      const { origin, pathname, search } = new URL(url);
+      const response = await request(agent, {
+        origin,
+        path: `${pathname}${search}`,
         method: init.method,
-        dispatcher: agent,
         ...(init.headers ? { headers: init.headers } : {}),
         ...(init.body === undefined ? {} : { body: init.body }),
         signal: budget(init.signal),
@@ -62,11 +64,7 @@ export function createTokenHttp(options: { caPem?: string; timeoutMs: number }):
       return { status: response.statusCode, headers, body: Buffer.concat(chunks).toString('utf8') };
     },
     fetch: ((input: string | URL, init?: RequestInit) =>
-      undiciFetch(input, {
-        ...(init as object),
-        dispatcher: agent,
-        signal: budget(init?.signal),
-      })) as unknown as typeof fetch,
+      fetchOn(agent, input, init, budget(init?.signal))) as typeof fetch,
     close() {
       closed ??= agent.close();
       return closed;

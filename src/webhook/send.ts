@@ -5,11 +5,11 @@
 // ReplayableBody (a spooled file): read once for the signature, which must be in the headers, then again
 // as the request body, with its content-length known beforehand.
 import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
 import { RESERVED_HEADERS } from '../config/index.ts';
 import { PophookError } from '../errors.ts';
 import { memoized } from '../memo.ts';
 import { type Logger, silentLogger } from '../telemetry/logger.ts';
+import { type Agent, createAgent, type Dispatcher, request } from '../undici.ts';
 import { classifyStatus, parseRetryAfter, type StatusClass } from './policy.ts';
 import { signatureHeaderOf, type WebhookSecret, webhookHeaders } from './sign.ts';
 
@@ -76,7 +76,7 @@ export class WebhookSender {
 
   constructor(options: WebhookSenderOptions = {}) {
     this.#logger = options.logger ?? silentLogger;
-    this.#agent = new Agent({
+    this.#agent = createAgent({
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
       keepAliveMaxTimeout: 10 * 60_000,
       connections: options.connectionsPerOrigin ?? null,
@@ -103,20 +103,18 @@ export class WebhookSender {
     const deadline = startDeadline(target.timeoutMs, opts.signal);
     const started = performance.now();
     try {
-      const response = await this.#agent
-        .request({
-          origin: url.origin,
-          path: `${url.pathname}${url.search}`,
-          method: 'POST',
-          headers,
-          body: Buffer.isBuffer(message.body) ? message.body : Readable.from(message.body.open()),
-          signal: deadline.signal,
-          headersTimeout: target.timeoutMs,
-          bodyTimeout: target.timeoutMs,
-        })
-        .catch((error: unknown) => {
-          throw requestError(error, deadline, opts.signal, details);
-        });
+      const response = await request(this.#agent, {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers,
+        body: Buffer.isBuffer(message.body) ? message.body : Readable.from(message.body.open()),
+        signal: deadline.signal,
+        headersTimeout: target.timeoutMs,
+        bodyTimeout: target.timeoutMs,
+      }).catch((error: unknown) => {
+        throw requestError(error, deadline, opts.signal, details);
+      });
       const verdict = classifyStatus(response.statusCode);
       const kept = await drain(response.body, verdict === 'success' ? 0 : EXCERPT_BYTES);
       const durationMs = Math.round(performance.now() - started);

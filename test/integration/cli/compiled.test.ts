@@ -133,6 +133,17 @@ describe('the compiled command', () => {
     expect(service.filter((input) => mime.test(input))).toEqual([]);
     expect(inputsLoaded(meta, ['src/payload/parse-thread.ts']).some((input) => mime.test(input))).toBe(true);
   });
+
+  it("loads undici's agent at start-up, not all of undici (fetch, cookies, mocks, proxies)", async () => {
+    const meta: Metafile = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
+    const service = inputsLoaded(meta, ['workers/main.ts', 'workers/service.ts']);
+    expect(service).toContain('node_modules/undici/lib/dispatcher/agent.js');
+    // (The agent's HTTP/1 client requires fetch's body code inside a function, for FormData bodies: bundled
+    // beside it, evaluated only then.)
+    const beyondTheAgent =
+      /node_modules\/undici\/(index\.js|lib\/(mock|cache|web\/(cookies|websocket|eventsource))\/)/;
+    expect(service.filter((input) => beyondTheAgent.test(input))).toEqual([]);
+  });
 });
 
 /** esbuild's metafile: each output file with its inputs, the files it imports, and its entry point if any. */
