@@ -3,7 +3,7 @@
 // generated reference lists each key and unknown keys get "did you mean". build.ts turns an entry into the
 // CredentialConfig of types.ts.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { documented as doc, duration, expecting, filePath, httpUrl, line, oneOf } from './fields.ts';
 
 export const CREDENTIAL_TYPES = ['microsoft365', 'google', 'google-service-account', 'oauth2'] as const;

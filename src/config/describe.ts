@@ -1,7 +1,7 @@
 // The configuration reference as data, generated from the schema itself so the README cannot drift:
 // one row per key, records shown as `<id>`, defaults in the form the YAML file uses (`30s`, not 30000).
 
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { configSchema } from './schema.ts';
 import { children, unwrap } from './schema-walk.ts';
 

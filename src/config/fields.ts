@@ -2,7 +2,7 @@
 // and booleans that also accept their `${VAR}`-interpolated string form, ids, secrets, HTTP header parts.
 // Messages say what is expected and never quote the value (it may be a secret in the wrong place).
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_HINT, formatDuration, SIZE_HINT, tryParseDuration, tryParseSize } from './units.ts';
 
 export interface FieldDoc {

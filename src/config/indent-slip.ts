@@ -2,7 +2,7 @@
 // far left, where they read as entries of their own (`mailboxes.host`, `mailboxes.port`…). Found here it
 // becomes one issue that names the fix, instead of a "expected a mapping" for every line of the entry.
 
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { formatPath } from './paths.ts';
 import { knownKeysAt } from './schema-walk.ts';
 import type { ConfigIssue } from './types.ts';

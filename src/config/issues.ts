@@ -1,7 +1,7 @@
 // Turning zod issues into `path: message` lines, and every issue list into one CONFIG_INVALID error.
 // Messages name the expectation and never quote the input, which may be a secret in the wrong field.
 
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { PophookError } from '../errors.ts';
 import { formatPath } from './paths.ts';
 import { knownKeysAt } from './schema-walk.ts';

@@ -4,7 +4,7 @@
 // checked here (safe-regex2 refuses star height above 1, the shape of catastrophic backtracking) and
 // matched against at most the first MATCH_CHARS characters of a value (src/routing/match.ts).
 import safeRegex from 'safe-regex2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { boolean, documented as doc, expecting, id, line, oneOf } from './fields.ts';
 
 export const ROUTE_MODES = ['first', 'all'] as const;

@@ -1,7 +1,7 @@
 // Cross-field rules of the configuration schema. They run even when sibling fields failed (zod `when`),
 // so they read the object defensively: a field may be missing or still hold its raw input.
 
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { isTokenAuth } from '../pop3/types.ts';
 import { PROVIDER_DEFAULTS } from './credentials.ts';
 import { formatDuration } from './units.ts';

@@ -1,7 +1,7 @@
 // Reading the configuration schema's own structure (zod 4 `_zod.def`): the documented fields for
 // describeConfigSchema() and the keys an object accepts, for "did you mean" on unknown keys.
 
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { configDocs, type FieldDoc } from './fields.ts';
 
 interface Def {

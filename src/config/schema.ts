@@ -2,7 +2,7 @@
 // the document as written (after interpolation); build.ts renames it into the Config type. Cross-field
 // rules run even when other fields of the same object failed, so a file reports all its problems at once.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CREDENTIAL_DEFAULTS,
   credentialSchema,

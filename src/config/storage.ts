@@ -1,7 +1,7 @@
 // Attachments by reference in the config: a webhook's `attachments` policy and the top-level `storage`
 // section (the S3-compatible store, src/storage/). schema.ts puts them in place; rules.ts checks them
 // against each other (checkStorage, checkAttachments).
-import { z } from 'zod';
+import * as z from 'zod';
 import { boolean, documented as doc, duration, filePath, httpUrl, line, oneOf, size } from './fields.ts';
 
 const DAY = 24 * 60 * 60_000;

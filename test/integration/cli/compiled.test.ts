@@ -134,6 +134,14 @@ describe('the compiled command', () => {
     expect(inputsLoaded(meta, ['src/payload/parse-thread.ts']).some((input) => mime.test(input))).toBe(true);
   });
 
+  it("loads zod's English messages only, not its 40 other locales (`import * as z`, which esbuild can shake)", async () => {
+    const meta: Metafile = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
+    const locales = inputsLoaded(meta, ['workers/main.ts', 'workers/service.ts']).filter((input) =>
+      input.startsWith('node_modules/zod/v4/locales/'),
+    );
+    expect(locales).toEqual(['node_modules/zod/v4/locales/en.js']);
+  });
+
   it("loads undici's agent at start-up, not all of undici (fetch, cookies, mocks, proxies)", async () => {
     const meta: Metafile = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
     const service = inputsLoaded(meta, ['workers/main.ts', 'workers/service.ts']);
