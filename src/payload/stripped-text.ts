@@ -11,6 +11,7 @@ export const MAX_STRIP_CHARS = 32 * 1024;
 // quote header or signature is this long, so longer lines reach it as short stand-ins, put back after.
 const MAX_LINE_CHARS = 1000;
 const STAND_IN = /\u0000L(\d+)\u0000/g;
+const TILDE = 0x7e;
 
 /** Outlook's block: a From line directly followed by a Sent (or Date) line, in the clients' languages. */
 const OUTLOOK_BLOCK = new RegExp(
@@ -57,12 +58,15 @@ export function mayHoldReply(text: string): boolean {
  * its trailing white space, one leading newline and the trailing tildes removed.
  */
 export function untouchedReply(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => line.replace(/\s+$/, ''))
-    .join('\n')
-    .replace(/^\n/, '')
-    .replace(/~*$/, '');
+  // trimEnd removes what the library's /\s+$/ does (white space and line terminators), without a regular
+  // expression per line; the tildes are counted back from the end instead of tried at every position.
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i += 1) lines[i] = lines[i]!.trimEnd();
+  const joined = lines.join('\n');
+  const start = joined.startsWith('\n') ? 1 : 0;
+  let end = joined.length;
+  while (end > start && joined.charCodeAt(end - 1) === TILDE) end -= 1;
+  return joined.slice(start, end);
 }
 
 /** The reply's own text, trimmed; null when there is no text; '' when everything was quoted. */
@@ -74,12 +78,17 @@ export function stripReply(text: string | null): string | null {
     if (match !== null) head = head.slice(0, match.index);
   }
   const long: string[] = [];
-  const lines = head
-    .replace(/\r\n/g, '\n')
-    .split('\n')
-    .map((line) => (line.length > MAX_LINE_CHARS ? `\u0000L${long.push(line) - 1}\u0000` : line));
-  const joined = lines.join('\n');
-  return (mayHoldReply(joined) ? parser.parseReply(joined) : untouchedReply(joined))
-    .replace(STAND_IN, (stand, i: string) => long[Number(i)] ?? stand)
-    .trim();
+  const unix = head.replace(/\r\n/g, '\n');
+  // A text no longer than a long line holds none.
+  const joined =
+    unix.length <= MAX_LINE_CHARS
+      ? unix
+      : unix
+          .split('\n')
+          .map((line) => (line.length > MAX_LINE_CHARS ? `\u0000L${long.push(line) - 1}\u0000` : line))
+          .join('\n');
+  const reply = mayHoldReply(joined) ? parser.parseReply(joined) : untouchedReply(joined);
+  return (
+    long.length === 0 ? reply : reply.replace(STAND_IN, (stand, i: string) => long[Number(i)] ?? stand)
+  ).trim();
 }
