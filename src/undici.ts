@@ -1,7 +1,8 @@
 // undici's Agent and its request(), the home of undici for webhooks and token requests, without undici's
 // index: the index loads all of undici (fetch, its web globals, cookies, mocks, proxy agents: 110 modules
-// against these 25), and evaluating it was about a tenth of the service's start-up CPU; fetch loads on use. These are undici's own files of the version package-lock.json pins; should
-// a release move them, the build fails (test/integration/cli/compiled.test.ts checks what loads).
+// against these 25), and evaluating it was about a tenth of the service's start-up CPU; fetch loads on use.
+// These are undici's own files of the version package-lock.json pins; should a release move them, the build
+// fails (test/integration/cli/compiled.test.ts checks what loads).
 import type { Agent, Dispatcher } from 'undici';
 import requestOn from 'undici/lib/api/api-request.js';
 import AgentClass from 'undici/lib/dispatcher/agent.js';
@@ -12,21 +13,25 @@ export function createAgent(options: Agent.Options): Agent {
   return new AgentClass(options);
 }
 
-/** `agent.request(options)`: the index adds it to every dispatcher's prototype, this calls it directly. */
+/**
+ * `agent.request(options)` to `url` (its origin, path and query): the index adds `request` to every
+ * dispatcher's prototype, this calls it directly.
+ */
 export function request(
   agent: Dispatcher,
-  options: Dispatcher.RequestOptions,
+  url: URL,
+  options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>,
 ): Promise<Dispatcher.ResponseData> {
-  return requestOn.call(agent, options);
+  return requestOn.call(agent, { ...options, origin: url.origin, path: `${url.pathname}${url.search}` });
 }
 
 /** undici's WHATWG fetch (for libraries that take one), loaded with undici's index on first use. */
-export const fetchOn = async (
+export async function fetchOn(
   dispatcher: Dispatcher,
   input: string | URL,
   init: RequestInit | undefined,
   signal: AbortSignal,
-): Promise<Response> => {
+): Promise<Response> {
   const { fetch } = await import('undici');
   return (await fetch(input, { ...(init as object), dispatcher, signal })) as unknown as Response;
-};
+}

@@ -1,6 +1,6 @@
-// The HTTP side of token requests, the one user of undici (src/undici.ts) in src/oauth: an agent per credential that
-// trusts the system roots plus the credential's extra CA, requests with a time budget and a bounded body
-// (always consumed), and a WHATWG fetch over the same agent for libraries that take one (gaxios).
+// The HTTP side of token requests, src/oauth's one user of undici (through src/undici.ts): an agent per
+// credential that trusts the system roots plus the credential's extra CA, requests with a time budget and a
+// bounded body (always consumed), and a WHATWG fetch over the same agent for libraries that take one (gaxios).
 import { rootCertificates } from 'node:tls';
 import { createAgent, fetchOn, request } from '../undici.ts';
 
@@ -39,10 +39,7 @@ export function createTokenHttp(options: { caPem?: string; timeoutMs: number }):
   let closed: Promise<void> | undefined;
   return {
     async send(url, init) {
-      const { origin, pathname, search } = new URL(url);
-      const response = await request(agent, {
-        origin,
-        path: `${pathname}${search}`,
+      const response = await request(agent, new URL(url), {
         method: init.method,
         ...(init.headers ? { headers: init.headers } : {}),
         ...(init.body === undefined ? {} : { body: init.body }),

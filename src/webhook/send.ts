@@ -103,9 +103,7 @@ export class WebhookSender {
     const deadline = startDeadline(target.timeoutMs, opts.signal);
     const started = performance.now();
     try {
-      const response = await request(this.#agent, {
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
+      const response = await request(this.#agent, url, {
         method: 'POST',
         headers,
         body: Buffer.isBuffer(message.body) ? message.body : Readable.from(message.body.open()),
