@@ -249,10 +249,12 @@ export class Pop3Client {
     await this.#line('DELE', [msg], opts);
   }
 
-  /** DELE each message, pipelined when allowed; waits for every reply, then throws the first error. */
+  /** DELE each message, pipelined when allowed (a write per batch); waits for every reply, then throws the first error. */
   async deleMany(msgs: readonly number[], opts: CallOptions = {}): Promise<void> {
     for (const msg of msgs) checkMessageNumber(msg);
-    const results = await Promise.allSettled(msgs.map((msg) => this.dele(msg, opts)));
+    this.#checkState('DELE');
+    const commands = msgs.map((msg) => encodeCommand('DELE', [msg]));
+    const results = await Promise.allSettled(this.#connection.sendLines(commands, { signal: opts.signal }));
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }

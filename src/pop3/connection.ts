@@ -105,6 +105,15 @@ export class Pop3Connection {
     return this.#enqueue<OkStatus>(cmd, 'line', options);
   }
 
+  /** One-line commands enqueued together, so that they leave in as few writes as pipelining allows. */
+  sendLines(cmds: readonly EncodedCommand[], options: SendOptions = {}): Array<Promise<OkStatus>> {
+    let sent: Array<Promise<OkStatus>> = [];
+    this.batch(() => {
+      sent = cmds.map((cmd) => this.sendLine(cmd, options));
+    });
+    return sent;
+  }
+
   sendListing(cmd: EncodedCommand, options: SendOptions = {}): Promise<ListingReply> {
     return this.#enqueue<ListingReply>(cmd, 'listing', options);
   }
@@ -244,12 +253,18 @@ export class Pop3Connection {
   };
 
   readonly #onData = (chunk: Buffer) => {
+    // Corked while a chunk is read: the commands its replies make room for leave in one write, not one
+    // each (a server answers a pipelined batch in one chunk). The socket is captured: STLS replaces it.
+    const socket = this.#socket;
+    socket.cork();
     try {
       this.#consume(chunk);
     } catch (error) {
       this.#fail(
         isPop3Error(error) ? error : new Pop3Error('POP3_PROTOCOL', String(error), { cause: error }),
       );
+    } finally {
+      socket.uncork();
     }
   };
 

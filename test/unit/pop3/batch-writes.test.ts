@@ -5,9 +5,9 @@ import type { Pop3Connection } from '../../../src/pop3/connection.ts';
 import { encodeCommand } from '../../../src/pop3/index.ts';
 import { greetedConnection, MemorySocket } from './memory-socket.ts';
 
-function open(): { socket: MemorySocket; connection: Pop3Connection } {
+function open(maxInFlight = 8): { socket: MemorySocket; connection: Pop3Connection } {
   const socket = new MemorySocket();
-  const connection = greetedConnection(socket, 8);
+  const connection = greetedConnection(socket, maxInFlight);
   connection.state = 'transaction';
   connection.pipelining = true;
   socket.written.length = 0;
@@ -31,6 +31,37 @@ describe('Pop3Connection.batch', () => {
     const { socket, connection } = open();
     for (let msg = 1; msg <= 3; msg++) void retr(connection, msg);
     expect(socket.written).toEqual(['RETR 1\r\n', 'RETR 2\r\n', 'RETR 3\r\n']);
+    connection.close();
+  });
+});
+
+const dele = (msg: number) => encodeCommand('DELE', [String(msg)]);
+
+describe('Pop3Connection.sendLines', () => {
+  it('sends a window of commands in one write, and the next window when one chunk answers the first', async () => {
+    const { socket, connection } = open(2);
+    const replies = connection.sendLines([1, 2, 3, 4, 5].map(dele));
+    expect(socket.written).toEqual(['DELE 1\r\nDELE 2\r\n']);
+    socket.emit('data', Buffer.from('+OK 1\r\n+OK 2\r\n'));
+    expect(socket.written).toEqual(['DELE 1\r\nDELE 2\r\n', 'DELE 3\r\nDELE 4\r\n']);
+    socket.emit('data', Buffer.from('+OK 3\r\n+OK 4\r\n'));
+    socket.emit('data', Buffer.from('+OK 5\r\n'));
+    expect(socket.written.slice(2)).toEqual(['DELE 5\r\n']);
+    const texts = (await Promise.all(replies)).map((reply) => reply.text);
+    expect(texts).toEqual(['1', '2', '3', '4', '5']);
+    connection.close();
+  });
+
+  it('sends one command per answer without pipelining, as RFC 1939 has it', async () => {
+    const { socket, connection } = open(8);
+    connection.pipelining = false;
+    const replies = connection.sendLines([1, 2].map(dele));
+    expect(socket.written).toEqual(['DELE 1\r\n']);
+    socket.emit('data', Buffer.from('+OK 1\r\n'));
+    expect(socket.written).toEqual(['DELE 1\r\n', 'DELE 2\r\n']);
+    socket.emit('data', Buffer.from('-ERR no such message\r\n'));
+    await expect(replies[0]).resolves.toMatchObject({ text: '1' });
+    await expect(replies[1]).rejects.toThrow(/no such message/);
     connection.close();
   });
 });
