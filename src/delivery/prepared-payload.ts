@@ -37,7 +37,8 @@ export const STREAM_THRESHOLD_BYTES = 4 * 1024 * 1024;
 export interface PreparedPayload {
   /** shapeOf() of the webhook it was built for: another webhook of the same shape can take it. */
   shape: string;
-  facts: RouteFacts;
+  /** What routes look at: present when asked for (`facts: true`). */
+  facts?: RouteFacts;
   send(webhook: WebhookConfig, options: DeliverOptions): Promise<GuardedResult>;
   dispose(): Promise<void>;
 }
@@ -63,7 +64,7 @@ export async function preparePayload(
   deps: DeliverDeps,
   job: MessageDelivery,
   webhook: WebhookConfig,
-  options: { signal?: AbortSignal },
+  options: { signal?: AbortSignal; facts?: boolean },
 ): Promise<PreparedPayload> {
   const meta: PayloadMeta = {
     id: job.webhookId,

@@ -41,7 +41,8 @@ export async function routeStep(
     // Built in the shape of the routes' first webhook: a message for that one is sent without a rebuild.
     const webhook = deps.webhooks[job.webhook];
     if (!webhook) throw new PophookError('CONFIG_INVALID', `webhook "${job.webhook}" is not configured`);
-    prepared = await preparePayload(deps, job, webhook, options);
+    prepared = await preparePayload(deps, job, webhook, { ...options, facts: true });
+    if (!prepared.facts) throw new Error('the payload came without the route facts asked for');
     const decision = decideRoute(routing, prepared.facts);
     if (decision.kind === 'deliver' && decision.targets.length === 1) {
       const step: RouteStep = { kind: 'deliver', webhook: decision.targets[0]!, prepared };

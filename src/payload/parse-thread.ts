@@ -49,7 +49,14 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
         options,
         references,
       );
-      const message = { type: 'spooled' as const, seq, bytes, summary, facts, ...referenced(sha256) };
+      const message = {
+        type: 'spooled' as const,
+        seq,
+        bytes,
+        summary,
+        ...(request.facts ? { facts } : {}),
+        ...referenced(sha256),
+      };
       return { message, transfer: [] };
     }
     const payload = await buildPayload(raw, request.meta, limits, options, references);
@@ -59,7 +66,7 @@ async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; 
       seq: request.seq,
       body,
       summary: summarize(payload),
-      facts: factsOf(payload),
+      ...(request.facts ? { facts: factsOf(payload) } : {}),
       ...referenced(payload.sha256, body),
     };
     return { message, transfer: [body.buffer as ArrayBuffer] };

@@ -41,6 +41,8 @@ export interface ParseOptions {
   signal?: AbortSignal;
   /** The webhook's attachment policy; absent: every attachment inline. */
   attachments?: AttachmentPlacement | undefined;
+  /** Answer with the route facts (routes that depend on the message); the thread skips them otherwise. */
+  facts?: boolean | undefined;
 }
 
 export interface ParseResult {
@@ -49,11 +51,11 @@ export interface ParseResult {
   summary: PayloadSummary;
   /** Present when attachments went by reference: the JSON holds placeholders for them. */
   references?: ReferencedParts;
-  /** What routes look at (src/routing/match.ts). */
-  facts: RouteFacts;
+  /** What routes look at (src/routing/match.ts), when asked for. */
+  facts?: RouteFacts;
 }
 
-export type SpoolAnswer = Omit<SpoolResult, 'sha256'> & Pick<ParseResult, 'references'>;
+export type SpoolAnswer = Omit<SpoolResult, 'sha256' | 'facts'> & Pick<ParseResult, 'references' | 'facts'>;
 
 const referencesOf = (answer: ParseAnswer) => (answer.references ? { references: answer.references } : {});
 
@@ -62,6 +64,7 @@ interface Job {
   meta: PayloadMeta;
   spoolPath?: string;
   attachments?: AttachmentPlacement | undefined;
+  facts?: boolean | undefined;
   resolve(answer: ParseAnswer): void;
   /** Settles once; later calls (a timeout racing a reply) are ignored. */
   reject(error: unknown): void;
@@ -98,7 +101,10 @@ export class ParserPool {
   }
 
   async parse(raw: Buffer, meta: PayloadMeta, opts: ParseOptions = {}): Promise<ParseResult> {
-    const answer = await this.submit({ raw, meta, attachments: opts.attachments }, opts.signal);
+    const answer = await this.submit(
+      { raw, meta, attachments: opts.attachments, facts: opts.facts },
+      opts.signal,
+    );
     if (answer.type !== 'done') throw new Error('a parse was answered with a spool');
     const body = Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
     return { body, summary: answer.summary, facts: answer.facts, ...referencesOf(answer) };
@@ -116,7 +122,7 @@ export class ParserPool {
   ): Promise<SpoolAnswer> {
     if (!(raw.buffer instanceof SharedArrayBuffer)) throw new TypeError('spool takes shared memory');
     const answer = await this.submit(
-      { raw, meta, spoolPath: path, attachments: opts.attachments },
+      { raw, meta, spoolPath: path, attachments: opts.attachments, facts: opts.facts },
       opts.signal,
     );
     if (answer.type !== 'spooled') throw new Error('a spool was answered with a body');
@@ -124,7 +130,7 @@ export class ParserPool {
   }
 
   private submit(
-    request: Pick<Job, 'raw' | 'meta' | 'spoolPath' | 'attachments'>,
+    request: Pick<Job, 'raw' | 'meta' | 'spoolPath' | 'attachments' | 'facts'>,
     signal: AbortSignal | undefined,
   ): Promise<ParseAnswer> {
     if (this.closing !== null) return Promise.reject(closedError());
@@ -227,7 +233,10 @@ export class ParserPool {
     slot.worker.ref();
     slot.timer = setTimeout(() => this.onTimeout(slot), this.options.limits.timeoutMs);
     const { meta, spoolPath } = job;
-    const attachments = job.attachments ? { attachments: job.attachments } : {};
+    const asked = {
+      ...(job.attachments ? { attachments: job.attachments } : {}),
+      ...(job.facts ? { facts: true as const } : {}),
+    };
     if (job.raw.buffer instanceof SharedArrayBuffer) {
       const request: ParseRequest = {
         type: 'parse',
@@ -235,7 +244,7 @@ export class ParserPool {
         raw: job.raw,
         meta,
         spoolPath,
-        ...attachments,
+        ...asked,
       };
       slot.worker.postMessage(request);
       return;
@@ -244,7 +253,7 @@ export class ParserPool {
     // ArrayBuffer, and the caller's Buffer must stay usable.
     const raw = new Uint8Array(job.raw.byteLength);
     raw.set(job.raw);
-    const request: ParseRequest = { type: 'parse', seq: slot.seq, raw, meta, ...attachments };
+    const request: ParseRequest = { type: 'parse', seq: slot.seq, raw, meta, ...asked };
     slot.worker.postMessage(request, [raw.buffer]);
   }
 

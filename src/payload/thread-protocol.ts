@@ -31,6 +31,8 @@ export interface ParseRequest {
   spoolPath?: string;
   /** The webhook's attachment policy (attachment-policy.ts); absent: every attachment inline. */
   attachments?: AttachmentPlacement;
+  /** Answer with the route facts too (only routes that depend on the message read them). */
+  facts?: true;
 }
 
 /** A parse's answer: the JSON itself, or how much of it went into the spool file. */
@@ -40,7 +42,7 @@ export type ParseAnswer =
       seq: number;
       body: Uint8Array;
       summary: PayloadSummary;
-      facts: RouteFacts;
+      facts?: RouteFacts;
       references?: ReferencedParts;
     }
   | {
@@ -48,7 +50,7 @@ export type ParseAnswer =
       seq: number;
       bytes: number;
       summary: PayloadSummary;
-      facts: RouteFacts;
+      facts?: RouteFacts;
       references?: ReferencedParts;
     };
 

@@ -9,6 +9,7 @@ import {
   type ParserPoolOptions,
   type PayloadV1,
 } from '../../../src/payload/index.ts';
+import { factsOf } from '../../../src/payload/thread-protocol.ts';
 import {
   bigAttachment,
   deepNesting,
@@ -85,6 +86,16 @@ describe('ParserPool', () => {
         size: expected.size,
       });
     }
+  });
+
+  it('answers with the route facts only when asked (routes that read the message), not on every parse', async () => {
+    const pool = makePool();
+    const raw = fixture(fixtureNames()[0]!);
+    const plain = await pool.parse(raw, meta('msg_plain'));
+    expect(plain.facts).toBeUndefined();
+    const asked = await pool.parse(raw, meta('msg_asked'), { facts: true });
+    const payload = await buildPayload(raw, meta('msg_asked'), DEFAULT_PARSE_LIMITS);
+    expect(asked.facts).toEqual(factsOf(payload));
   });
 
   it('start() brings every thread up before the first parse and resolves once all are ready', async () => {
