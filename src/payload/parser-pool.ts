@@ -207,7 +207,9 @@ export class ParserPool {
       // The parent's node flags are not the thread's business (an inherited --input-type even stops it).
       execArgv: [],
       // A 16 MB young generation (V8 picks more for a busy thread) keeps a big message's parse from
-      // growing the heap by tens of MB, at no measurable cost on small mail (bench/README.md).
+      // growing the heap by tens of MB (bench/README.md). The bin's --max-semi-space-size=1 overrides it:
+      // V8 takes that flag over this limit, so under `pophook` the thread's new space is 2 MB, as the
+      // main thread's is; the limit holds where node runs without the flag (tests, the tsx entry).
       resourceLimits: {
         maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB,
         ...this.options.resourceLimits,
