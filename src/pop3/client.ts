@@ -254,7 +254,10 @@ export class Pop3Client {
     for (const msg of msgs) checkMessageNumber(msg);
     this.#checkState('DELE');
     const commands = msgs.map((msg) => encodeCommand('DELE', [msg]));
-    const results = await Promise.allSettled(this.#connection.sendLines(commands, { signal: opts.signal }));
+    const sent = this.#connection.batch(() =>
+      commands.map((cmd) => this.#connection.sendLine(cmd, { signal: opts.signal })),
+    );
+    const results = await Promise.allSettled(sent);
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -9,6 +9,7 @@ import { type EncodedCommand, MASK } from './commands.ts';
 import { DotDecoder } from './dot-decoder.ts';
 import { isPop3Error, Pop3Error } from './errors.ts';
 import { LineReader } from './line-reader.ts';
+import { SignalWatch } from './signal-watch.ts';
 import { isAllowed, isPipelinable } from './state.ts';
 import { errorFromStatus, parseStatusLine, printable, type StatusLine } from './status.ts';
 import type { Pop3Logger, Pop3State } from './types.ts';
@@ -66,6 +67,7 @@ export class Pop3Connection {
   /** Why the connection ended: later calls fail with it, so the first cause is never masked. */
   #failure: Error | undefined;
   readonly #transcript: string[] = [];
+  readonly #aborts = new SignalWatch((signal) => this.#aborted(signal));
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.#socket = socket;
@@ -105,15 +107,6 @@ export class Pop3Connection {
     return this.#enqueue<OkStatus>(cmd, 'line', options);
   }
 
-  /** One-line commands enqueued together, so that they leave in as few writes as pipelining allows. */
-  sendLines(cmds: readonly EncodedCommand[], options: SendOptions = {}): Array<Promise<OkStatus>> {
-    let sent: Array<Promise<OkStatus>> = [];
-    this.batch(() => {
-      sent = cmds.map((cmd) => this.sendLine(cmd, options));
-    });
-    return sent;
-  }
-
   sendListing(cmd: EncodedCommand, options: SendOptions = {}): Promise<ListingReply> {
     return this.#enqueue<ListingReply>(cmd, 'listing', options);
   }
@@ -123,10 +116,10 @@ export class Pop3Connection {
   }
 
   /** Runs `send`, which enqueues several commands, so that what it sends leaves in one write. */
-  batch(send: () => void): void {
+  batch<T>(send: () => T): T {
     this.#socket.cork();
     try {
-      send();
+      return send();
     } finally {
       this.#socket.uncork();
     }
@@ -186,19 +179,21 @@ export class Pop3Connection {
 
   #listenForAbort(pending: Pending): void {
     const signal = pending.options.signal;
-    if (!signal) return;
-    const onAbort = () => {
-      const queued = this.#queue.indexOf(pending);
-      if (queued !== -1) {
-        this.#queue.splice(queued, 1);
-        pending.reject(abortError(pending.label));
-      } else {
-        // Already on the wire: its reply would desynchronise everything after it.
-        this.#fail(abortError(pending.label));
-      }
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.removeAbort = () => signal.removeEventListener('abort', onAbort);
+    if (signal) pending.removeAbort = this.#aborts.watch(signal);
+  }
+
+  #aborted(signal: AbortSignal): void {
+    const onWire = this.#inFlight.find((pending) => pending.options.signal === signal);
+    // Already on the wire: its reply would desynchronise everything after it.
+    if (onWire) {
+      this.#fail(abortError(onWire.label));
+      return;
+    }
+    const queued = this.#queue.splice(0);
+    for (const pending of queued) {
+      if (pending.options.signal === signal) pending.reject(abortError(pending.label));
+      else this.#queue.push(pending);
+    }
   }
 
   #canSendNow(next: Pending): boolean {

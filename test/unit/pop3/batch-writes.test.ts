@@ -1,5 +1,6 @@
 // Pipelined commands enqueued together leave in one socket write: on a loaded host every write is a
 // syscall, and RFC 2449 §6.6 asks clients to send pipelined commands in batches.
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { Pop3Connection } from '../../../src/pop3/connection.ts';
 import { encodeCommand } from '../../../src/pop3/index.ts';
@@ -36,11 +37,13 @@ describe('Pop3Connection.batch', () => {
 });
 
 const dele = (msg: number) => encodeCommand('DELE', [String(msg)]);
+const deleAll = (connection: Pop3Connection, msgs: number[], signal?: AbortSignal) =>
+  connection.batch(() => msgs.map((msg) => connection.sendLine(dele(msg), { signal })));
 
-describe('Pop3Connection.sendLines', () => {
+describe('one-line commands in a batch (DELEs)', () => {
   it('sends a window of commands in one write, and the next window when one chunk answers the first', async () => {
     const { socket, connection } = open(2);
-    const replies = connection.sendLines([1, 2, 3, 4, 5].map(dele));
+    const replies = deleAll(connection, [1, 2, 3, 4, 5]);
     expect(socket.written).toEqual(['DELE 1\r\nDELE 2\r\n']);
     socket.emit('data', Buffer.from('+OK 1\r\n+OK 2\r\n'));
     expect(socket.written).toEqual(['DELE 1\r\nDELE 2\r\n', 'DELE 3\r\nDELE 4\r\n']);
@@ -55,7 +58,7 @@ describe('Pop3Connection.sendLines', () => {
   it('sends one command per answer without pipelining, as RFC 1939 has it', async () => {
     const { socket, connection } = open(8);
     connection.pipelining = false;
-    const replies = connection.sendLines([1, 2].map(dele));
+    const replies = deleAll(connection, [1, 2]);
     expect(socket.written).toEqual(['DELE 1\r\n']);
     socket.emit('data', Buffer.from('+OK 1\r\n'));
     expect(socket.written).toEqual(['DELE 1\r\n', 'DELE 2\r\n']);
@@ -63,5 +66,47 @@ describe('Pop3Connection.sendLines', () => {
     await expect(replies[0]).resolves.toMatchObject({ text: '1' });
     await expect(replies[1]).rejects.toThrow(/no such message/);
     connection.close();
+  });
+});
+
+describe('aborting commands that wait on one signal', () => {
+  it('listens once per signal, however many commands wait on it, and lets go when they are answered', async () => {
+    const { socket, connection } = open(32);
+    const controller = new AbortController();
+    const msgs = Array.from({ length: 2_000 }, (_, i) => i + 1);
+    const replies = deleAll(connection, msgs, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    while (socket.written.length > 0) {
+      const batch = socket.written.splice(0).join('').split('\r\n').filter(Boolean);
+      socket.emit('data', Buffer.from(batch.map(() => '+OK\r\n').join('')));
+    }
+    expect(await Promise.all(replies)).toHaveLength(2_000);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    connection.close();
+  });
+
+  it('drops only the queued commands of an aborted signal when none of them is on the wire', async () => {
+    const { socket, connection } = open(1);
+    connection.pipelining = false;
+    const first = connection.sendLine(encodeCommand('NOOP', []));
+    const controller = new AbortController();
+    const queued = deleAll(connection, [1, 2], controller.signal);
+    controller.abort();
+    for (const reply of queued) await expect(reply).rejects.toMatchObject({ code: 'POP3_ABORTED' });
+    socket.emit('data', Buffer.from('+OK\r\n'));
+    await expect(first).resolves.toMatchObject({ kind: 'ok' });
+    expect(connection.closed).toBe(false);
+    expect(socket.written).toEqual(['NOOP\r\n']);
+    connection.close();
+  });
+
+  it('ends the connection when an aborted command is on the wire: its reply would be read as the next one', async () => {
+    const { connection } = open(2);
+    const controller = new AbortController();
+    const replies = deleAll(connection, [1, 2, 3], controller.signal);
+    controller.abort();
+    for (const reply of replies) await expect(reply).rejects.toMatchObject({ code: 'POP3_ABORTED' });
+    expect(connection.closed).toBe(true);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
