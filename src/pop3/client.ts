@@ -216,26 +216,29 @@ export class Pop3Client {
   ): Promise<void> {
     for (const msg of msgs) checkMessageNumber(msg);
     const window = this.#connection.pipelining ? (this.#options.maxInFlight ?? DEFAULTS.maxInFlight) : 1;
-    const started: Array<Promise<Readable>> = [];
+    // Started and not yet handed over, in order. A body leaves it when its turn comes, so a long session
+    // holds the window, not every body it read (6,000 held bodies were 22 MB).
+    const waiting: Array<Promise<Readable>> = [];
+    let launched = 0;
     const launch = (upTo: number) => {
-      while (started.length < Math.min(msgs.length, upTo)) {
-        const next = start(msgs[started.length]!);
+      while (launched < Math.min(msgs.length, upTo)) {
+        const next = start(msgs[launched++]!);
         next.catch(() => {}); // observed below, in order
-        started.push(next);
+        waiting.push(next);
       }
     };
     for (let k = 0; k < msgs.length; k++) {
       // Refill once half the window has drained: the RETRs then leave in batches, a write for many.
-      if (started.length - k <= Math.floor(window / 2)) this.#connection.batch(() => launch(k + window));
+      if (launched - k <= Math.floor(window / 2)) this.#connection.batch(() => launch(k + window));
       try {
-        const body = await started[k]!;
+        const body = await waiting.shift()!;
         try {
           await handler(msgs[k]!, body);
         } finally {
           if (!body.readableEnded) body.destroy();
         }
       } catch (error) {
-        for (const rest of started.slice(k + 1))
+        for (const rest of waiting)
           rest.then(
             (body) => body.destroy(),
             () => {},
