@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded-gc --heap-growing-percent=20
+#!/usr/bin/env -S node --max-semi-space-size=1 --single-threaded-gc --heap-growing-percent=20 --no-wasm-dynamic-tiering --no-wasm-tier-up
 // The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm ci`
 // runs through the prepare script, or `npm run build`), with no TypeScript loader at run time. It runs the
 // TypeScript sources through tsx (a dev dependency) instead when POPHOOK_FROM_SOURCE=1 (the tests set it),
@@ -8,7 +8,9 @@
 // The V8 flags on the first line hold memory down at less CPU than --optimize-for-size, which slowed every
 // JIT-compiled function (docs/performance.md, "V8 flags"): a 1 MB young generation per isolate, garbage
 // collected on the thread that made it (no background GC threads to wake and join), and a heap that grows by
-// 20% past what a full collection left live. They must be on node's command line, not set at run time: the
+// 20% past what a full collection left live. WebAssembly (undici's HTTP parser, llhttp) stays on V8's
+// baseline compiler: tiering its one giant function up to TurboFan took about 35 MB for a moment, the top of
+// the process's peak, for no CPU it saved. They must be on node's command line, not set at run time: the
 // main isolate's young generation is sized when it is created. So the command runs this file (`pophook`,
 // `npm run pophook`, the image's entry point); `node bin/pophook.js` runs without them.
 import { readdirSync, statSync } from 'node:fs';
