@@ -9,14 +9,21 @@ import { stringify } from 'yaml';
 
 export const BIN = fileURLToPath(new URL('../../bin/pophook.js', import.meta.url));
 
-/** The node flags on the bin's `#!/usr/bin/env -S node …` line: what running the command itself passes. */
-export const BIN_NODE_FLAGS: string[] = (() => {
+/** The bin's `#!/usr/bin/env -S NAME=value … node --flag …` line: what running the command itself sets. */
+const BIN_SHEBANG = (() => {
   const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0]!;
   // Without -S, env would look for a program named "node --max-semi-space-size=1 …": refuse that line here.
-  const flags = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(shebang)?.[1];
-  if (flags === undefined) throw new Error(`bin/pophook.js: unexpected first line ${shebang}`);
-  return flags.split(' ').filter(Boolean);
+  const parts = /^#!\/usr\/bin\/env -S((?: [A-Z_]+=\S+)*) node((?: --[\w-]+(?:=\S+)?)*)$/.exec(shebang);
+  if (!parts) throw new Error(`bin/pophook.js: unexpected first line ${shebang}`);
+  const words = (text: string | undefined) => (text ?? '').split(' ').filter(Boolean);
+  const env = Object.fromEntries(words(parts[1]).map((word) => word.split('=', 2) as [string, string]));
+  return { env, flags: words(parts[2]) };
 })();
+
+/** The environment the bin's first line sets (glibc's malloc settings): the process reads it as it starts. */
+export const BIN_ENV: Readonly<Record<string, string>> = BIN_SHEBANG.env;
+/** The node flags on the bin's first line. */
+export const BIN_NODE_FLAGS: string[] = BIN_SHEBANG.flags;
 
 export interface LogLine {
   level: number;
@@ -39,7 +46,7 @@ export interface PophookProcess {
 export function startPophook(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): PophookProcess {
   // The test's own node binary, with the flags the shebang gives the command.
   const child = spawn(process.execPath, [...BIN_NODE_FLAGS, BIN, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, ...BIN_ENV, LOG_LEVEL: 'info', ...env },
     ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

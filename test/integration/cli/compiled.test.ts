@@ -2,19 +2,28 @@
 // it with no TypeScript loader (a module hook makes any tsx import fail), parse thread included, through a
 // whole delivery. A dist/ older than the sources is not run: the bin says so and runs the sources.
 // (Every other test runs the sources: vitest.config.ts sets POPHOOK_FROM_SOURCE=1.)
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
-import { BIN, BIN_NODE_FLAGS, startPophook, writeTestConfig } from '../../helpers/pophook-process.ts';
+import {
+  BIN,
+  BIN_ENV,
+  BIN_NODE_FLAGS,
+  idleConfig,
+  startPophook,
+  writeTestConfig,
+} from '../../helpers/pophook-process.ts';
 import { type Receiver, startReceiver } from '../../helpers/receiver.ts';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -121,6 +130,25 @@ describe('the compiled command', () => {
     );
     expect(Number(youngSpace.stdout)).toBeLessThanOrEqual(2 * 1024 * 1024);
     expect(BIN_NODE_FLAGS).toContain('--single-threaded-gc');
+  }, 60_000);
+
+  it("sets its first line's environment (glibc's single malloc arena) in the running service", async () => {
+    expect(BIN_ENV).toEqual({ MALLOC_ARENA_MAX: '1' });
+    const path = join(dir, 'idle.yml');
+    await writeFile(path, stringify(idleConfig(redis.url, `env${randomBytes(4).toString('hex')}`)));
+    const { MALLOC_ARENA_MAX: _unset, ...env } = process.env;
+    const child = spawn(BIN, ['run', '--config', path], {
+      env: { ...env, ...COMPILED_ENV },
+      stdio: 'ignore',
+    });
+    try {
+      const proc = (file: string) => readFile(`/proc/${child.pid}/${file}`, 'utf8').catch(() => '');
+      // env execs node in the same process, its first line's settings set.
+      await waitUntil('env to start node', async () => (await proc('cmdline')).startsWith('node\0'), 20_000);
+      expect((await proc('environ')).split('\0')).toContain('MALLOC_ARENA_MAX=1');
+    } finally {
+      child.kill('SIGTERM');
+    }
   }, 60_000);
 
   it("keeps undici's HTTP parser (WebAssembly) on V8's baseline compiler: no 35 MB moment as it warms up", async () => {
