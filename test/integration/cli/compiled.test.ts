@@ -147,7 +147,9 @@ describe('the compiled command', () => {
       await waitUntil('env to start node', async () => (await proc('cmdline')).startsWith('node\0'), 20_000);
       expect((await proc('environ')).split('\0')).toContain('MALLOC_ARENA_MAX=1');
     } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      await exited;
     }
   }, 60_000);
 
