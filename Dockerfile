@@ -1,6 +1,6 @@
-# pophook image. `builder` installs every dependency and bundles the TypeScript into dist/ (scripts/build.mjs,
-# what npm's prepare script runs); `deps` installs production dependencies only (--ignore-scripts: prepare
-# would need the dev dependencies); `base` puts those beside dist/, bin/ and schema/ and runs as the
+# pophook image. `builder` installs every dependency and bundles the TypeScript into dist/ with V8's code
+# cache of the bundles (scripts/build.mjs, what npm's prepare script runs); `deps` installs production
+# dependencies only (--ignore-scripts: prepare would need the dev dependencies); `base` puts those beside dist/, bin/ and schema/ and runs as the
 # unprivileged `node` user: no TypeScript loader at run time. `demo` (used only by the compose demo profile)
 # runs the demo POP3 server and receiver from their sources with tsx; the default target, `runtime`, is
 # last so a plain `docker build .` gives the service image.
@@ -13,6 +13,9 @@ COPY scripts ./scripts
 COPY schema ./schema
 COPY src ./src
 COPY workers ./workers
+# The build writes V8's code cache of the bundles under the bin's node flags (its first line), with the
+# node of this image, the one the runtime stage runs.
+COPY bin ./bin
 RUN npm run build
 
 FROM node:24-slim AS deps

@@ -1,6 +1,7 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --single-threaded-gc --heap-growing-percent=20 --no-wasm-dynamic-tiering --no-wasm-tier-up
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --single-threaded-gc --heap-growing-percent=20 --no-wasm-dynamic-tiering --no-wasm-tier-up --expose-gc
 // The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm ci`
-// runs through the prepare script, or `npm run build`), with no TypeScript loader at run time. It runs the
+// runs through the prepare script, or `npm run build`) through V8's code cache the build wrote beside it
+// (dist/boot.cjs, from src/boot/code-cache.ts), with no TypeScript loader at run time. It runs the
 // TypeScript sources through tsx (a dev dependency) instead when POPHOOK_FROM_SOURCE=1 (the tests set it),
 // when there is no dist/ yet, or when a source file is newer than the build: a stale dist/ never runs old
 // code silently (it says so on stderr).
@@ -14,16 +15,19 @@
 // (MALLOC_ARENA_MAX=1): with an arena per thread (main, parse thread, V8's and libuv's), what each freed
 // stayed with it, about 8 MB at the peak, and sharing one cost no CPU measured. They must be set as the
 // process starts: the main isolate's young generation is sized when it is created, glibc reads its
-// settings once. So the command runs this file (`pophook`, `npm run pophook`, the image's entry point);
-// `node bin/pophook.js` runs without them.
+// settings once. `--expose-gc` is here, not only set at run time by src/gc.ts, because V8 takes a code cache
+// only under the flags it was written with, and a flag set after start would change them. So the command
+// runs this file (`pophook`, `npm run pophook`, the image's entry point); `node bin/pophook.js` runs without
+// them (and compiles the bundles from their source).
 import { readdirSync, statSync } from 'node:fs';
 import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 // Node 22.1+: V8's compiled code is cached on disk, so the next start compiles less (absent on Node 20).
 module.enableCompileCache?.();
 
 const root = new URL('../', import.meta.url);
-const built = new URL('dist/pophook.js', root);
+const built = new URL('dist/pophook.cjs', root);
 
 /** Why the sources run instead of dist/, or undefined to run dist/. */
 function reasonForSources() {
@@ -48,7 +52,8 @@ const hasSources = statSync(new URL('src/', root), { throwIfNoEntry: false })?.i
 const reason = hasSources ? reasonForSources() : undefined;
 let main;
 if (reason === undefined) {
-  ({ main } = await import(built.href));
+  const { loadBundle } = module.createRequire(import.meta.url)('../dist/boot.cjs');
+  ({ main } = loadBundle(fileURLToPath(built)).exports);
 } else {
   if (reason !== 'quiet')
     process.stderr.write(`pophook: ${reason}: running the TypeScript sources through tsx\n`);

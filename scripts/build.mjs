@@ -1,51 +1,81 @@
 // `npm run build` (and npm's prepare, so `npm ci` builds it): the compiled JavaScript bin/pophook.js runs.
-// esbuild turns the TypeScript sources into two bundled entry points, dist/pophook.js (the command) and
-// dist/parse-thread.js (a ParserPool thread), plus shared chunks for what loads on use (one-shot commands,
-// OAuth providers, the service). Bundled, not one file per module: resolving and loading ~600 module
-// files cost a fresh process about a second of CPU and kept V8's background compiler busy optimizing the
-// module loader (docs/performance.md, "Start-up"). Types are checked by `npm run typecheck`, not here.
-import { rmSync, writeFileSync } from 'node:fs';
+// esbuild turns the TypeScript sources into two CommonJS bundles, dist/pophook.cjs (the command, what the
+// main thread runs) and dist/parse-thread.cjs (a ParserPool thread), then V8's code cache of each is written
+// beside it (`.v8cache`, by scripts/warm-code-cache.cjs): a start deserializes what V8 compiled instead of
+// parsing and compiling megabytes of JavaScript again (src/boot/code-cache.ts says how, docs/performance.md
+// "Start-up: compiled once" why). Bundled, not one file per module: resolving and loading ~600 module files
+// cost a fresh process about a second of CPU. Types are checked by `npm run typecheck`, not here.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('../', import.meta.url);
 const outdir = new URL('dist/', root).pathname;
 
-// `--metafile <path>`: also write esbuild's account of what each output file holds and imports (a test reads
-// which modules the main thread loads at start-up).
+// `--metafile <path>`: also write esbuild's account of what each bundle holds (a test reads which modules
+// the main thread's bundle carries).
 const metafileAt = process.argv.indexOf('--metafile');
 const metafilePath = metafileAt === -1 ? undefined : process.argv[metafileAt + 1];
 
-rmSync(outdir, { recursive: true, force: true });
-const result = await build({
+// Left in node_modules, required on use: the native msgpack decoder BullMQ tries (and can do without),
+// pino-pretty (for a terminal) and the SDKs of optional features (S3 references, OAuth providers).
+const onUse = ['msgpackr-extract', 'pino-pretty', '@aws-sdk/*', '@azure/msal-node', 'google-auth-library'];
+// The parser's libraries, in the main thread only on rare paths (`pophook check`, onboarding by date,
+// dead-letter headers, oversize splits): out of its bundle, which every start reads, and bundled into the
+// parse thread's, which needs them at once.
+const parserLibraries = ['mailparser', 'libmime', 'iconv-lite', 'email-reply-parser', '@zone-eu/mailsplit'];
+
+const common = {
   absWorkingDir: root.pathname,
-  entryPoints: { pophook: 'workers/main.ts', 'parse-thread': 'src/payload/parse-thread.ts' },
   outdir,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
   platform: 'node',
   target: 'node20.18',
-  // The native msgpack decoder BullMQ tries (and can do without) and pino-pretty (required on use, for a
-  // terminal) stay in node_modules.
-  external: ['msgpackr-extract', 'pino-pretty'],
-  // CommonJS dependencies inside an ES module bundle still ask for require, __filename and __dirname
-  // (BullMQ in its error paths, for one).
-  banner: {
-    js: [
-      "import { createRequire as __pophookRequire } from 'node:module';",
-      "import { fileURLToPath as __pophookPath } from 'node:url';",
-      'const require = __pophookRequire(import.meta.url);',
-      'const __filename = __pophookPath(import.meta.url);',
-      "const __dirname = __pophookPath(new URL('.', import.meta.url));",
-    ].join('\n'),
-  },
-  // Beside the entry points: code that finds package files from its own URL (src/package-files.ts) sits
-  // one level below the package root either way.
-  chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
   metafile: metafilePath !== undefined,
+};
+// The two bundles are each the function Node wraps a CommonJS module in (src/boot/code-cache.ts runs it), so
+// the source V8 keeps is the file as read, not a copy with the wrapper added. Code that finds package files
+// from its own URL (src/package-files.ts) reads it from the bundle's path.
+const wrapped = {
+  ...common,
+  banner: {
+    js: "(function (exports, require, module, __filename, __dirname) {var __pophookUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
+  footer: { js: '})' },
+  define: { 'import.meta.url': '__pophookUrl' },
+};
+
+rmSync(outdir, { recursive: true, force: true });
+const results = await Promise.all([
+  build({
+    ...wrapped,
+    entryPoints: { pophook: 'workers/main.ts' },
+    external: [...onUse, ...parserLibraries],
+  }),
+  build({ ...wrapped, entryPoints: { 'parse-thread': 'src/payload/parse-thread.ts' }, external: onUse }),
+  // Plain CommonJS modules that node itself loads: the loader (the bin requires it) and the thread's entry.
+  build({
+    ...common,
+    entryPoints: { boot: 'src/boot/code-cache.ts', 'parse-thread-main': 'src/payload/parse-thread-main.ts' },
+  }),
+]);
+if (metafilePath !== undefined) {
+  const outputs = Object.assign({}, ...results.map((r) => r.metafile.outputs));
+  const inputs = Object.assign({}, ...results.map((r) => r.metafile.inputs));
+  writeFileSync(metafilePath, JSON.stringify({ inputs, outputs }));
+}
+
+// V8 takes a cache only under the flags it was made with, so node runs the warm-up with the bin's.
+const binFlags = readFileSync(new URL('bin/pophook.js', root), 'utf8')
+  .split('\n')[0]
+  .split(/\s+/)
+  .filter((arg) => arg.startsWith('--'));
+execFileSync(process.execPath, [...binFlags, new URL('scripts/warm-code-cache.cjs', root).pathname], {
+  stdio: 'inherit',
 });
-if (metafilePath !== undefined) writeFileSync(metafilePath, JSON.stringify(result.metafile));

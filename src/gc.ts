@@ -4,7 +4,9 @@
 // have piled up: without help a 50 MB delivery grew the worker by 1.9x the message, with a collection each
 // MiB (main thread while reading, parse thread while encoding) by 1.3x (npm run bench -- --only memory).
 // The price is a full collection per MiB of a big message, a few ms each with a worker's small heap.
-// `--expose-gc` is set at run time: it is process-wide, so parse threads started later have it too.
+// `--expose-gc` is set at run time: it is process-wide, so parse threads started later have it too. The bin
+// also sets it on node's command line, so that V8's flags, which a code cache must match, are the same from
+// the first line of JavaScript on (src/boot/code-cache.ts).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

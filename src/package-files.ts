@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 
 /** True in the bundle in dist/, false under tsx or vitest. */
-export const COMPILED: boolean = import.meta.url.endsWith('.js');
+export const COMPILED: boolean = import.meta.url.endsWith('.cjs');
 
 const ROOT = new URL('../', import.meta.url);
 

@@ -5,11 +5,16 @@ import type { CliIo } from '../src/cli/io.ts';
 import { runCli } from '../src/cli.ts';
 import { stopWhenOrphaned } from './orphan-guard.ts';
 
+/**
+ * The service's modules: loaded on use, not at the top, as one-shot commands and --help need none of them
+ * (and by the build's warm-up, scripts/warm-code-cache.cjs, so their compiled code is in the cache).
+ */
+export const loadService = () => import('./service.ts');
+
 export function main(argv: string[], io: CliIo): Promise<number> {
   return runCli(argv, io, (roles, config, logger) => {
     const unwatch = stopWhenOrphaned(io.env);
-    // Loaded here, not at the top: one-shot commands and --help need none of the workers' modules.
-    return import('./service.ts')
+    return loadService()
       .then(({ runService }) => runService(roles, config, logger))
       .finally(unwatch);
   });

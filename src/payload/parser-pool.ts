@@ -83,10 +83,11 @@ interface Slot {
 
 const THREAD_YOUNG_GENERATION_MB = 16;
 
-// Bundled (dist/, beside this code's chunk), the thread runs the parse-thread.js entry point; from the
+// Bundled (dist/, beside this code's bundle), the thread runs parse-thread-main.cjs, which runs the
+// parse-thread.cjs bundle through its code cache (src/boot/code-cache.ts); from the
 // TypeScript sources it starts from a plain module that registers tsx first (thread-entry.mjs says why).
 const THREAD_ENTRY = COMPILED
-  ? new URL('./parse-thread.js', import.meta.url)
+  ? new URL('./parse-thread-main.cjs', import.meta.url)
   : new URL('./thread-entry.mjs', import.meta.url);
 
 export class ParserPool {

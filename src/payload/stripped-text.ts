@@ -13,10 +13,14 @@ const MAX_LINE_CHARS = 1000;
 const STAND_IN = /\u0000L(\d+)\u0000/g;
 const TILDE = 0x7e;
 
-/** Outlook's block: a From line directly followed by a Sent (or Date) line, in the clients' languages. */
+/**
+ * Outlook's block: a From line directly followed by a Sent (or Date) line, in the clients' languages. Letters
+ * beyond ASCII in String.raw are written as \u escapes (the pattern reads them as the letters): the main
+ * thread's bundle stays ASCII, read as a one-byte string (src/boot/code-cache.ts).
+ */
 const OUTLOOK_BLOCK = new RegExp(
-  String.raw`^[ \t]*\*?(?:From|Von|De|Van|Da|Fra|Från)[ \t]*:\*?[^\n]*\n(?:[ \t]*\n)?` +
-    String.raw`[ \t]*\*?(?:Sent|Date|Gesendet|Datum|Envoyé|Date d'envoi|Enviado(?: el)?|Enviada em|Verzonden|Inviato|Data|Sendt|Skickat)[ \t]*:`,
+  String.raw`^[ \t]*\*?(?:From|Von|De|Van|Da|Fra|Fr\u00e5n)[ \t]*:\*?[^\n]*\n(?:[ \t]*\n)?` +
+    String.raw`[ \t]*\*?(?:Sent|Date|Gesendet|Datum|Envoy\u00e9|Date d'envoi|Enviado(?: el)?|Enviada em|Verzonden|Inviato|Data|Sendt|Skickat)[ \t]*:`,
   'imu',
 );
 
@@ -37,14 +41,14 @@ const REPLY_PIECES = [
   String.raw`> *:\s*$`,
   String.raw`^\s*(?:from|von|de|van|da)\s?:`,
   // Quote headers ("On … wrote:", "-----Original Message-----") in the library's languages.
-  String.raw`(?:wrote|écrit|escribió|scritto|escreveu)\s?:?\s*-*\s*$`,
+  String.raw`(?:wrote|\u00e9crit|escribi\u00f3|scritto|escreveu)\s?:?\s*-*\s*$`,
   'schrieb|schreef|pisze|napisał|skrev|kirjoitti|г\\. в|写道|작성|のメッセージ',
   "^-+ ?(?:original message|oprindelig besked|message d'origine|ursprüngliche nachricht)",
   // Signatures.
   '^(?:sent from|get outlook for|télécharger outlook pour|gesendet von|sendt fra|enviado desde) ',
   '^(?:envoyé (?:depuis|de mon|à partir de)|verzonden vanaf|verstuurd vanaf) ',
   '^(?:cheers|best wishes|bien . vous|bonne (?:journ.e|soir.e))',
-  String.raw`(?:regards|cordialement),?!?！?\s*$|gesendet\s*$`,
+  String.raw`(?:regards|cordialement),?!?\uff01?\s*$|gesendet\s*$`,
 ];
 const REPLY_LITERALS = new RegExp(REPLY_PIECES.join('|'), 'im');
 
