@@ -7,6 +7,7 @@
 // cost a fresh process about a second of CPU. Types are checked by `npm run typecheck`, not here.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const root = new URL('../', import.meta.url);
@@ -24,6 +25,25 @@ const onUse = ['msgpackr-extract', 'pino-pretty', '@aws-sdk/*', '@azure/msal-nod
 // dead-letter headers, oversize splits): out of its bundle, which every start reads, and bundled into the
 // parse thread's, which needs them at once.
 const parserLibraries = ['mailparser', 'libmime', 'iconv-lite', 'email-reply-parser', '@zone-eu/mailsplit'];
+
+// libmime learns the class of iconv-lite's double-byte decoder at load by building a whole GBK codec
+// (`iconv.getCodec('gbk').decoder`): about 45 ms of the parse thread's start plus about 55 ms of TurboFan
+// compiling the table loops. The class is DBCSCodec.prototype.decoder, the same object without the tables
+// (test/integration/cli/compiled.test.ts checks that against the installed iconv-lite); the tables are built
+// when a message in such a charset first needs them. The build fails if libmime's line changes.
+const GBK_AT_LOAD = /([\w.]+)\.getCodec\('gbk'\)\.decoder/g;
+const DBCS_DECODER_CLASS = "($1.getCodec('utf-8'), $1.encodings._dbcs.prototype.decoder)";
+const libmimeWithoutGbkAtLoad = {
+  name: 'libmime-without-gbk-at-load',
+  setup(build) {
+    // Its ES module and CommonJS builds both: mailparser imports the one, a dependency requires the other.
+    build.onLoad({ filter: /[\\/]libmime[\\/]dist[\\/](esm|cjs)[\\/]charset\.js$/ }, async ({ path }) => {
+      const source = await readFile(path, 'utf8');
+      if (source.match(GBK_AT_LOAD)?.length !== 1) throw new Error(`${path}: ${GBK_AT_LOAD} not found once`);
+      return { contents: source.replace(GBK_AT_LOAD, DBCS_DECODER_CLASS), loader: 'js' };
+    });
+  },
+};
 
 const common = {
   absWorkingDir: root.pathname,
@@ -58,7 +78,12 @@ const results = await Promise.all([
     entryPoints: { pophook: 'workers/main.ts' },
     external: [...onUse, ...parserLibraries],
   }),
-  build({ ...wrapped, entryPoints: { 'parse-thread': 'src/payload/parse-thread.ts' }, external: onUse }),
+  build({
+    ...wrapped,
+    entryPoints: { 'parse-thread': 'src/payload/parse-thread.ts' },
+    external: onUse,
+    plugins: [libmimeWithoutGbkAtLoad],
+  }),
   // Plain CommonJS modules that node itself loads: the loader (the bin requires it) and the thread's entry.
   build({
     ...common,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
@@ -83,6 +84,50 @@ describe('the compiled command', () => {
       const started = child.logs.find((line) => line.msg === 'pophook started');
       expect(started?.startupCpuMs).toEqual(expect.any(Number));
       expect(child.text.join('\n')).not.toMatch(/tsx|sources/);
+    } finally {
+      await child.stop();
+    }
+  }, 60_000);
+
+  it("decodes a GB18030 message in the parse thread, whose bundle skips libmime's GBK codec at load", async () => {
+    // scripts/build.mjs hands libmime iconv-lite's double-byte decoder class instead of a GBK codec built
+    // to read it from: the same object, checked here against the installed iconv-lite.
+    const same = await run(
+      process.execPath,
+      [
+        '-p',
+        `const iconv = require('iconv-lite');
+         iconv.getCodec('gbk').decoder === (iconv.getCodec('utf-8'), iconv.encodings._dbcs.prototype.decoder)`,
+      ],
+      { cwd: ROOT, timeout: 20_000 },
+    );
+    expect(same.stdout.trim()).toBe('true');
+    const text = '\u53d1\u7968\u5df2\u6536\u5230 \ud83d\ude80 \u4e2d\u6587\u62a5\u4ef7\u5355';
+    const raw = Buffer.concat([
+      Buffer.from(
+        'From: a@example.com\r\nTo: b@example.com\r\nSubject: gb18030\r\nMessage-ID: <gb18030@example.com>\r\n' +
+          'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=gb18030\r\nContent-Transfer-Encoding: 8bit\r\n\r\n',
+      ),
+      iconv.encode(`${text}\r\n`.repeat(200), 'gb18030'),
+    ]);
+    await dovecot.addMessages(USER, [raw]);
+    await receiver.setRespond((request) => (request.verified ? 200 : 401));
+    const path = await writeTestConfig({
+      dir,
+      redisUrl: redis.url,
+      prefix: `gb${randomBytes(4).toString('hex')}`,
+      webhookUrl: receiver.url,
+      secret: SECRET,
+      pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
+    });
+    const child = startPophook(['run', '--config', path], COMPILED_ENV);
+    try {
+      const deliveries = await receiver.waitFor(
+        (ds) => ds.some((d) => (d.json as { subject?: string } | undefined)?.subject === 'gb18030'),
+        30_000,
+      );
+      const payload = deliveries.find((d) => (d.json as { subject?: string }).subject === 'gb18030')!.json;
+      expect((payload as { text: string }).text).toBe(`${text}\n`.repeat(200));
     } finally {
       await child.stop();
     }
