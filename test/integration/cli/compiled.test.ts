@@ -64,20 +64,25 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** `pophook run` from dist/ against the test's Dovecot user, Redis and verifying receiver, under a new prefix. */
+async function runCompiled(prefix: string) {
+  await receiver.setRespond((request) => (request.verified ? 200 : 401));
+  const path = await writeTestConfig({
+    dir,
+    redisUrl: redis.url,
+    prefix: `${prefix}${randomBytes(4).toString('hex')}`,
+    webhookUrl: receiver.url,
+    secret: SECRET,
+    pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
+  });
+  return startPophook(['run', '--config', path], COMPILED_ENV);
+}
+
 describe('the compiled command', () => {
   it('delivers a message from dist/ without loading tsx, in the main thread or the parse thread', async () => {
     const [message] = smallCorpus(1, 15);
     await dovecot.addMessages(USER, [message!.raw]);
-    await receiver.setRespond((request) => (request.verified ? 200 : 401));
-    const path = await writeTestConfig({
-      dir,
-      redisUrl: redis.url,
-      prefix: `compiled${randomBytes(4).toString('hex')}`,
-      webhookUrl: receiver.url,
-      secret: SECRET,
-      pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
-    });
-    const child = startPophook(['run', '--config', path], COMPILED_ENV);
+    const child = await runCompiled('compiled');
     try {
       const [delivery] = await receiver.waitFor((ds) => ds.some((d) => d.status === 200), 30_000);
       expect(delivery?.verified).toBe(true);
@@ -111,16 +116,7 @@ describe('the compiled command', () => {
       iconv.encode(`${text}\r\n`.repeat(200), 'gb18030'),
     ]);
     await dovecot.addMessages(USER, [raw]);
-    await receiver.setRespond((request) => (request.verified ? 200 : 401));
-    const path = await writeTestConfig({
-      dir,
-      redisUrl: redis.url,
-      prefix: `gb${randomBytes(4).toString('hex')}`,
-      webhookUrl: receiver.url,
-      secret: SECRET,
-      pop3: { port: dovecot.pop3Port, caPem: dovecot.caPem, username: USER, password: PASSWORD },
-    });
-    const child = startPophook(['run', '--config', path], COMPILED_ENV);
+    const child = await runCompiled('gb');
     try {
       const deliveries = await receiver.waitFor(
         (ds) => ds.some((d) => (d.json as { subject?: string } | undefined)?.subject === 'gb18030'),
