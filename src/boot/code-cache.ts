@@ -4,7 +4,10 @@
 // deserializes that instead of parsing and compiling megabytes of JavaScript again. Node 20 has no compile
 // cache of its own (module.enableCompileCache is 22.1+), hence a vm.Script here. V8 checks a cache against
 // its version, its flags and the source's length, and compiles from the source when one differs; a length is
-// not the content, so a cache older than its bundle is not offered at all.
+// not the content, so a cache older than its bundle is not offered at all. An `import()` inside a bundle
+// has no loader (Node 20 drops a cached script's import callback, and the one vm offers is experimental):
+// esbuild turns pophook's into requires, and the test of the compiled command allows only BullMQ's, for
+// the sandboxed processors pophook does not use.
 import { isAscii } from 'node:buffer';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

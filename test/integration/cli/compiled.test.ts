@@ -300,6 +300,11 @@ describe('the compiled command', () => {
     expect(JSON.parse(rebuilt.stdout)).toEqual([false, 'cafe']);
     // The main thread's bundle stays ASCII, read as a one-byte string (half the memory of a two-byte one).
     expect((await readFile(BUNDLE)).every((byte) => byte < 0x80)).toBe(true);
+    // No import() the loader could not serve: only BullMQ's, for sandboxed processors (unused).
+    const imports = (file: string) =>
+      readFile(join(ROOT, 'dist', file), 'utf8').then((code) => code.match(/\bimport\([^)]*\)/g) ?? []);
+    expect(await imports('pophook.cjs')).toEqual(['import(processorFile)']);
+    expect(await imports('parse-thread.cjs')).toEqual([]);
   }, 60_000);
 });
 
