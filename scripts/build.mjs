@@ -112,11 +112,12 @@ if (metafilePath !== undefined) {
   writeFileSync(metafilePath, JSON.stringify({ inputs, outputs }));
 }
 
-// V8 takes a cache only under the flags it was made with, so node runs the warm-up with the bin's.
-const binFlags = readFileSync(new URL('bin/pophook.js', root), 'utf8')
-  .split('\n')[0]
-  .split(/\s+/)
-  .filter((arg) => arg.startsWith('--'));
-execFileSync(process.execPath, [...binFlags, new URL('scripts/warm-code-cache.cjs', root).pathname], {
-  stdio: 'inherit',
-});
+// V8 takes a cache only under the flags it was made with, so the warm-up runs as the kernel runs the bin: the
+// interpreter of its first line, given the rest of that line as one argument (env -S splits it).
+const binLine = readFileSync(new URL('bin/pophook.js', root), 'utf8').split('\n', 1)[0].slice('#!'.length);
+const interpreterEnd = binLine.indexOf(' ');
+execFileSync(
+  binLine.slice(0, interpreterEnd),
+  [binLine.slice(interpreterEnd + 1), new URL('scripts/warm-code-cache.cjs', root).pathname],
+  { stdio: 'inherit' },
+);

@@ -11,8 +11,7 @@ async function warm() {
   await main.exports.loadService();
   main.saveCodeCache();
   const thread = new Worker(join(dist, 'parse-thread-main.cjs'), {
-    workerData: { limits: {}, payloadOptions: {} },
-    env: { ...process.env, POPHOOK_WRITE_CODE_CACHE: '1' },
+    workerData: { limits: {}, payloadOptions: {}, writeCodeCache: true },
   });
   await new Promise((resolve, reject) => {
     thread.once('exit', resolve);
