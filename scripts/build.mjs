@@ -61,6 +61,36 @@ const regexLettersEscaped = {
   },
 };
 
+// mailsplit requires libmime, libqp and libbase64 while mailparser imports them: esbuild would bundle each
+// twice, the CommonJS build and the ES module build, and the parse thread would load both (libmime's
+// type tables twice). The imports take the CommonJS builds too, which export the same names.
+const oneCopyOfMimeLibraries = {
+  name: 'one-copy-of-mime-libraries',
+  setup(build) {
+    build.onResolve({ filter: /^(libmime|libqp|libbase64)$/ }, ({ path, kind, resolveDir }) =>
+      kind === 'import-statement' ? build.resolve(path, { kind: 'require-call', resolveDir }) : undefined,
+    );
+  },
+};
+
+// mailparser builds linkify-it's matcher at load (every top-level domain in a few large patterns, compiled
+// four times over: about 10 ms of the parse thread's start) for its textAsHtml, which pophook turns off
+// (skipTextToHtml in src/payload/mail-parser.ts), so findLinks is never reached. The parse thread's bundle
+// gets a linkify-it that answers mailparser's set-up calls and throws if it is ever asked to find a link;
+// a set-up call it does not know fails the build's warm-up, which loads the bundle.
+const linkifyLeftOut = {
+  name: 'linkify-left-out',
+  setup(build) {
+    build.onResolve({ filter: /^linkify-it$/ }, () => ({ path: 'linkify-it', namespace: 'left-out' }));
+    build.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({
+      contents: `const leftOut = () => { throw new Error('linkify-it is left out of the parse thread: mailparser runs with skipTextToHtml'); };
+const linkify = { tlds: () => linkify, add: () => linkify, set: () => linkify, pretest: leftOut, match: leftOut, test: leftOut };
+export default () => linkify;`,
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   absWorkingDir: root.pathname,
   outdir,
@@ -98,7 +128,7 @@ const results = await Promise.all([
     ...wrapped,
     entryPoints: { 'parse-thread': 'src/payload/parse-thread.ts' },
     external: onUse,
-    plugins: [libmimeWithoutGbkAtLoad, regexLettersEscaped],
+    plugins: [libmimeWithoutGbkAtLoad, regexLettersEscaped, oneCopyOfMimeLibraries, linkifyLeftOut],
   }),
   // Plain CommonJS modules that node itself loads: the loader (the bin requires it) and the thread's entry.
   build({

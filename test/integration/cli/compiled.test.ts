@@ -94,7 +94,7 @@ describe('the compiled command', () => {
     }
   }, 60_000);
 
-  it("reads GB18030 and French reply headers in the parse thread, as its bundle's build changed both", async () => {
+  it("reads GB18030, French reply headers and links in the parse thread, as its bundle's build changed them", async () => {
     // scripts/build.mjs hands libmime iconv-lite's double-byte decoder class instead of a GBK codec built
     // to read it from: the same object, checked here against the installed iconv-lite. It also writes
     // email-reply-parser's letters beyond ASCII as \u escapes: its French header ("a écrit") still cuts.
@@ -114,8 +114,9 @@ describe('the compiled command', () => {
         `From: a@example.com\r\nTo: b@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.com>\r\n` +
           `MIME-Version: 1.0\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n`,
       );
+    // The link would reach linkify-it, which the build left out, if mailparser built textAsHtml after all.
     const french =
-      'Merci !\r\n\r\nLe 3 d\u00e9c. 2026 \u00e0 10:00, Jean <jean@example.com> a \u00e9crit :\r\n> Bonjour\r\n';
+      'Merci ! https://example.com/facture\r\n\r\nLe 3 d\u00e9c. 2026 \u00e0 10:00, Jean <jean@example.com> a \u00e9crit :\r\n> Bonjour\r\n';
     await dovecot.addMessages(USER, [
       Buffer.concat([headers('gb18030', 'gb18030'), iconv.encode(`${text}\r\n`.repeat(200), 'gb18030')]),
       Buffer.concat([headers('french', 'utf-8'), Buffer.from(french)]),
@@ -130,7 +131,7 @@ describe('the compiled command', () => {
         30_000,
       );
       expect(bySubject(deliveries, 'gb18030')?.text).toBe(`${text}\n`.repeat(200));
-      expect(bySubject(deliveries, 'french')?.strippedText).toBe('Merci !');
+      expect(bySubject(deliveries, 'french')?.strippedText).toBe('Merci ! https://example.com/facture');
     } finally {
       await child.stop();
     }
@@ -241,6 +242,18 @@ describe('the compiled command', () => {
     const mime = /node_modules\/(mailparser|libmime|iconv-lite|encoding-japanese|@zone-eu\/mailsplit)\//;
     expect(service.filter((input) => mime.test(input))).toEqual([]);
     expect(inputsLoaded(meta, ['src/payload/parse-thread.ts']).some((input) => mime.test(input))).toBe(true);
+  });
+
+  it("bundles one build of libmime, libqp and libbase64 and no linkify-it into the parse thread's bundle", async () => {
+    const meta: Metafile = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
+    const thread = inputsLoaded(meta, ['src/payload/parse-thread.ts']);
+    // mailparser imports them, mailsplit requires them: the CommonJS builds serve both (scripts/build.mjs).
+    for (const library of ['libmime', 'libqp', 'libbase64']) {
+      const builds = thread.filter((input) => input.startsWith(`node_modules/${library}/dist/`));
+      expect(builds.length, library).toBeGreaterThan(0);
+      expect(builds.filter((input) => !input.startsWith(`node_modules/${library}/dist/cjs/`))).toEqual([]);
+    }
+    expect(thread.filter((input) => input.includes('node_modules/linkify-it/'))).toEqual([]);
   });
 
   it("loads zod's English messages only, not its 40 other locales (`import * as z`, which esbuild can shake)", async () => {
