@@ -1,5 +1,6 @@
 // The garbage pacer of the streamed big-message path: a full collection each `everyBytes` handled, and the
 // run-time --expose-gc really gives a collector (a regression would leave big deliveries at ~2x RSS).
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { collectGarbage, GarbagePacer } from '../../../src/gc.ts';
 
@@ -23,5 +24,20 @@ describe('GarbagePacer', () => {
     await new Promise((resolve) => setImmediate(resolve));
     collectGarbage();
     expect(ref.deref()).toBeUndefined();
+  });
+
+  it("takes node's own gc under --expose-gc (the bin's flags), with no context made for it", () => {
+    const same = execFileSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        '-e',
+        "import('./src/gc.ts').then((m) => console.log(m.collectGarbage === gc))",
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(same.trim()).toBe('true');
   });
 });
