@@ -34,27 +34,35 @@ const parser = new EmailReplyParser();
 // plain message. Each of its patterns (quote headers, over the whole text and per line; signatures per line;
 // a quote is a line starting with ">") needs one of these pieces, so a text holding none of them has nothing
 // for it to cut and skips it. test/unit/payload/stripped-text.test.ts holds this to the library's answer.
-const REPLY_PIECES = [
-  // A quoted line, a signature separator, "… <address>:" and Outlook's From line.
-  '^>',
-  String.raw`^\s*(?:-{2,4}|_{2,4}|\+{2,4}|={2,4}|_{32})\s*$`,
+// The pieces that start a line share one `^` and the rest are a second pattern: one alternation of all of
+// them tried every alternative at every character, twice the time of the two (12.7 against 7.1 µs on the
+// benchmark corpus's texts).
+const LINE_START_PIECES = [
+  // A quoted line, a signature separator and Outlook's From line.
+  '>',
+  String.raw`\s*(?:-{2,4}|_{2,4}|\+{2,4}|={2,4}|_{32})\s*$`,
+  String.raw`\s*(?:from|von|de|van|da)\s?:`,
+  // "-----Original Message-----" in the library's languages.
+  "-+ ?(?:original message|oprindelig besked|message d'origine|ursprüngliche nachricht)",
+  // Signatures.
+  '(?:sent from|get outlook for|télécharger outlook pour|gesendet von|sendt fra|enviado desde) ',
+  '(?:envoyé (?:depuis|de mon|à partir de)|verzonden vanaf|verstuurd vanaf) ',
+  '(?:cheers|best wishes|bien . vous|bonne (?:journ.e|soir.e))',
+];
+const ANYWHERE_PIECES = [
+  // "… <address>:" and the quote headers ("On … wrote:") in the library's languages.
   String.raw`> *:\s*$`,
-  String.raw`^\s*(?:from|von|de|van|da)\s?:`,
-  // Quote headers ("On … wrote:", "-----Original Message-----") in the library's languages.
   String.raw`(?:wrote|\u00e9crit|escribi\u00f3|scritto|escreveu)\s?:?\s*-*\s*$`,
   'schrieb|schreef|pisze|napisał|skrev|kirjoitti|г\\. в|写道|작성|のメッセージ',
-  "^-+ ?(?:original message|oprindelig besked|message d'origine|ursprüngliche nachricht)",
   // Signatures.
-  '^(?:sent from|get outlook for|télécharger outlook pour|gesendet von|sendt fra|enviado desde) ',
-  '^(?:envoyé (?:depuis|de mon|à partir de)|verzonden vanaf|verstuurd vanaf) ',
-  '^(?:cheers|best wishes|bien . vous|bonne (?:journ.e|soir.e))',
   String.raw`(?:regards|cordialement),?!?\uff01?\s*$|gesendet\s*$`,
 ];
-const REPLY_LITERALS = new RegExp(REPLY_PIECES.join('|'), 'im');
+const REPLY_LINE_STARTS = new RegExp(`^(?:${LINE_START_PIECES.join('|')})`, 'im');
+const REPLY_ANYWHERE = new RegExp(ANYWHERE_PIECES.join('|'), 'im');
 
 /** False when the text holds none of the literals email-reply-parser's patterns need. */
 export function mayHoldReply(text: string): boolean {
-  return REPLY_LITERALS.test(text);
+  return REPLY_LINE_STARTS.test(text) || REPLY_ANYWHERE.test(text);
 }
 
 /**
