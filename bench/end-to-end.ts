@@ -21,6 +21,7 @@ import { waitUntil } from '../test/helpers/wait.ts';
 import { median } from './lib/measure.ts';
 import { runPeer } from './lib/peers.ts';
 import {
+  machineCpuSeconds,
   newPrefix,
   procCpuSeconds,
   procStatusBytes,
@@ -54,9 +55,23 @@ export interface EndToEndRow {
   redisCommandsPerMessage?: number;
   /** System calls per message of the pophook process (strace -f -c), when strace is installed. */
   syscallsPerMessage?: number;
+  /**
+   * The steady state's CPU per message of everything on the machine but pophook (Dovecot, Redis, the
+   * verifying receiver, this benchmark), from /proc/stat, and the share of all cores busy meanwhile.
+   */
+  restCpuMsPerMessage?: number;
+  restSplit?: RestSplit;
+  machineBusyShare?: number;
   /** Seconds from `pophook started` to the last 2xx and to an empty mailbox. */
   secondsTo2xx?: number;
   secondsToEmpty?: number;
+}
+
+/** The rest's CPU ms per message: the Redis server, this process (the verifying receiver), Dovecot and all else. */
+export interface RestSplit {
+  redis: number;
+  benchmark: number;
+  dovecotAndOther: number;
 }
 
 export interface EndToEndSetup {
@@ -74,6 +89,9 @@ interface PophookSample {
   steadyCpuMsPerMessage: number;
   /** The steady state's CPU per message by thread: main, the busiest other (the parse thread), the rest. */
   threadCpuMsPerMessage: ThreadSplit;
+  restCpuMsPerMessage: number;
+  restSplit: RestSplit;
+  machineBusyShare: number;
   peakRssBytes: number;
   redisCommands: number;
   secondsTo2xx: number;
@@ -111,13 +129,49 @@ function splitByThread(
 }
 
 const ms = (value: number) => value.toFixed(2);
-const accepted = (receiver: Receiver) => receiver.deliveries.filter((d) => d.status === 200).length;
+const accepted = (receiver: Receiver) => receiver.acceptedCount();
 
 async function redisCommandCalls(redis: Redis): Promise<number> {
   const info = await redis.info('commandstats');
   let calls = 0;
   for (const match of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(match[1]);
   return calls;
+}
+
+/** CPU seconds spent so far by every core (busy and all), the Redis server and this process. */
+interface MachineCpu {
+  busy: number;
+  all: number;
+  redis: number;
+  benchmark: number;
+}
+
+async function machineCpu(redis: Redis): Promise<MachineCpu> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  const own = process.cpuUsage();
+  return {
+    ...(await machineCpuSeconds()),
+    redis: seconds('used_cpu_sys') + seconds('used_cpu_user'),
+    benchmark: (own.user + own.system) / 1e6,
+  };
+}
+
+/** The rest's CPU per message between two snapshots, pophook's `pophookSeconds` taken out. */
+function restOf(from: MachineCpu, to: MachineCpu, pophookSeconds: number, messages: number) {
+  const ms = (seconds: number) => (seconds * 1000) / messages;
+  const busy = to.busy - from.busy;
+  const redis = to.redis - from.redis;
+  const benchmark = to.benchmark - from.benchmark;
+  return {
+    restCpuMsPerMessage: ms(busy - pophookSeconds),
+    restSplit: {
+      redis: ms(redis),
+      benchmark: ms(benchmark),
+      dovecotAndOther: ms(busy - pophookSeconds - redis - benchmark),
+    },
+    machineBusyShare: busy / (to.all - from.all),
+  };
 }
 
 /** Starts `pophook run` on `raws` in Dovecot; `during` runs once it started, with its pid. */
@@ -154,7 +208,9 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
   return withPophookRun(s, raws, async (pid, startupCpuMs) => {
     const started = performance.now();
     const third = Math.ceil(raws.length / 3);
-    let steadyFrom: { at: number; cpu: number; threads: Map<number, number> } | undefined;
+    let steadyFrom:
+      | { at: number; cpu: number; threads: Map<number, number>; machine: MachineCpu }
+      | undefined;
     // Looks every 10 ms: the wait is the measurement.
     const poll = { intervalMs: 10 };
     await waitUntil(
@@ -166,6 +222,7 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
             at: performance.now(),
             threads: await procThreadCpuSeconds(pid),
             cpu: await procCpuSeconds(pid),
+            machine: await machineCpu(redis),
           };
         return done >= raws.length;
       },
@@ -175,6 +232,7 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
     const endAt = performance.now();
     const endThreads = await procThreadCpuSeconds(pid);
     const endCpu = await procCpuSeconds(pid);
+    const endMachine = await machineCpu(redis);
     const secondsTo2xx = (endAt - started) / 1000;
     await waitUntil(
       'an empty mailbox',
@@ -195,6 +253,7 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
       steadyRate: steady / ((endAt - from.at) / 1000),
       steadyCpuMsPerMessage: ((endCpu - from.cpu) * 1000) / steady,
       threadCpuMsPerMessage: splitByThread(pid, from, { cpu: endCpu, threads: endThreads }, steady),
+      ...restOf(from.machine, endMachine, endCpu - from.cpu, steady),
       peakRssBytes,
       redisCommands: (await redisCommandCalls(redis)) - commandsBefore,
       secondsTo2xx,
@@ -333,6 +392,13 @@ export async function benchEndToEnd(s: EndToEndSetup, hasFetchmail: boolean): Pr
       busiest: pick((x) => x.threadCpuMsPerMessage.busiest),
       rest: pick((x) => x.threadCpuMsPerMessage.rest),
     },
+    restCpuMsPerMessage: pick((x) => x.restCpuMsPerMessage),
+    restSplit: {
+      redis: pick((x) => x.restSplit.redis),
+      benchmark: pick((x) => x.restSplit.benchmark),
+      dovecotAndOther: pick((x) => x.restSplit.dovecotAndOther),
+    },
+    machineBusyShare: pick((x) => x.machineBusyShare),
     startupCpuMs: pick((x) => x.startupCpuMs),
     peakRssBytes: pick((x) => x.peakRssBytes),
     redisCommandsPerMessage: pick((x) => x.redisCommands) / s.count,

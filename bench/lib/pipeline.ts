@@ -121,6 +121,15 @@ async function statCpuSeconds(path: string): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** CPU seconds of the whole machine since boot (/proc/stat, every core): busy (idle and iowait left out), and all. */
+export async function machineCpuSeconds(): Promise<{ busy: number; all: number }> {
+  const [cpu] = (await readFile('/proc/stat', 'utf8')).split('\n', 1);
+  // cpu user nice system idle iowait irq softirq steal (guest time is in user already)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu!.split(/\s+/).slice(1, 9).map(Number);
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busy: busy / CLOCK_TICKS_PER_SECOND, all: (busy + idle! + iowait!) / CLOCK_TICKS_PER_SECOND };
+}
+
 /** CPU seconds of each living thread of `pid` by thread id (/proc/<pid>/task/<tid>/stat). */
 export async function procThreadCpuSeconds(pid: number): Promise<Map<number, number>> {
   const threads = new Map<number, number>();

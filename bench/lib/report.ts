@@ -2,6 +2,7 @@
 // lean" issue judged, the JSON written to bench/results/latest.json (the previous one kept as
 // previous.json) and the deltas against it.
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EndToEndRow } from '../end-to-end.ts';
@@ -75,7 +76,26 @@ export function printEndToEnd(rows: EndToEndRow[]): void {
         `  cpu ms/msg by thread (steady): main ${n(threads.main, 3)}, parse thread ${n(threads.busiest, 3)}, the others ${n(threads.rest, 3)}`,
       );
     }
+    const ceiling = machineCeiling(ours, rows);
+    if (ceiling) {
+      out(
+        `  the rest of the machine (steady): ${n(ours.restCpuMsPerMessage, 3)} ms/msg (Redis ${n(ours.restSplit?.redis, 3)}, this benchmark with the verifying receiver ${n(ours.restSplit?.benchmark, 3)}, Dovecot and all else ${n(ours.restSplit?.dovecotAndOther, 3)}); ${n((ours.machineBusyShare ?? 0) * 100)}% of the ${ceiling.cores} cores busy`,
+      );
+      out(
+        `  with every core busy, pophook and the rest at these costs would move ${n(ceiling.rate)} msg/s = ${ceiling.ratio.toFixed(3)}x mailparser alone (the machine's ceiling for the rate target)`,
+      );
+    }
   }
+}
+
+/** The rate the machine allows: every core busy with pophook's and the rest's CPU per message as measured. */
+function machineCeiling(ours: EndToEndRow, rows: EndToEndRow[]) {
+  const parser = rows.find((r) => r.pipeline.startsWith('mailparser'));
+  if (ours.restCpuMsPerMessage === undefined || ours.cpuMsPerMessage === undefined || !parser)
+    return undefined;
+  const cores = availableParallelism();
+  const rate = (cores * 1000) / (ours.cpuMsPerMessage + ours.restCpuMsPerMessage);
+  return { cores, rate, ratio: rate / parser.messagesPerSecond };
 }
 
 export function printMemory(rows: MemoryRow[], redis: RedisMemoryRow | undefined): void {

@@ -80,6 +80,8 @@ export interface Receiver {
   readonly port: number;
   readonly deliveries: readonly Delivery[];
   byWebhookId(): Map<string, Delivery[]>;
+  /** How many deliveries were answered 200, kept as a count: a caller polling it does not walk the list. */
+  acceptedCount(): number;
   /** Replace the policy; resolves once the server is down or listening again as the policy needs. */
   setRespond(respond: Respond): Promise<void>;
   /** Resolves with the deliveries once `predicate` holds for them; rejects after `timeoutMs`. */
@@ -103,6 +105,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   const verifier = new Webhook(options.secret);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const deliveries: Delivery[] = [];
+  // Requests per webhook-id so far: each request's attempt number without a walk over every delivery.
+  const attempts = new Map<string, number>();
+  let accepted = 0;
   const waiters = new Set<Waiter>();
   const timers = new Set<NodeJS.Timeout>();
   let respond: Respond = options.respond ?? verifiedOr401;
@@ -140,7 +145,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const { body, tooLarge } = await readBody(req, maxBodyBytes);
-    const request = inspect(req, body, tooLarge, verifier, deliveries);
+    const request = inspect(req, body, tooLarge, verifier, attempts);
     const spec: ReplySpec = tooLarge
       ? { status: 413, headers: { connection: 'close' } }
       : await pickReply(request);
@@ -151,6 +156,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       answered: false,
     };
     deliveries.push(delivery);
+    if (delivery.status === 200) accepted++;
     notify();
     if (reply === 'drop') {
       req.socket.destroy();
@@ -194,6 +200,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     port,
     deliveries,
     byWebhookId: () => groupByWebhookId(deliveries),
+    acceptedCount: () => accepted,
     async setRespond(next) {
       respond = next;
       sequenceIndex = 0;
@@ -214,6 +221,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     },
     clear() {
       deliveries.length = 0;
+      attempts.clear();
+      accepted = 0;
     },
     async stop() {
       if (stopped) return;
@@ -269,13 +278,15 @@ function inspect(
   body: Buffer,
   tooLarge: boolean,
   verifier: Webhook,
-  deliveries: readonly Delivery[],
+  attempts: Map<string, number>,
 ): ReceivedRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   const webhookId = headers['webhook-id'] ?? '';
+  const attempt = (attempts.get(webhookId) ?? 0) + 1;
+  attempts.set(webhookId, attempt);
   let verifyError: string | undefined;
   try {
     verifier.verify(body, headers, { jsonParse: false });
@@ -290,7 +301,7 @@ function inspect(
     json: parseJson(body),
     verified: verifyError === undefined && !tooLarge,
     ...(verifyError === undefined ? {} : { verifyError }),
-    attempt: deliveries.filter((d) => d.webhookId === webhookId).length + 1,
+    attempt,
     receivedAt: new Date(),
     method: req.method ?? '',
     path: req.url ?? '',

@@ -91,8 +91,11 @@ describe('policies', () => {
       await post(rx, 'msg_a'),
     ];
     expect(a).toEqual([503, 200, 503, 200]);
+    expect(rx.deliveries.map((d) => d.attempt)).toEqual([1, 1, 2, 3]);
     await rx.setRespond(async () => ({ status: 202, body: 'queued' }));
     expect(await post(rx, 'msg_c')).toBe(202);
+    // Only the 200s count as accepted (the 202 does not).
+    expect(rx.acceptedCount()).toBe(2);
   });
 
   it("'down' refuses connections, and any other policy brings it back on the same port", async () => {
@@ -164,11 +167,14 @@ describe('waitFor and stop', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it('clear forgets deliveries and attempt numbers', async () => {
+  it('clear forgets deliveries, attempt numbers and the accepted count', async () => {
     const rx = await receiver();
     await post(rx, 'msg_a');
+    expect(rx.acceptedCount()).toBe(1);
     rx.clear();
+    expect(rx.acceptedCount()).toBe(0);
     await post(rx, 'msg_a');
     expect(rx.deliveries.map((d) => d.attempt)).toEqual([1]);
+    expect(rx.acceptedCount()).toBe(1);
   });
 });
