@@ -9,7 +9,8 @@ import { RESERVED_HEADERS } from '../config/index.ts';
 import { PophookError } from '../errors.ts';
 import { memoized } from '../memo.ts';
 import { type Logger, silentLogger } from '../telemetry/logger.ts';
-import { type Agent, createAgent, type Dispatcher, request } from '../undici.ts';
+import { type Agent, createAgent } from '../undici.ts';
+import { type ExchangeAnswer, ExchangeFailed, exchange } from './exchange.ts';
 import { classifyStatus, parseRetryAfter, type StatusClass } from './policy.ts';
 import { signatureHeaderOf, type WebhookSecret, webhookHeaders } from './sign.ts';
 
@@ -100,28 +101,24 @@ export class WebhookSender {
     const url = parseTarget(target.url, details);
     const timestamp = Math.floor((message.timestamp?.getTime() ?? Date.now()) / 1000);
     const headers = await signedHeaders(target, message, timestamp);
-    const deadline = startDeadline(target.timeoutMs, opts.signal);
     const started = performance.now();
-    try {
-      const response = await request(this.#agent, url, {
-        method: 'POST',
-        headers,
-        body: Buffer.isBuffer(message.body) ? message.body : Readable.from(message.body.open()),
-        signal: deadline.signal,
-        headersTimeout: target.timeoutMs,
-        bodyTimeout: target.timeoutMs,
-      }).catch((error: unknown) => {
-        throw requestError(error, deadline, opts.signal, details);
-      });
-      const verdict = classifyStatus(response.statusCode);
-      const kept = await drain(response.body, verdict === 'success' ? 0 : EXCERPT_BYTES);
-      const durationMs = Math.round(performance.now() - started);
-      this.#logger.debug({ ...details, status: response.statusCode, durationMs }, 'webhook answered');
-      if (verdict === 'success') return { status: response.statusCode, durationMs };
-      throw statusError(verdict, response, kept, { ...details, durationMs });
-    } finally {
-      deadline.dispose();
-    }
+    const answer = await exchange(this.#agent, {
+      url,
+      headers,
+      body: Buffer.isBuffer(message.body) ? message.body : Readable.from(message.body.open()),
+      timeoutMs: target.timeoutMs,
+      signal: opts.signal,
+      // A 2xx keeps nothing; an error keeps the excerpt an operator sees.
+      keepBytes: (status) => (classifyStatus(status) === 'success' ? 0 : EXCERPT_BYTES),
+      drainLimitBytes: DRAIN_LIMIT_BYTES,
+    }).catch((error: unknown) => {
+      throw requestError(error, opts.signal, details);
+    });
+    const verdict = classifyStatus(answer.status);
+    const durationMs = Math.round(performance.now() - started);
+    this.#logger.debug({ ...details, status: answer.status, durationMs }, 'webhook answered');
+    if (verdict === 'success') return { status: answer.status, durationMs };
+    throw statusError(verdict, answer, { ...details, durationMs });
   }
 
   /** Lets in-flight requests finish, then closes every socket. Idempotent. */
@@ -184,77 +181,16 @@ function customHeaders(headers: Record<string, string>): Record<string, string> 
   return kept;
 }
 
-interface Deadline {
-  readonly signal: AbortSignal;
-  readonly timedOut: boolean;
-  dispose(): void;
-}
-
-/** One signal for the whole exchange: fires on the caller's abort or when `timeoutMs` has passed. */
-function startDeadline(timeoutMs: number, outer: AbortSignal | undefined): Deadline {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error('webhook timeout'));
-  }, timeoutMs);
-  const onAbort = () => controller.abort(outer?.reason);
-  if (outer?.aborted) onAbort();
-  else outer?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    get timedOut() {
-      return timedOut;
-    },
-    dispose() {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
-/**
- * Reads the body to its end (so the socket goes back to the pool) unless it is longer than
- * DRAIN_LIMIT_BYTES, keeping only its first `keepBytes`. A body that breaks off (reset, timeout) is
- * not an error here: the status already decided the outcome.
- */
-async function drain(body: Dispatcher.ResponseData['body'], keepBytes: number): Promise<Buffer> {
-  if (keepBytes === 0) {
-    // A 2xx keeps nothing: undici's own dump reads it without an async iterator per response.
-    await body.dump({ limit: DRAIN_LIMIT_BYTES }).catch(() => undefined);
-    return Buffer.alloc(0);
-  }
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let readBytes = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (keptBytes < keepBytes) {
-        const part = chunk.subarray(0, keepBytes - keptBytes);
-        kept.push(part);
-        keptBytes += part.length;
-      }
-      readBytes += chunk.length;
-      // Leaving the loop destroys the body, and undici closes that socket instead of reusing it.
-      if (readBytes > DRAIN_LIMIT_BYTES) break;
-    }
-  } catch {
-    // see above
-  }
-  return Buffer.concat(kept);
-}
-
 function statusError(
   verdict: Exclude<StatusClass, 'success'>,
-  response: Dispatcher.ResponseData,
-  kept: Buffer,
+  answer: ExchangeAnswer,
   base: Details,
 ): PophookError {
-  const status = response.statusCode;
+  const { status, kept } = answer;
   const details: Details = {
     ...base,
     status,
-    statusText: printable(response.statusText ?? '').trim(),
+    statusText: printable(answer.statusText).trim(),
     bodyExcerpt: printable(kept.toString('utf8').replace(/\uFFFD+$/, '')),
     bodyFirstLine: firstLine(kept),
   };
@@ -272,7 +208,7 @@ function statusError(
   }
   // RFC 9110 §10.2.3; Standard Webhooks asks to honour it on 429 and 503.
   if (status === 429 || status === 503) {
-    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now());
+    const retryAfterMs = parseRetryAfter(answer.retryAfter, Date.now());
     if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
   }
   return new PophookError('WEBHOOK_HTTP_RETRYABLE', `the webhook answered ${status}`, {
@@ -280,16 +216,13 @@ function statusError(
   });
 }
 
-function requestError(
-  error: unknown,
-  deadline: Deadline,
-  outer: AbortSignal | undefined,
-  base: Details,
-): unknown {
+function requestError(failure: unknown, outer: AbortSignal | undefined, base: Details): unknown {
+  if (!(failure instanceof ExchangeFailed)) return failure;
+  const error = failure.cause;
   const code = (error as { code?: unknown } | null)?.code;
   const errorCode = typeof code === 'string' ? code : undefined;
   const details = errorCode === undefined ? base : { ...base, errorCode };
-  if (deadline.timedOut || (errorCode !== undefined && TIMEOUT_CODES.has(errorCode))) {
+  if (failure.timedOut || (errorCode !== undefined && TIMEOUT_CODES.has(errorCode))) {
     return new PophookError('WEBHOOK_TIMEOUT', 'the webhook did not answer in time', {
       details,
     });

@@ -1,6 +1,7 @@
 // WebhookSender against a real local receiver: signing that standardwebhooks accepts, the status → error
 // code mapping, timeouts, network failures, bounded error bodies, aborts, and secrets kept out of errors.
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,6 +81,29 @@ describe('a 2xx answer', () => {
     expect(delivery?.json).toEqual({ id: msg.webhookId, version: 1, subject: 'Grüße' });
     expect(delivery?.method).toBe('POST');
     expect(delivery?.headers['content-type']).toBe('application/json');
+  });
+
+  it('takes an informational answer (103 Early Hints) for no answer: the final one counts', async () => {
+    let requests = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        // The first request's connection breaks after the hints: no answer came.
+        if (++requests === 1) setImmediate(() => req.socket.destroy());
+        else res.writeHead(202).end('queued');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}/hook`;
+      expectCode(await rejection(sender.send(target({ url }), message())), 'WEBHOOK_NETWORK', true);
+      expect((await sender.send(target({ url }), message())).status).toBe(202);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('resolves on 204 too', async () => {
