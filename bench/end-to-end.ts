@@ -159,16 +159,16 @@ async function machineCpu(redis: Redis): Promise<MachineCpu> {
 
 /** The rest's CPU per message between two snapshots, pophook's `pophookSeconds` taken out. */
 function restOf(from: MachineCpu, to: MachineCpu, pophookSeconds: number, messages: number) {
-  const ms = (seconds: number) => (seconds * 1000) / messages;
+  const perMessage = (seconds: number) => (seconds * 1000) / messages;
   const busy = to.busy - from.busy;
   const redis = to.redis - from.redis;
   const benchmark = to.benchmark - from.benchmark;
   return {
-    restCpuMsPerMessage: ms(busy - pophookSeconds),
+    restCpuMsPerMessage: perMessage(busy - pophookSeconds),
     restSplit: {
-      redis: ms(redis),
-      benchmark: ms(benchmark),
-      dovecotAndOther: ms(busy - pophookSeconds - redis - benchmark),
+      redis: perMessage(redis),
+      benchmark: perMessage(benchmark),
+      dovecotAndOther: perMessage(busy - pophookSeconds - redis - benchmark),
     },
     machineBusyShare: busy / (to.all - from.all),
   };
