@@ -2,7 +2,7 @@
 // serializes it here so the main thread only receives bytes, and answers with the JSON body transferred
 // rather than copied, or, for a big message, streams the JSON into the spool file the request names.
 // Errors travel as plain data; the pool rebuilds them as PophookErrors.
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { isPophookError } from '../errors.ts';
 import { collectGarbage } from '../gc.ts';
 import { References } from './attachment-policy.ts';
@@ -21,14 +21,26 @@ const port = parentPort;
 if (port === null) throw new Error('parse-thread.ts runs only as a worker thread');
 const { limits, payloadOptions } = workerData as ThreadData;
 
+// The pool hands over several requests at a time (PIPELINE_DEPTH); they are answered one after another,
+// in order, since the pool times each from the answer before it.
+const waiting: ParseRequest[] = [];
+let working = false;
 port.on('message', (request: ParseRequest) => {
-  void answer(request).then(({ message, transfer }) => {
-    port.postMessage(message, transfer);
-    // A spooled message's shared raw bytes are freed once every thread holding them collected.
-    if (message.type === 'spooled') setImmediate(collectGarbage);
-  });
+  waiting.push(request);
+  if (!working) void work(port);
 });
 port.postMessage({ type: 'ready' } satisfies ThreadMessage);
+
+async function work(to: MessagePort): Promise<void> {
+  working = true;
+  for (let request = waiting.shift(); request !== undefined; request = waiting.shift()) {
+    const { message, transfer } = await answer(request);
+    to.postMessage(message, transfer);
+    // A spooled message's shared raw bytes are freed once every thread holding them collected.
+    if (message.type === 'spooled') setImmediate(collectGarbage);
+  }
+  working = false;
+}
 
 async function answer(request: ParseRequest): Promise<{ message: ThreadMessage; transfer: ArrayBuffer[] }> {
   const raw = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);

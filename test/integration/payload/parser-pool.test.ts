@@ -132,6 +132,48 @@ describe('ParserPool', () => {
     expect(next.summary.messageId).toBe('<plain-1@example.com>');
   });
 
+  it('parses what waited behind a timed-out parse in a fresh thread, none of it failed', async () => {
+    const pool = makePool({ timeoutMs: 300 }, { size: 1 });
+    await pool.parse(fixture('plain.eml'), meta());
+    const hostile = codeOf(pool.parse(flowedText(40_000_000), meta()));
+    const behind = fixtureNames()
+      .slice(0, 3)
+      .map((name) => pool.parse(fixture(name), meta()));
+    expect(await hostile).toBe('PAYLOAD_PARSE_TIMEOUT');
+    const parsed = await Promise.all(behind);
+    expect(parsed.map((p) => p.body.length > 0)).toEqual([true, true, true]);
+    expect(pool.stats()).toMatchObject({ replaced: 1, threads: 1, busy: 0, queued: 0 });
+  });
+
+  it('gives each parse its own budget, from when its thread starts it, not from when it was handed over', async () => {
+    // About 300 ms each here: four handed to one thread at once take 1.2 s, and each is within 1 s.
+    const pool = makePool({ timeoutMs: 1_000 }, { size: 1 });
+    await pool.parse(fixture('plain.eml'), meta());
+    const slow = Array.from({ length: 4 }, () => codeOf(pool.parse(flowedText(10_000_000), meta())));
+    expect(await Promise.all(slow)).toEqual(['resolved', 'resolved', 'resolved', 'resolved']);
+    expect(pool.stats().replaced).toBe(0);
+  });
+
+  it('rejects an aborted parse still waiting in a thread at once, and that thread goes on with the rest', async () => {
+    const pool = makePool({ timeoutMs: 20_000 }, { size: 1 });
+    await pool.parse(fixture('plain.eml'), meta());
+    const controller = new AbortController();
+    const running = codeOf(pool.parse(flowedText(10_000_000), meta()));
+    const waiting = pool.parse(fixture('plain.eml'), meta(), { signal: controller.signal });
+    const after = pool.parse(fixture('attachments.eml'), meta());
+    setTimeout(() => controller.abort(new Error('shutting down')), 50);
+    let settledFirst = '';
+    await Promise.race([
+      waiting.catch(() => {}).then(() => (settledFirst ||= 'aborted')),
+      running.then(() => (settledFirst ||= 'running')),
+    ]);
+    expect(settledFirst).toBe('aborted');
+    await expect(waiting).rejects.toThrow('shutting down');
+    expect(await running).toBe('resolved');
+    expect((await after).summary.attachments).toBeGreaterThan(0);
+    expect(pool.stats().replaced).toBe(0);
+  });
+
   it.each([
     ['10,000 parts', () => manyParts(10_000)],
     ['100-deep nesting', () => deepNesting(100)],
@@ -158,9 +200,13 @@ describe('ParserPool', () => {
     const pool = makePool({ timeoutMs: 20_000 }, { size: 1, resourceLimits: { maxOldGenerationSizeMb: 24 } });
     const bomb = bigAttachment(40_000_000);
     let error: unknown;
+    let behind: Promise<unknown> = Promise.resolve();
     const delay = await maxLoopDelayMs(async () => {
-      error = await pool.parse(bomb, meta()).catch((e: unknown) => e);
+      const crashed = pool.parse(bomb, meta()).catch((e: unknown) => e);
+      behind = pool.parse(fixture('plain.eml'), meta()); // waits in the same thread, is parsed by the next
+      error = await crashed;
     });
+    expect(await codeOf(behind)).toBe('resolved');
     expect(isPophookError(error, 'PAYLOAD_PARSE_FAILED')).toBe(true);
     expect((error as { details: object }).details).toMatchObject({ errorCode: 'ERR_WORKER_OUT_OF_MEMORY' });
     // Node joins the dead thread and frees its heap on this thread (seen: 200-330 ms on 2 loaded cores);
