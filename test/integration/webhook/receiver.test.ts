@@ -49,6 +49,17 @@ describe('verification and recording', () => {
     expect(delivery?.json).toEqual({ id: 'msg_a' });
   });
 
+  it('keepBodies: false verifies each body whole and records it without its bytes', async () => {
+    const rx = await receiver({ keepBodies: false });
+    expect(await post(rx, 'msg_a')).toBe(200);
+    expect(await post(rx, 'msg_b', OTHER_SECRET)).toBe(401);
+    expect(rx.deliveries.map((d) => [d.webhookId, d.verified, d.body.length, d.json])).toEqual([
+      ['msg_a', true, 0, undefined],
+      ['msg_b', false, 0, undefined],
+    ]);
+    expect(rx.acceptedCount()).toBe(1);
+  });
+
   it('answers 401 to a wrong signature and to an unsigned request, recording why', async () => {
     const rx = await receiver();
     expect(await post(rx, 'msg_a', OTHER_SECRET)).toBe(401);
