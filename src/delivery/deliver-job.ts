@@ -16,6 +16,7 @@ import { nextAttemptDelayMs, webhookBackoff } from '../webhook/index.ts';
 import { attemptDelivery, type DeliverDeps, describeFailure, earlyPoll } from './deliver.ts';
 import type { Limiter } from './limiter.ts';
 import type { PreparedPayload } from './prepared-payload.ts';
+import { RawReadAhead } from './raw-read-ahead.ts';
 import { routeStep, routesDependOnMessage } from './route-step.ts';
 
 /** The job as BullMQ hands it over: its data, its id and queue (log bindings) and failed attempts so far. */
@@ -86,7 +87,8 @@ export async function runDeliverJob(
   const { mailbox, messages } = job.data;
   const logger = deps.logger.child({ queue: job.queueName, jobId: job.id, mailbox });
   const started = Date.now();
-  const attemptDeps = { ...deps, logger };
+  const raw = new RawReadAhead(deps.raw, mailbox, messages);
+  const attemptDeps = { ...deps, logger, raw };
   const solo = messages.length === 1;
   const counts: Record<string, number> = {};
   const recorder = new DeliveredRecorder(attemptDeps, mailbox);

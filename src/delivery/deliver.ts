@@ -8,7 +8,7 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Routing, WebhookConfig } from '../config/index.ts';
 import { isPophookError, isRetryable, PophookError } from '../errors.ts';
-import type { Ledger, RawStore } from '../ledger/index.ts';
+import type { Ledger, RawReader } from '../ledger/index.ts';
 import type { ParserPool } from '../payload/parser-pool.ts';
 import type { MessageDelivery } from '../queue/jobs.ts';
 import type { AttachmentStore } from '../storage/index.ts';
@@ -20,7 +20,7 @@ import { type PreparedPayload, preparePayload, shapeOf } from './prepared-payloa
 
 export interface DeliverDeps {
   ledger: Ledger;
-  raw: RawStore;
+  raw: RawReader;
   parser: ParserPool;
   sender: WebhookSender;
   webhooks: Readonly<Record<string, WebhookConfig>>;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { WebhookConfig } from '../config/index.ts';
 import { PophookError } from '../errors.ts';
 import { collectGarbage, GarbagePacer } from '../gc.ts';
-import type { RawStore } from '../ledger/index.ts';
+import type { RawReader } from '../ledger/index.ts';
 // Not the payload index, which would load mailparser into this thread.
 import { appendDuplicateOf, withDuplicateOf } from '../payload/duplicate-of.ts';
 import type { ParseOptions, SpoolAnswer } from '../payload/parser-pool.ts';
@@ -195,7 +195,7 @@ async function spoolFromRedis(
 }
 
 /** The raw message, chunk by chunk, into one SharedArrayBuffer (the parse thread reads it without a copy). */
-async function readShared(raw: RawStore, job: MessageDelivery, signal?: AbortSignal): Promise<Uint8Array> {
+async function readShared(raw: RawReader, job: MessageDelivery, signal?: AbortSignal): Promise<Uint8Array> {
   const size = await raw.size(job.mailbox, job.uidl);
   const missing = () =>
     new PophookError('RAW_MISSING', 'the raw message is not in Redis', {

@@ -5,4 +5,4 @@ export { type LedgerEntry, type LedgerState, NO_ENTRIES, type TargetEntry } from
 export { mailboxKeys } from './keys.ts';
 export { Ledger } from './ledger.ts';
 export { MailboxLock } from './lock.ts';
-export { RawStore } from './raw-store.ts';
+export { type RawReader, RawStore, rawMissing } from './raw-store.ts';

@@ -11,7 +11,8 @@
 // means the key vanished or changed under us (delivered and deleted, expired): RAW_MISSING, never a
 // silently truncated message. (A rewrite of the same UIDL during a read is not detected: the poll session
 // only rewrites a raw that is missing. Callers holding the sha256 from write() can verify.) readBuffer,
-// for a message the caller holds whole anyway, is one GET.
+// for a message the caller holds whole anyway, is one GET; readBuffers, several of one mailbox, one MGET
+// (their keys share the mailbox's hash tag, so a cluster serves it from one node).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isPophookError, PophookError } from '../errors.ts';
@@ -24,6 +25,9 @@ export interface RawStoreOptions {
   /** Bytes sent to Redis and not yet acknowledged before the writer waits. Default 4 chunks. */
   maxInFlightBytes?: number;
 }
+
+/** What delivery reads of the raw store: whole small messages, or a big one chunk by chunk. */
+export type RawReader = Pick<RawStore, 'readBuffer' | 'readBuffers' | 'read' | 'size'>;
 
 export interface RawWriteResult {
   size: number;
@@ -106,6 +110,12 @@ export class RawStore {
     const raw = await this.#redis.getBuffer(mailboxKeys(this.#prefix, mailbox).raw(uidl));
     if (raw === null) throw rawMissing(mailbox, uidl);
     return raw;
+  }
+
+  /** Several whole messages of one mailbox in one reply, in order; null where one is absent. */
+  async readBuffers(mailbox: string, uidls: readonly string[]): Promise<Array<Buffer | null>> {
+    const keys = mailboxKeys(this.#prefix, mailbox);
+    return this.#redis.mgetBuffer(uidls.map((uidl) => keys.raw(uidl)));
   }
 
   /** Up to the first `bytes` of a message (its headers, for a person); empty when absent. */
@@ -215,7 +225,7 @@ function mapRawError(error: unknown, mailbox: string, uidl: string): unknown {
   return error;
 }
 
-function rawMissing(mailbox: string, uidl: string): PophookError {
+export function rawMissing(mailbox: string, uidl: string): PophookError {
   return new PophookError('RAW_MISSING', 'the raw message is not in Redis', {
     details: { mailbox, uidl },
   });

@@ -116,6 +116,20 @@ describe('write and read', () => {
     expect(await codeOf(store.readBuffer(MB, 'u1'))).toBe('RAW_MISSING');
   });
 
+  it('readBuffers reads several messages of a mailbox in one reply, in order, null for an absent one', async () => {
+    const { store } = setup();
+    const a = randomBytes(100);
+    const b = Buffer.from('\r\n.\r\n\0');
+    await store.write(MB, 'a', [a], { ttlMs: 60_000 });
+    await store.write(MB, 'b {2}', [b], { ttlMs: 60_000 });
+    const got = await store.readBuffers(MB, ['b {2}', 'gone', 'a']);
+    expect(got.map((raw) => raw?.toString('hex') ?? null)).toEqual([
+      b.toString('hex'),
+      null,
+      a.toString('hex'),
+    ]);
+  });
+
   it('reports RAW_MISSING, never a truncated message, when the key vanishes mid-read', async () => {
     const { store } = setup();
     await store.write(MB, 'u1', pieces(hostileBody(4 * CHUNK)), { ttlMs: 60_000 });
