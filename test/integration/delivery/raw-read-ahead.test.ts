@@ -66,7 +66,10 @@ describe('RawReadAhead', () => {
     const { reader, reads } = countingStore(store);
     const ahead = new RawReadAhead(reader, MB, messages, { messages: 3, bytes: 1024 });
     await Promise.all(['m1', 'm0', 'm4', 'm2', 'm5', 'm3'].map((uidl) => ahead.readBuffer(MB, uidl)));
-    expect(reads).toEqual([['m1', 'm2', 'm3'], ['m0', 'm4', 'm5']]);
+    expect(reads).toEqual([
+      ['m1', 'm2', 'm3'],
+      ['m0', 'm4', 'm5'],
+    ]);
   });
 
   it('stops a group at its byte bound and leaves messages for the streamed path out', async () => {
