@@ -1,6 +1,7 @@
 // undici's Agent (webhooks dispatch on it with a handler of their own, src/webhook/exchange.ts) and its
-// request() (token requests), the home of undici, without undici's index: the index loads all of undici (fetch, its web globals, cookies, mocks, proxy agents: 110 modules
-// against these 25), and evaluating it was about a tenth of the service's start-up CPU; fetch loads on use.
+// request() (token requests), the home of undici, without undici's index: the index loads all of undici
+// (fetch, its web globals, cookies, mocks, proxy agents: 110 modules against these 25), and evaluating it
+// was about a tenth of the service's start-up CPU; fetch loads on use.
 // These are undici's own files of the version package-lock.json pins; should a release move them, the build
 // fails (test/integration/cli/compiled.test.ts checks what loads).
 import type { Agent, Dispatcher } from 'undici';
