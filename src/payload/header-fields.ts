@@ -28,17 +28,23 @@ export function splitFields(block: string): RawField[] {
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim();
     if (name === '' || /[\s]/.test(name)) continue;
-    fields.push({
-      name,
-      // Only RFC 5322 WSP is trimmed: String#trim would also drop 0xA0, the last byte of many UTF-8
-      // characters (U+05E0 is D7 A0) in this byte-per-char string.
-      value: line
-        .slice(colon + 1)
-        .replace(/\r?\n/g, '')
-        .replace(/^[ \t]+|[ \t]+$/g, ''),
-    });
+    const value = line.slice(colon + 1);
+    fields.push({ name, value: trimWsp(value.includes('\n') ? value.replace(/\r?\n/g, '') : value) });
   }
   return fields;
+}
+
+/**
+ * Only RFC 5322 WSP (space, tab) trimmed from both ends: String#trim would also drop 0xA0, the last byte of
+ * many UTF-8 characters (U+05E0 is D7 A0) in this byte-per-char string.
+ */
+function trimWsp(text: string): string {
+  const isWsp = (at: number) => text.charCodeAt(at) === 0x20 || text.charCodeAt(at) === 0x09;
+  let start = 0;
+  let end = text.length;
+  while (start < end && isWsp(start)) start += 1;
+  while (end > start && isWsp(end - 1)) end -= 1;
+  return text.slice(start, end);
 }
 
 /** The first field of a name, case-insensitively (RFC 5322 §1.2.2), as MIME parsers read duplicates. */

@@ -40,6 +40,9 @@ export function isLegacyHeaderBytes(latin1: string): boolean {
 
 /** Decodes every encoded-word of an unfolded header value (RFC 2047 §6) the way mailparser does. */
 export function decodeEncodedWords(value: string): DecodedText {
+  // Most header values hold no encoded-word, and libmime hands such a value back as it is (its one other
+  // rewrite removes its own joining marker, which holds a NUL): five regular expressions saved per field.
+  if (!value.includes('=?') && !value.includes('\0')) return { text: value, invalidCharset: false };
   let text = '';
   let last = 0;
   let invalidCharset = false;

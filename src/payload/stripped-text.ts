@@ -85,10 +85,12 @@ export function untouchedReply(text: string): string {
 export function stripReply(text: string | null): string | null {
   if (text === null) return null;
   let head = text.length > MAX_STRIP_CHARS ? text.slice(0, MAX_STRIP_CHARS) : text;
-  for (const pattern of [OUTLOOK_BLOCK, ORIGINAL_RULE]) {
-    const match = pattern.exec(head);
-    if (match !== null) head = head.slice(0, match.index);
-  }
+  const outlook = OUTLOOK_BLOCK.exec(head);
+  if (outlook !== null) head = head.slice(0, outlook.index);
+  // The rule needs two dashes: a text without them skips the pattern (2.7 of the cut's 18 µs per text on
+  // the benchmark's corpus).
+  const rule = head.includes('--') ? ORIGINAL_RULE.exec(head) : null;
+  if (rule !== null) head = head.slice(0, rule.index);
   const long: string[] = [];
   const unix = head.replace(/\r\n/g, '\n');
   // A text no longer than a long line holds none.

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import libmime from 'libmime';
 import { describe, expect, it } from 'vitest';
 import { parseParameterized, splitFields } from '../../../src/payload/header-fields.ts';
 import {
@@ -50,6 +51,19 @@ describe('decodeEncodedWords (RFC 2047)', () => {
     );
   });
 
+  it("gives libmime's own answer for text without an encoded-word, its joining marker included", () => {
+    // The shortcut for such text must not change what libmime would have made of it.
+    const pieces = fc.constantFrom('a', ' ', '=', '?', '\0', '__\0JOIN\0__', '?=', 'é', '\t');
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        const decoded = decodeEncodedWords(text);
+        expect(decoded).toEqual({ text: libmime.decodeWords(text), invalidCharset: false });
+      }),
+    );
+    expect(decodeEncodedWords('a__\0JOIN\0__b').text).toBe('ab');
+  });
+
   it('stays fast on hostile input', () => {
     const started = performance.now();
     decodeEncodedWords(`${'=?'.repeat(200_000)}${'=?a?b?'.repeat(50_000)}`);
@@ -89,6 +103,19 @@ describe('splitFields (RFC 5322 §2.2.3)', () => {
 });
 
 describe('splitFields: raw UTF-8 values', () => {
+  it('trims only spaces and tabs around a value, after unfolding', () => {
+    const value = fc.array(fc.constantFrom(' ', '\t', 'a', '\xa0', '\r\n ', '\n\t'), { maxLength: 10 });
+    fc.assert(
+      fc.property(value, (parts) => {
+        const written = parts.join('');
+        const [field] = splitFields(`X-A:${written}`);
+        // The definition: CRLF (or LF) before white space removed, then RFC 5322 WSP at both ends.
+        const expected = written.replace(/\r?\n/g, '').replace(/^[ \t]+|[ \t]+$/g, '');
+        expect(field).toEqual({ name: 'X-A', value: expected });
+      }),
+    );
+  });
+
   it('keeps a trailing 0xA0 byte, the end of a UTF-8 character, where String#trim would cut it', () => {
     const block = Buffer.from('Subject: Re: \u05e0 \r\nX-A: \u00e0', 'utf8').toString('latin1');
     expect(splitFields(block).map((f) => decodeHeaderBytes(f.value))).toEqual(['Re: \u05e0', '\u00e0']);
