@@ -2,7 +2,7 @@
 // is the UIDL (RFC 1939 §7); a server without UIDL gets a fallback identity, a digest of the headers from
 // `TOP n 0` plus the size, stable across sessions as long as the message is unchanged.
 import { createHash } from 'node:crypto';
-import { isPop3Error, type Pop3Client } from '../pop3/index.ts';
+import { isPop3Error, type MessageSize, type MessageUid, type Pop3Client } from '../pop3/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 export interface ListedMessage {
@@ -24,16 +24,7 @@ export async function readListing(
 ): Promise<Listing> {
   const sizes = await client.list({ signal });
   const uids = await tryUidl(client, signal);
-  if (uids) {
-    const uidByMsg = new Map(uids.map((u) => [u.msg, u.uid]));
-    const messages: ListedMessage[] = [];
-    for (const { msg, size } of sizes) {
-      const uidl = uidByMsg.get(msg);
-      // A message LIST shows but UIDL doesn't is left alone this session rather than given a made-up id.
-      if (uidl !== undefined) messages.push({ msg, uidl, size });
-    }
-    return { messages, fallbackIdentity: false };
-  }
+  if (uids) return { messages: withUids(sizes, uids), fallbackIdentity: false };
   logger.warn(
     { count: sizes.length },
     'server has no UIDL: identifying messages by a digest of their headers and size',
@@ -45,10 +36,22 @@ export async function readListing(
   return { messages, fallbackIdentity: true };
 }
 
-async function tryUidl(
-  client: Pop3Client,
-  signal?: AbortSignal,
-): Promise<Array<{ msg: number; uid: string }> | null> {
+/** Each listed message with its unique-id; one LIST shows but UIDL doesn't is left alone this session. */
+function withUids(sizes: MessageSize[], uids: MessageUid[]): ListedMessage[] {
+  // Servers list both in the same order: paired by position, with no map of a big maildrop's ids.
+  if (sizes.length === uids.length && sizes.every(({ msg }, i) => uids[i]!.msg === msg)) {
+    return sizes.map(({ msg, size }, i) => ({ msg, uidl: uids[i]!.uid, size }));
+  }
+  const uidByMsg = new Map(uids.map((u) => [u.msg, u.uid]));
+  const messages: ListedMessage[] = [];
+  for (const { msg, size } of sizes) {
+    const uidl = uidByMsg.get(msg);
+    if (uidl !== undefined) messages.push({ msg, uidl, size });
+  }
+  return messages;
+}
+
+async function tryUidl(client: Pop3Client, signal?: AbortSignal): Promise<MessageUid[] | null> {
   if (!client.capabilities.uidl && client.capabilities.names.length > 0) return null;
   try {
     return await client.uidl({ signal });

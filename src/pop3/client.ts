@@ -302,10 +302,10 @@ export class Pop3Client {
     return this.#connection.sendLine(encodeCommand(name, args), { signal: opts.signal });
   }
 
-  async #listing(name: 'LIST' | 'UIDL', opts: CallOptions): Promise<string[]> {
+  async #listing(name: 'LIST' | 'UIDL', opts: CallOptions): Promise<Buffer> {
     this.#checkState(name);
     const reply = await this.#connection.sendListing(encodeCommand(name), { signal: opts.signal });
-    return listingLines(reply.body);
+    return reply.body;
   }
 
   async #stream(name: 'RETR' | 'TOP', args: number[], opts: RetrOptions): Promise<Readable> {

@@ -46,25 +46,96 @@ export function parseUidlLine(line: string): MessageUid {
   return { msg: messageNumber(msg, line), uid };
 }
 
-function parseMulti<T extends { msg: number }>(lines: readonly string[], parse: (line: string) => T): T[] {
-  const seen = new Set<number>();
+/**
+ * Every line of a multi-line LIST or UIDL body, read straight from its bytes. The common line (ASCII words
+ * between single spaces) is parsed in place, with no string per line or word: a session on a big maildrop
+ * made three of those per message, all living as long as the listing did. Any other line goes to the line
+ * parser as the decoded text, so the grammar and its errors are the line parser's.
+ */
+function parseMulti<T extends { msg: number }>(
+  body: Buffer,
+  fast: (body: Buffer, words: WordBounds) => T | undefined,
+  parse: (line: string) => T,
+): T[] {
+  // Servers list in ascending order, where no number can repeat: the set is built only if one comes out of it.
+  let seen: Set<number> | undefined;
   const out: T[] = [];
-  for (const line of lines) {
-    const entry = parse(line);
-    if (seen.has(entry.msg)) throw protocol(`message ${entry.msg} listed twice`);
-    seen.add(entry.msg);
+  const words: WordBounds = [0, 0, 0, 0];
+  for (let start = 0; start < body.length; ) {
+    const newline = body.indexOf(0x0a, start);
+    const next = newline === -1 ? body.length : newline + 1;
+    const end = newline > start && body[newline - 1] === 0x0d ? newline - 1 : newline === -1 ? next : newline;
+    const entry =
+      (twoWords(body, start, end, words) ? fast(body, words) : undefined) ??
+      parse(body.toString('utf8', start, end));
+    const last = out.at(-1)?.msg ?? 0;
+    if (seen === undefined && entry.msg <= last) seen = new Set(out.map((e) => e.msg));
+    if (seen?.has(entry.msg)) throw protocol(`message ${entry.msg} listed twice`);
+    seen?.add(entry.msg);
     out.push(entry);
+    start = next;
   }
   return out;
 }
 
-export function parseList(lines: readonly string[]): MessageSize[] {
-  return parseMulti(lines, parseListLine);
+/** Where a line's first two words start and end: [first, firstEnd, second, secondEnd]. */
+type WordBounds = [number, number, number, number];
+
+const SPACE = 0x20;
+
+/**
+ * Whether bytes start..end are printable ASCII words apart by spaces (what a server writes), at least two
+ * of them; their bounds go into `words`. Tabs, other white space and 8-bit bytes are for the line parser.
+ */
+function twoWords(body: Buffer, start: number, end: number, words: WordBounds): boolean {
+  let found = 0;
+  for (let at = start; at < end; at++) {
+    const byte = body[at]!;
+    if (byte === SPACE) continue;
+    if (byte < 0x21 || byte > 0x7e) return false;
+    const from = at;
+    while (at + 1 < end && body[at + 1]! >= 0x21 && body[at + 1]! <= 0x7e) at++;
+    if (found < 2) {
+      words[2 * found] = from;
+      words[2 * found + 1] = at + 1;
+    }
+    found += 1;
+  }
+  return found >= 2;
 }
 
-/** UIDL listing; a unique-id listed for two messages is also a protocol error (RFC 1939 §7). */
-export function parseUidl(lines: readonly string[]): MessageUid[] {
-  const entries = parseMulti(lines, parseUidlLine);
+/** The word's value when it is 1 to 15 ASCII digits (the line parser's NUMBER), else undefined. */
+function digits(body: Buffer, from: number, to: number): number | undefined {
+  if (to - from > 15) return undefined;
+  let value = 0;
+  for (let at = from; at < to; at++) {
+    const digit = body[at]! - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function fastListLine(body: Buffer, [msgFrom, msgTo, sizeFrom, sizeTo]: WordBounds): MessageSize | undefined {
+  const msg = digits(body, msgFrom, msgTo);
+  const size = digits(body, sizeFrom, sizeTo);
+  return msg === undefined || msg < 1 || size === undefined ? undefined : { msg, size };
+}
+
+function fastUidlLine(body: Buffer, [msgFrom, msgTo, uidFrom, uidTo]: WordBounds): MessageUid | undefined {
+  const msg = digits(body, msgFrom, msgTo);
+  // The words are printable ASCII already, which is all a unique-id must be (UID).
+  return msg === undefined || msg < 1 ? undefined : { msg, uid: body.toString('latin1', uidFrom, uidTo) };
+}
+
+/** A multi-line LIST body (the lines after +OK, without the terminating "."). */
+export function parseList(body: Buffer): MessageSize[] {
+  return parseMulti(body, fastListLine, parseListLine);
+}
+
+/** A multi-line UIDL body; a unique-id listed for two messages is also a protocol error (RFC 1939 §7). */
+export function parseUidl(body: Buffer): MessageUid[] {
+  const entries = parseMulti(body, fastUidlLine, parseUidlLine);
   const uids = new Set<string>();
   for (const { uid } of entries) {
     if (uids.has(uid)) throw protocol(`unique-id ${uid} listed twice`);

@@ -27,3 +27,66 @@ describe('readListing and -ERR to UIDL', () => {
     expect(listing.messages[0]?.uidl).toMatch(/^x-digest-[0-9a-f]{40}$/);
   });
 });
+
+describe('readListing pairs LIST and UIDL by message number', () => {
+  const client = (sizes: number[], uids: Array<[number, string]>) =>
+    ({
+      capabilities: { uidl: true, names: ['UIDL'] },
+      list: async () => sizes.map((msg) => ({ msg, size: msg * 100 })),
+      uidl: async () => uids.map(([msg, uid]) => ({ msg, uid })),
+    }) as unknown as Pop3Client;
+
+  it('in the same order (every server seen)', async () => {
+    const listing = await readListing(
+      client(
+        [1, 2, 3],
+        [
+          [1, 'a'],
+          [2, 'b'],
+          [3, 'c'],
+        ],
+      ),
+      silentLogger,
+    );
+    expect(listing.messages).toEqual([
+      { msg: 1, uidl: 'a', size: 100 },
+      { msg: 2, uidl: 'b', size: 200 },
+      { msg: 3, uidl: 'c', size: 300 },
+    ]);
+  });
+
+  it('in another order, or with a message UIDL leaves out (left alone this session)', async () => {
+    const shuffled = await readListing(
+      client(
+        [1, 2, 3],
+        [
+          [3, 'c'],
+          [1, 'a'],
+          [2, 'b'],
+        ],
+      ),
+      silentLogger,
+    );
+    expect(shuffled.messages.map((m) => [m.msg, m.uidl])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ]);
+    // Same length, one number differs: paired by number, not by position.
+    const other = await readListing(
+      client(
+        [1, 2, 3],
+        [
+          [1, 'a'],
+          [2, 'b'],
+          [4, 'd'],
+        ],
+      ),
+      silentLogger,
+    );
+    expect(other.messages.map((m) => [m.msg, m.uidl])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+  });
+});

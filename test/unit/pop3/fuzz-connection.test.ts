@@ -96,9 +96,9 @@ function ask(connection: Pop3Connection, what: Ask): Promise<unknown> {
     case 'STAT':
       return connection.sendLine(encodeCommand('STAT')).then((reply) => parseStat(reply.text));
     case 'LIST':
-      return connection.sendListing(encodeCommand('LIST')).then((r) => parseList(listingLines(r.body)));
+      return connection.sendListing(encodeCommand('LIST')).then((r) => parseList(r.body));
     case 'UIDL':
-      return connection.sendListing(encodeCommand('UIDL')).then((r) => parseUidl(listingLines(r.body)));
+      return connection.sendListing(encodeCommand('UIDL')).then((r) => parseUidl(r.body));
     case 'CAPA':
       return connection
         .sendListing(encodeCommand('CAPA'))
