@@ -72,7 +72,7 @@ describe('Redis Cluster', () => {
 
   it('runs every ledger transition and the raw store with hostile UIDLs', async () => {
     const prefix = uniquePrefix();
-    const ledger = new Ledger(cluster, prefix, { scanThreshold: 2 });
+    const ledger = new Ledger(cluster, prefix);
     const raw = new RawStore(cluster, prefix, { chunkBytes: 1024 });
     for (const uidl of hostile) {
       const body = Buffer.alloc(3000, uidl);

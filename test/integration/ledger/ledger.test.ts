@@ -10,10 +10,10 @@ const fx = useRedis();
 const MB = 'support';
 const queued = { size: 10, webhookId: 'msg_abc' };
 
-function setup(options: { scanThreshold?: number } = {}) {
+function setup() {
   const prefix = uniquePrefix();
   let clock = 1_700_000_000_000;
-  const ledger = new Ledger(fx.redis, prefix, { ...options, now: () => clock++ });
+  const ledger = new Ledger(fx.redis, prefix, { now: () => clock++ });
   return { prefix, ledger, keys: mailboxKeys(prefix, MB) };
 }
 
@@ -277,13 +277,20 @@ describe('races', () => {
 });
 
 describe('reading', () => {
-  it('counts, lists dead letters, and reads big ledgers with HSCAN', async () => {
-    const { ledger } = setup({ scanThreshold: 10 });
-    for (let i = 0; i < 30; i += 1) await ledger.markQueued(MB, `m${i}`, queued);
+  it('counts, lists dead letters, and reads a big ledger whole over several HSCAN replies', async () => {
+    const { ledger } = setup();
+    // 2,500 entries: a hash table in Redis (not a listpack, which HSCAN returns in one reply), so at least
+    // three replies of about 1,000 fields.
+    const messages = Array.from({ length: 2500 }, (_, i) => ({ uidl: `m${i}`, ...queued }));
+    await ledger.markQueuedMany(MB, messages, { job: 'j1' });
     await ledger.markDelivered(MB, 'm1', { status: 200 });
     await ledger.markDead(MB, 'm2', { code: 'WEBHOOK_HTTP_4XX', status: 404, reason: 'nope' });
-    expect((await ledger.entries(MB)).size).toBe(30);
-    expect(await ledger.counts(MB)).toEqual({ queued: 28, delivered: 1, dead: 1, skipped: 0 });
+    const entries = await ledger.entries(MB);
+    expect([...entries.keys()].sort()).toEqual(messages.map((m) => m.uidl).sort());
+    expect(entries.get('m1')?.state).toBe('delivered');
+    expect(entries.get('m2')?.state).toBe('dead');
+    expect(entries.get('m2499')).toMatchObject({ state: 'queued', job: 'j1', size: 10 });
+    expect(await ledger.counts(MB)).toEqual({ queued: 2498, delivered: 1, dead: 1, skipped: 0 });
     const dead = await ledger.listDead(MB);
     expect(dead.map((d) => d.uidl)).toEqual(['m2']);
     expect(dead[0]?.entry.lastError).toEqual({ code: 'WEBHOOK_HTTP_4XX', status: 404, reason: 'nope' });

@@ -68,5 +68,5 @@ it('reads the mailbox ledger once per session (prune works from the same read)',
   } finally {
     monitor.disconnect();
   }
-  expect(reads).toEqual(['hgetall']);
+  expect(reads).toEqual(['hscan']);
 });
