@@ -11,7 +11,7 @@
 //   one, so "not listed" never proves "delivered", and dropping the raw would lose the only copy.
 //
 // entries() reads with HSCAN, 1,000 fields a reply, whatever the size: one huge reply never blocks Redis, and
-// the flat reply costs a third of the CPU of HGETALL's (ioredis turns that into an object with a property per
+// the flat reply costs about 40% of the CPU of HGETALL's (ioredis turns that into an object with a property per
 // UIDL). HSCAN may repeat a field (the Map absorbs it) and is not a point-in-time snapshot, which is fine
 // because every decision taken from it is re-checked inside a script.
 // Redis errors propagate as ioredis errors; a corrupt entry is a PophookError LEDGER_CORRUPT.
