@@ -9,7 +9,7 @@
 // message), and a user's usual
 // script, fetchmail with a curl MDA posting each message (on at most 500 messages: it is slow).
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -81,6 +81,10 @@ export interface EndToEndSetup {
   count: number;
   runs: number;
   log: (line: string) => void;
+  /** Node flags after the bin's (`--node-flags`), in every pophook run of the section. */
+  nodeFlags: readonly string[];
+  /** Where one more run writes its allocation profile (`--alloc-profile`), or undefined for none. */
+  allocProfileDir: string | undefined;
 }
 
 interface PophookSample {
@@ -102,6 +106,7 @@ interface PophookSample {
 const DELIVER_CONCURRENCY = 4;
 const FETCHMAIL_MESSAGES = 500;
 const STRACE_MESSAGES = 1000;
+const ALLOC_SAMPLER = new URL('./lib/alloc-sampler.cjs', import.meta.url).pathname;
 
 export interface ThreadSplit {
   main: number;
@@ -179,6 +184,7 @@ async function withPophookRun<T>(
   s: EndToEndSetup,
   raws: Buffer[],
   during: (pid: number, startupCpuMs: number) => Promise<T>,
+  extra: { nodeFlags?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<T> {
   await s.dovecot.clearMailbox(BENCH_USER);
   await s.dovecot.addMessages(BENCH_USER, raws);
@@ -193,7 +199,10 @@ async function withPophookRun<T>(
     dovecot: s.dovecot,
     concurrency: DELIVER_CONCURRENCY,
   });
-  const child = await startService(['run', '--config', path]);
+  const child = await startService(['run', '--config', path], {
+    nodeFlags: [...s.nodeFlags, ...(extra.nodeFlags ?? [])],
+    env: extra.env ?? {},
+  });
   try {
     const started = child.logs.find((line) => line.msg === 'pophook started');
     return await during(child.child.pid!, Number(started?.startupCpuMs));
@@ -260,6 +269,35 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
       secondsToEmpty,
     };
   });
+}
+
+/**
+ * One more run, not measured, with V8's sampling heap profiler in the main thread (bench/lib/alloc-sampler.cjs)
+ * from the moment a third of the messages was accepted: `dir`/all.txt (every allocation) and survivors.txt
+ * (what outlived a scavenge), whose first lines are printed.
+ */
+async function allocationProfile(s: EndToEndSetup, raws: Buffer[], dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await rm(join(dir, 'survivors.txt'), { force: true });
+  const third = Math.ceil(raws.length / 3);
+  await withPophookRun(
+    s,
+    raws,
+    async (pid) => {
+      await waitUntil('a third of the deliveries', () => accepted(s.receiver) >= third, 600_000, {
+        intervalMs: 10,
+      });
+      process.kill(pid, 'SIGUSR2');
+      const written = () => readFile(join(dir, 'survivors.txt'), 'utf8').catch(() => undefined);
+      await waitUntil('the allocation profile', async () => (await written()) !== undefined, 60_000);
+    },
+    { nodeFlags: ['--require', ALLOC_SAMPLER], env: { ALLOC_PROFILE_OUT: dir } },
+  );
+  for (const name of ['all', 'survivors']) {
+    const text = await readFile(join(dir, `${name}.txt`), 'utf8');
+    s.log(`  allocation profile, main thread (${join(dir, `${name}.txt`)}):`);
+    for (const line of text.split('\n').slice(0, 14)) if (line) s.log(`    ${line}`);
+  }
 }
 
 /** System calls per message of the whole pophook process (every thread), or undefined without strace. */
@@ -380,6 +418,7 @@ export async function benchEndToEnd(s: EndToEndSetup, hasFetchmail: boolean): Pr
     s.log(`  strace run failed: ${error.message}`);
     return undefined;
   });
+  if (s.allocProfileDir !== undefined) await allocationProfile(s, raws, s.allocProfileDir);
   const pick = (f: (x: PophookSample) => number) => median(samples.map(f));
   rows.push({
     pipeline: 'pophook run (dist/)',

@@ -54,6 +54,8 @@ interface Setup {
   dovecot: DovecotServer;
   receiver: Receiver;
   redisUrl: string;
+  /** Node flags after the bin's (`--node-flags`). */
+  nodeFlags: readonly string[];
 }
 
 export async function benchDeliverMemory(
@@ -106,7 +108,9 @@ async function oneDelivery(
   const enqueuer = await Enqueuer.open(s.redisUrl, prefix);
   s.receiver.clear();
   await s.receiver.setRespond((request) => (request.verified ? 200 : 401));
-  const child = await startService(['worker', '--config', path, '--role', 'deliver']);
+  const child = await startService(['worker', '--config', path, '--role', 'deliver'], {
+    nodeFlags: s.nodeFlags,
+  });
   const pid = child.child.pid!;
   try {
     const warm = await enqueuer.enqueue('warm-up', smallCorpus(1, 1)[0]!.raw);

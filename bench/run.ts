@@ -3,6 +3,7 @@
 // sections, prints what each figure means, judges the targets of the "Fast and lean" issue and writes
 // bench/results/latest.json with deltas against the previous run.
 //   npm run bench -- [--runs 3] [--big] [--only retrieval,e2e,memory,redis] [--e2e-messages 6000]
+//                    [--node-flags '--heap-growing-percent=40'] [--alloc-profile]
 // pophook runs compiled (dist/): `npm run bench` builds it first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -33,8 +34,15 @@ const { values } = parseArgs({
     big: { type: 'boolean', default: false },
     only: { type: 'string', default: 'retrieval,e2e,memory,redis' },
     'e2e-messages': { type: 'string', default: '6000' },
+    // Node flags after the bin's in every pophook process of the e2e and memory sections: V8 flags tried
+    // without editing bin/pophook.js (a later flag wins; the code cache is refused if they change V8's).
+    'node-flags': { type: 'string', default: '' },
+    // One more e2e run, not measured, profiling the main thread's allocations (bench/lib/alloc-sampler.cjs).
+    'alloc-profile': { type: 'boolean', default: false },
   },
 });
+const nodeFlags = (values['node-flags'] ?? '').split(/\s+/).filter(Boolean);
+const RESULTS_DIR = new URL('./results/', import.meta.url).pathname;
 const runs = Number(values.runs);
 const sections = new Set((values.only ?? '').split(','));
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -66,6 +74,9 @@ const results: BenchResults = {
     'fetchmail delivers through an MDA `cat > maildir/new/$$` (a file per message, like the others)',
     'Redis runs with appendonly yes, appendfsync everysec, maxmemory-policy noeviction',
     'end to end uses the real `pophook run` process (dist/) at LOG_LEVEL=info; CPU and RSS of all its threads from /proc',
+    ...(nodeFlags.length > 0
+      ? [`pophook ran with these node flags after the bin's: ${nodeFlags.join(' ')}`]
+      : []),
     `load average at the start: ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}`,
@@ -117,6 +128,8 @@ try {
         count: Number(values['e2e-messages']),
         runs,
         log,
+        nodeFlags,
+        allocProfileDir: values['alloc-profile'] ? `${RESULTS_DIR}alloc-profile` : undefined,
       },
       available.has('fetchmail'),
     );
@@ -125,7 +138,7 @@ try {
   if (sections.has('memory')) {
     log('deliver worker memory');
     results.memory = await benchDeliverMemory(
-      { dovecot, receiver, redisUrl: redis.url },
+      { dovecot, receiver, redisUrl: redis.url, nodeFlags },
       [1 * MB, 10 * MB, 50 * MB],
       log,
     );

@@ -65,9 +65,19 @@ export function writeBenchConfig(c: BenchConfig): Promise<string> {
   });
 }
 
+/** How the benchmark starts the process beyond its arguments: node flags after the bin's, more environment. */
+export interface ServiceOptions {
+  level?: string;
+  nodeFlags?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
 /** `pophook <args>` (logs at info, as users run it), resolved once it logged that it started. */
-export async function startService(args: string[], level = 'info'): Promise<PophookProcess> {
-  const child = startPophook(args, { LOG_LEVEL: level });
+export async function startService(
+  args: string[],
+  { level = 'info', nodeFlags = [], env = {} }: ServiceOptions = {},
+): Promise<PophookProcess> {
+  const child = startPophook(args, { ...env, LOG_LEVEL: level }, undefined, nodeFlags);
   try {
     await child.waitForLog((line) => line.msg === 'pophook started', 30_000);
   } catch (error) {

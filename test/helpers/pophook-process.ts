@@ -42,10 +42,18 @@ export interface PophookProcess {
   exited: Promise<number | null>;
 }
 
-/** `cwd`: where ./pophook.yml would be found (the repository root by default). */
-export function startPophook(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): PophookProcess {
+/**
+ * `cwd`: where ./pophook.yml would be found (the repository root by default). `nodeFlags` go after the
+ * shebang's (the benchmark tries V8 flags with them; a later flag wins over an earlier one).
+ */
+export function startPophook(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+  nodeFlags: readonly string[] = [],
+): PophookProcess {
   // The test's own node binary, with the flags the shebang gives the command.
-  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, BIN, ...args], {
+  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, ...nodeFlags, BIN, ...args], {
     env: { ...process.env, ...BIN_ENV, LOG_LEVEL: 'info', ...env },
     ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
