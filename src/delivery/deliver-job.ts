@@ -14,7 +14,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { DeliveryAttemptOutcome, OpsObserver } from '../telemetry/observations.ts';
 import { nextAttemptDelayMs, webhookBackoff } from '../webhook/index.ts';
 import { attemptDelivery, type DeliverDeps, describeFailure, earlyPoll } from './deliver.ts';
-import type { Limiter } from './limiter.ts';
+import type { Limiter, Release } from './limiter.ts';
 import type { PreparedPayload } from './prepared-payload.ts';
 import { RawReadAhead } from './raw-read-ahead.ts';
 import { routeStep, routesDependOnMessage } from './route-step.ts';
@@ -93,23 +93,39 @@ export async function runDeliverJob(
   const counts: Record<string, number> = {};
   const recorder = new DeliveredRecorder(attemptDeps, mailbox);
 
-  const outcomes = await Promise.allSettled(
-    messages.map(async (message) => {
-      const result = await deps.limiter.run(() =>
+  const settled: Settled[] = [];
+  const runOne = async (i: number, message: DeliverMessage, release: Release) => {
+    let result: Settled;
+    try {
+      result =
         !solo && deps.draining()
-          ? Promise.resolve<Settled>({ message, webhook: job.data.webhook, outcome: 'handed-back' })
-          : attemptOne(attemptDeps, job, message, signal),
-      );
-      const outcome = report(observer, logger, job.data, result);
-      counts[outcome] = (counts[outcome] ?? 0) + 1;
-      if (result.outcome === 'accepted') await recorder.add(result);
-      return result;
-    }),
-  );
+          ? { message, webhook: job.data.webhook, outcome: 'handed-back' }
+          : await attemptOne(attemptDeps, job, message, signal);
+    } finally {
+      release();
+    }
+    settled[i] = result;
+    const outcome = report(observer, logger, job.data, result);
+    counts[outcome] = (counts[outcome] ?? 0) + 1;
+    if (result.outcome === 'accepted') await recorder.add(result);
+  };
+  // A message starts once the limiter has a slot for it, not before: a job holds a few attempts, not all of
+  // its messages suspended in the limiter's queue for the job's whole life (that garbage outlived scavenges
+  // and was promoted: docs/performance.md).
+  const failures: unknown[] = [];
+  const running = new Set<Promise<void>>();
+  for (const [i, message] of messages.entries()) {
+    const release = await deps.limiter.acquire();
+    const run: Promise<void> = runOne(i, message, release)
+      .catch((error: unknown) => {
+        failures.push(error);
+      })
+      .finally(() => running.delete(run));
+    running.add(run);
+  }
+  await Promise.all(running);
   // Only a ledger write can fail here (every attempt settles): the job fails and runs again, a repeat.
-  const broken = outcomes.find((o) => o.status === 'rejected');
-  if (broken) throw broken.reason;
-  const settled = outcomes.map((o) => (o as PromiseFulfilledResult<Settled>).value);
+  if (failures.length > 0) throw failures[0];
   await recorder.flush();
   logger.info({ messages: messages.length, ...counts, durationMs: Date.now() - started }, 'deliveries');
 

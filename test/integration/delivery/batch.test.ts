@@ -44,6 +44,22 @@ async function harness(uidls: string[], draining = false): Promise<Harness> {
   return { deps, enqueued, observed, messages, observer };
 }
 
+/** Counts the slots asked for and not yet given back (waiting or running), and the most at once. */
+class CountingLimiter extends Limiter {
+  outstanding = 0;
+  mostOutstanding = 0;
+
+  override async acquire() {
+    this.outstanding += 1;
+    this.mostOutstanding = Math.max(this.mostOutstanding, this.outstanding);
+    const release = await super.acquire();
+    return () => {
+      this.outstanding -= 1;
+      release();
+    };
+  }
+}
+
 const run = (h: Harness, attemptsMade = 0) =>
   runDeliverJob(h.deps, h.observer, {
     id: 'batch-1',
@@ -89,6 +105,18 @@ describe('a deliver job of several messages', () => {
       'delivered',
       'retry',
     ]);
+  });
+
+  it('starts a message only once the limiter has a slot for it: one of its messages waits, not all', async () => {
+    const h = await harness(Array.from({ length: 12 }, (_, i) => `m-${i}`));
+    const limiter = new CountingLimiter(2);
+    h.deps.limiter = limiter;
+    await fx.receiver.setRespond(200);
+
+    expect(await run(h)).toEqual({ delivered: 12 });
+    // Two in flight and the next one waiting; a job that queued every message at once held all 12.
+    expect(limiter.mostOutstanding).toBe(3);
+    expect(limiter.outstanding).toBe(0);
   });
 
   it('counts the attempts a retried message made in earlier jobs', async () => {
