@@ -3,7 +3,7 @@
 // sections, prints what each figure means, judges the targets of the "Fast and lean" issue and writes
 // bench/results/latest.json with deltas against the previous run.
 //   npm run bench -- [--runs 3] [--big] [--only retrieval,e2e,memory,redis] [--e2e-messages 6000]
-//                    [--node-flags '--heap-growing-percent=40'] [--alloc-profile]
+//                    [--node-flags='--heap-growing-percent=40 ...'] [--alloc-profile]
 // pophook runs compiled (dist/): `npm run bench` builds it first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
