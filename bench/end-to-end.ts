@@ -274,29 +274,39 @@ async function pophookRun(s: EndToEndSetup, raws: Buffer[], redis: Redis): Promi
 /**
  * One more run, not measured, with V8's sampling heap profiler in the main thread (bench/lib/alloc-sampler.cjs)
  * from the moment a third of the messages was accepted: `dir`/all.txt (every allocation) and survivors.txt
- * (what outlived a scavenge), whose first lines are printed.
+ * (what outlived a scavenge). Prints each window's bytes per message accepted meanwhile, and its top lines.
  */
 async function allocationProfile(s: EndToEndSetup, raws: Buffer[], dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await rm(join(dir, 'survivors.txt'), { force: true });
+  const windows = ['all', 'survivors'].map((name) => ({ name, path: join(dir, `${name}.txt`), accepted: 0 }));
+  await Promise.all(windows.map((w) => rm(w.path, { force: true })));
   const third = Math.ceil(raws.length / 3);
+  const written = (path: string) => readFile(path, 'utf8').then(Boolean, () => false);
   await withPophookRun(
     s,
     raws,
     async (pid) => {
-      await waitUntil('a third of the deliveries', () => accepted(s.receiver) >= third, 600_000, {
-        intervalMs: 10,
-      });
+      const poll = { intervalMs: 10 };
+      await waitUntil('a third of the deliveries', () => accepted(s.receiver) >= third, 600_000, poll);
       process.kill(pid, 'SIGUSR2');
-      const written = () => readFile(join(dir, 'survivors.txt'), 'utf8').catch(() => undefined);
-      await waitUntil('the allocation profile', async () => (await written()) !== undefined, 60_000);
+      let from = accepted(s.receiver);
+      for (const w of windows) {
+        await waitUntil(`the allocation profile (${w.name})`, () => written(w.path), 60_000, poll);
+        w.accepted = accepted(s.receiver) - from;
+        from += w.accepted;
+      }
     },
     { nodeFlags: ['--require', ALLOC_SAMPLER], env: { ALLOC_PROFILE_OUT: dir } },
   );
-  for (const name of ['all', 'survivors']) {
-    const text = await readFile(join(dir, `${name}.txt`), 'utf8');
-    s.log(`  allocation profile, main thread (${join(dir, `${name}.txt`)}):`);
-    for (const line of text.split('\n').slice(0, 14)) if (line) s.log(`    ${line}`);
+  for (const w of windows) {
+    const lines = (await readFile(w.path, 'utf8')).split('\n');
+    const bytes = Number(/^total (\d+) bytes/.exec(lines[0] ?? '')?.[1]);
+    const perMessage =
+      w.accepted > 0 ? `${(bytes / 1024 / w.accepted).toFixed(1)} KiB per message` : 'no message';
+    s.log(
+      `  allocation profile, main thread, ${w.name}: ${perMessage} (${w.accepted} accepted meanwhile; ${w.path})`,
+    );
+    for (const line of lines.slice(3, 15)) s.log(`    ${line}`);
   }
 }
 

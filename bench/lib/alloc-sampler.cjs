@@ -65,5 +65,5 @@ function summarize(profile) {
       .slice(0, TOP)
       .map(([key, bytes]) => `${((100 * bytes) / total).toFixed(1)}% ${(bytes / 1024).toFixed(0)} KiB ${key}`)
       .join('\n');
-  return `total ${(total / 1048576).toFixed(1)} MiB in ${windowMs} ms\n\n== by function\n${top(bySelf)}\n\n== by stack (innermost last)\n${top(byPath)}\n`;
+  return `total ${total} bytes in ${windowMs} ms\n\n== by function\n${top(bySelf)}\n\n== by stack (innermost last)\n${top(byPath)}\n`;
 }
