@@ -16,7 +16,11 @@ import {
   simpleParser,
 } from 'mailparser';
 import { isPophookError, PophookError } from '../errors.ts';
+import { deferAddressRenderings } from './address-renderings.ts';
 import type { Disposition, PayloadAddress, StructureLimits } from './types.ts';
+
+// Rendered only where an inline forwarded message's header block prints them (address-renderings.ts).
+deferAddressRenderings(MailParser);
 
 export interface ParsedAttachment {
   filename: string | null;
