@@ -2,7 +2,7 @@
 // verifying receiver; mpop, fetchmail and getmail6 from Debian packages when missing and root), runs the
 // sections, prints what each figure means, judges the targets of the "Fast and lean" issue and writes
 // bench/results/latest.json with deltas against the previous run.
-//   npm run bench -- [--runs 3] [--big] [--only retrieval,e2e,memory,redis] [--e2e-messages 6000]
+//   npm run bench -- [--runs 3] [--big] [--only retrieval,e2e,parse,memory,redis] [--e2e-messages 6000]
 //                    [--node-flags='--heap-growing-percent=40 ...'] [--alloc-profile]
 // pophook runs compiled (dist/): `npm run bench` builds it first.
 import { cpus, loadavg } from 'node:os';
@@ -24,6 +24,7 @@ import {
   saveAndCompare,
 } from './lib/report.ts';
 import { benchDeliverMemory, benchRedisMemory } from './memory.ts';
+import { benchParse } from './parse.ts';
 import { BENCH_PASSWORD, BENCH_USER, benchRetrieval, type Workload } from './retrieval.ts';
 
 const MB = 1024 * 1024;
@@ -32,7 +33,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     big: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'retrieval,e2e,memory,redis' },
+    only: { type: 'string', default: 'retrieval,e2e,parse,memory,redis' },
     'e2e-messages': { type: 'string', default: '6000' },
     // Node flags after the bin's in every pophook process of the e2e and memory sections: V8 flags tried
     // without editing bin/pophook.js (a later flag wins; the code cache is refused if they change V8's).
@@ -134,6 +135,11 @@ try {
       available.has('fetchmail'),
     );
     printEndToEnd(results.endToEnd);
+  }
+  if (sections.has('parse')) {
+    log('parse thread work, in this process (alternating with mailparser alone, 2,000 messages a pass)');
+    // At least 6 passes each: the medians of fewer move with the machine.
+    results.parse = await benchParse(2000, Math.max(6, runs * 2), log);
   }
   if (sections.has('memory')) {
     log('deliver worker memory');

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EndToEndRow } from '../end-to-end.ts';
 import type { MemoryRow, RedisMemoryRow } from '../memory.ts';
+import type { ParseRow } from '../parse.ts';
 import type { RetrievalRow } from '../retrieval.ts';
 
 export interface BenchResults {
@@ -18,6 +19,8 @@ export interface BenchResults {
   endToEnd: EndToEndRow[];
   memory: MemoryRow[];
   redis?: RedisMemoryRow;
+  /** The parse thread's work in the bench process against mailparser alone (bench/parse.ts). */
+  parse?: ParseRow[];
   targets: Target[];
 }
 
