@@ -6,10 +6,10 @@
 // of a small message's parse, in CPU and in bytes allocated (docs/performance.md).
 
 type Render = (this: unknown, value: unknown) => unknown;
-type Renderers = Record<(typeof RENDERERS)[number], Render>;
+type Renderers = Record<(typeof ADDRESS_RENDERERS)[number], Render>;
 
-// MailParser's methods that render an address list (mailparser 3.x: `value: { value, html, text }`).
-const RENDERERS = ['getAddressesHTML', 'getAddressesText'] as const;
+/** MailParser's methods that render an address list (mailparser 3.x: `value: { value, html, text }`). */
+export const ADDRESS_RENDERERS = ['getAddressesHTML', 'getAddressesText'] as const;
 
 /** A rendering made on first use as a string, then kept. */
 export class DeferredRendering {
@@ -32,7 +32,7 @@ export class DeferredRendering {
 /** Makes `parser`'s address renderings deferred; a method it no longer has is left alone. */
 export function deferAddressRenderings(parser: { prototype: object }): void {
   const proto = parser.prototype as Partial<Renderers>;
-  for (const name of RENDERERS) {
+  for (const name of ADDRESS_RENDERERS) {
     const render = proto[name];
     if (typeof render !== 'function') continue;
     proto[name] = function (this: unknown, value: unknown) {
