@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --single-threaded-gc --heap-growing-percent=20 --no-wasm-dynamic-tiering --no-wasm-tier-up --expose-gc
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --single-threaded-gc --heap-growing-percent=20 --no-wasm-dynamic-tiering --no-wasm-tier-up --expose-gc --interrupt-budget=8448
 // The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm ci`
 // runs through the prepare script, or `npm run build`) through V8's code cache the build wrote beside it
 // (dist/boot.cjs, from src/boot/code-cache.ts), with no TypeScript loader at run time. It runs the
