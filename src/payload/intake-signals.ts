@@ -18,10 +18,9 @@ export interface IntakeSignals {
 const RECIPIENT_HEADERS = ['x-original-to', 'delivered-to', 'envelope-to'];
 
 export function readIntakeSignals(headers: readonly PayloadHeader[]): IntakeSignals {
-  const field = (name: string) => firstField(headers, name);
   const envelope: PayloadEnvelope = {
-    to: firstAddress(RECIPIENT_HEADERS.map(field).find((value) => value !== undefined)),
-    returnPath: returnPath(field('return-path')),
+    to: firstAddress(recipientField(headers)),
+    returnPath: returnPath(firstField(headers, 'return-path')),
   };
   return {
     autoReply: isAutoReply(headers),
@@ -29,6 +28,15 @@ export function readIntakeSignals(headers: readonly PayloadHeader[]): IntakeSign
     envelope,
     mailboxHash: plusTag(envelope.to),
   };
+}
+
+/** The first of RECIPIENT_HEADERS present (a loop: a mapped array's shape deoptimizes the code reading it). */
+function recipientField(headers: readonly PayloadHeader[]): string | undefined {
+  for (const name of RECIPIENT_HEADERS) {
+    const value = firstField(headers, name);
+    if (value !== undefined) return value;
+  }
+  return undefined;
 }
 
 /**

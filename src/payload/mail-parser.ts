@@ -69,14 +69,16 @@ export async function parseMail(raw: Buffer, limits: StructureLimits): Promise<P
   } catch (error) {
     throw toPophookError(error);
   }
+  // Pushed, not mapped: TurboFan's inlined map returns a holey array, which deoptimizes buildPayload's reader.
+  const attachments: ParsedAttachment[] = [];
+  for (const attachment of mail.attachments) {
+    attachments.push({ ...attachmentHead(attachment), content: attachment.content });
+  }
   return {
     ...headerFields(mail),
     text: mail.text ?? null,
     html: typeof mail.html === 'string' ? mail.html : null,
-    attachments: mail.attachments.map((attachment) => ({
-      ...attachmentHead(attachment),
-      content: attachment.content,
-    })),
+    attachments,
     htmlToTextFailed: mail.textConversionError !== undefined,
   };
 }

@@ -28,12 +28,15 @@ export function readMessageHeaders(head: Buffer): RootHeaders {
 
 export function readRootHeaders(block: string): RootHeaders {
   const warnings = new Set<PayloadWarning>();
-  const headers = splitFields(block).map(({ name, value }) => {
+  // Pushed, not mapped: TurboFan's inlined map returns a holey array, a shape the code reading `headers` has
+  // not seen, and it deoptimizes (docs/performance.md, "the JIT's warm-up").
+  const headers: PayloadHeader[] = [];
+  for (const { name, value } of splitFields(block)) {
     const decoded = decodeEncodedWords(decodeHeaderBytes(value));
     if (decoded.invalidCharset) warnings.add('invalid-charset');
     if (isLegacyHeaderBytes(value)) warnings.add('undeclared-charset');
-    return { name: decodeHeaderBytes(name), value: decoded.text };
-  });
+    headers.push({ name: decodeHeaderBytes(name), value: decoded.text });
+  }
   const date = readDate(firstField(headers, 'date'));
   if (date === 'invalid') warnings.add('invalid-date');
   return {

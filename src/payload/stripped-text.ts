@@ -93,14 +93,16 @@ export function stripReply(text: string | null): string | null {
   if (rule !== null) head = head.slice(0, rule.index);
   const long: string[] = [];
   const unix = head.replace(/\r\n/g, '\n');
-  // A text no longer than a long line holds none.
-  const joined =
-    unix.length <= MAX_LINE_CHARS
-      ? unix
-      : unix
-          .split('\n')
-          .map((line) => (line.length > MAX_LINE_CHARS ? `\u0000L${long.push(line) - 1}\u0000` : line))
-          .join('\n');
+  // A text no longer than a long line holds none. The lines are replaced in place: TurboFan's inlined map
+  // returns a holey array, which deoptimizes the join that reads it.
+  let joined = unix;
+  if (unix.length > MAX_LINE_CHARS) {
+    const lines = unix.split('\n');
+    for (const [i, line] of lines.entries()) {
+      if (line.length > MAX_LINE_CHARS) lines[i] = `\u0000L${long.push(line) - 1}\u0000`;
+    }
+    joined = lines.join('\n');
+  }
   const reply = mayHoldReply(joined) ? parser.parseReply(joined) : untouchedReply(joined);
   return (
     long.length === 0 ? reply : reply.replace(STAND_IN, (stand, i: string) => long[Number(i)] ?? stand)
