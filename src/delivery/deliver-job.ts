@@ -93,7 +93,9 @@ export async function runDeliverJob(
   const counts: Record<string, number> = {};
   const recorder = new DeliveredRecorder(attemptDeps, mailbox);
 
-  const settled: Settled[] = [];
+  // Each slot is set as its attempt settles, in any order: sized up front, so every store is in bounds and
+  // the array keeps one shape (a store past the end made it holey mid-job and deoptimized this function).
+  const settled = new Array<Settled>(messages.length);
   const runOne = async (i: number, message: DeliverMessage, release: Release) => {
     let result: Settled;
     try {

@@ -27,7 +27,9 @@ export class DeliveryWindow {
     const data = { mailbox: this.mailbox.id, webhook: this.mailbox.webhook, messages };
     const job = deliverJobId(data);
     // The ledger keeps a truncated message's listed size: replay and status judge it by the whole message.
-    const sizes = messages.map((m) => ({ ...m, size: m.truncated?.originalSize ?? m.size }));
+    // Pushed, not mapped: a holey array from TurboFan's inlined map deoptimizes markQueuedMany's loop.
+    const sizes: DeliverMessage[] = [];
+    for (const m of messages) sizes.push({ ...m, size: m.truncated?.originalSize ?? m.size });
     await this.deps.ledger.markQueuedMany(this.mailbox.id, sizes, { job });
     await this.deps.queue.enqueueDelivery(data);
     this.deps.logger.debug({ messages: messages.length, jobId: job }, 'messages queued');

@@ -45,7 +45,7 @@ export function signatureHeader(
   for (const chunk of chunks) {
     for (const hmac of hmacs) hmac.update(chunk);
   }
-  return hmacs.map((hmac) => `v1,${hmac.digest('base64')}`).join(' ');
+  return signatureList(hmacs);
 }
 
 /** signatureHeader over a body read asynchronously (a spooled file), walked once. */
@@ -59,17 +59,30 @@ export async function signatureHeaderOf(
   for await (const chunk of body) {
     for (const hmac of hmacs) hmac.update(chunk);
   }
-  return hmacs.map((hmac) => `v1,${hmac.digest('base64')}`).join(' ');
+  return signatureList(hmacs);
 }
 
 // Each secret decoded once: a webhook signs every delivery with the same few keys.
 const hmacKey = memoized((secret: string) => createSecretKey(decodeSecret(secret)));
 
+// Loops, not map: TurboFan's inlined map returns holey arrays, whose readers then deoptimize once optimized
+// (docs/performance.md, "the JIT's warm-up"); these run once per delivery.
 function startHmacs(secret: WebhookSecret, webhookId: string, timestampSeconds: number): Hmac[] {
   assertSignable(webhookId, timestampSeconds);
-  const keys = (typeof secret === 'string' ? [secret] : secret).map(hmacKey);
-  if (keys.length === 0) throw invalidSecret();
-  return keys.map((key) => createHmac('sha256', key).update(`${webhookId}.${timestampSeconds}.`));
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  if (secrets.length === 0) throw invalidSecret();
+  const hmacs: Hmac[] = [];
+  for (const one of secrets) {
+    hmacs.push(createHmac('sha256', hmacKey(one)).update(`${webhookId}.${timestampSeconds}.`));
+  }
+  return hmacs;
+}
+
+/** `v1,<base64>` per HMAC, space-separated. */
+function signatureList(hmacs: readonly Hmac[]): string {
+  let list = '';
+  for (const hmac of hmacs) list += `${list === '' ? '' : ' '}v1,${hmac.digest('base64')}`;
+  return list;
 }
 
 /** Every header the spec defines, plus the JSON content type, for one attempt. */
