@@ -22,8 +22,8 @@
 // handing each compile to a helper thread and back cost more than it saved (bench e2e, 3 interleaved runs:
 // 0.35-0.38 against 0.47-0.49 ms of CPU per message, peak RSS 115.8-117.1 against 115.5-119.6 MB;
 // docs/performance.md, "the JIT's warm-up"). The first line stays under the kernel's 256 bytes (a test
-// execs the bin). They must be set as the process starts: the main isolate's young generation is sized when it is created, glibc reads its
-// settings once. `--expose-gc` is here, not only set at run time by src/gc.ts, because V8 takes a code cache
+// execs the bin). They must be set as the process starts: the main isolate's young generation is sized when
+// it is created, glibc reads its settings once. `--expose-gc` is here, not only set at run time by src/gc.ts, because V8 takes a code cache
 // only under the flags it was written with, and a flag set after start would change them. So the command
 // runs this file (`pophook`, `npm run pophook`, the image's entry point); `node bin/pophook.js` runs without
 // them (and compiles the bundles from their source).

@@ -14,7 +14,7 @@ function shapeWhenOptimized(module: string, fn: string, args: string, pick: stri
   const script = `
     const m = await import(${JSON.stringify(module)});
     const args = ${args};
-    // Natives syntax through Function: the test's own source goes through tsx, which does not parse it.
+    // Natives syntax inside Function bodies: only V8 parses them, whatever loader reads this script.
     const natives = (body) => new Function('x', body);
     const prepare = natives('%PrepareFunctionForOptimization(x)');
     const optimizeNext = natives('%OptimizeFunctionOnNextCall(x)');
