@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --single-threaded-gc --heap-growing-percent=20 --no-wasm-dynamic-tiering --no-wasm-tier-up --expose-gc --interrupt-budget=8448 --no-concurrent-recompilation
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --single-threaded-gc --no-concurrent-recompilation
 // The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm ci`
 // runs through the prepare script, or `npm run build`) through V8's code cache the build wrote beside it
 // (dist/boot.cjs, from src/boot/code-cache.ts), with no TypeScript loader at run time. It runs the
@@ -6,27 +6,21 @@
 // when there is no dist/ yet, or when a source file is newer than the build: a stale dist/ never runs old
 // code silently (it says so on stderr).
 //
-// The V8 flags on the first line hold memory down at less CPU than --optimize-for-size, which slowed every
-// JIT-compiled function (docs/performance.md, "V8 flags"): a 1 MB young generation per isolate, garbage
-// collected on the thread that made it (no background GC threads to wake and join), and a heap that grows by
-// 20% past what a full collection left live. WebAssembly (undici's HTTP parser, llhttp) stays on V8's
-// baseline compiler: tiering its one giant function up to TurboFan took about 35 MB for a moment, the top of
-// the process's peak, for no CPU it saved. glibc's malloc keeps one arena for every thread
-// (MALLOC_ARENA_MAX=1): with an arena per thread (main, parse thread, V8's and libuv's), what each freed
-// stayed with it, about 8 MB at the peak, and sharing one cost no CPU measured; and it maps blocks of
-// 128 KiB and more on their own, returned when freed (MALLOC_MMAP_THRESHOLD_: by default the threshold rises
-// to the largest block freed, so a compiler's big scratch blocks stayed in the arena). V8 optimizes a
-// function after an eighth of its default budget of bytecode run (--interrupt-budget), so the code each
-// message runs reaches optimized code within the first few thousand messages rather than still compiling
-// through a 6,000-message backlog, and it compiles on the thread that asked (--no-concurrent-recompilation):
-// handing each compile to a helper thread and back cost more than it saved (bench e2e, 3 interleaved runs:
-// 0.35-0.38 against 0.47-0.49 ms of CPU per message, peak RSS 115.8-117.1 against 115.5-119.6 MB;
-// docs/performance.md, "the JIT's warm-up"). The first line stays under the kernel's 256 bytes (a test
-// execs the bin). They must be set as the process starts: the main isolate's young generation is sized when
-// it is created, glibc reads its settings once. `--expose-gc` is here, not only set at run time by src/gc.ts, because V8 takes a code cache
-// only under the flags it was written with, and a flag set after start would change them. So the command
-// runs this file (`pophook`, `npm run pophook`, the image's entry point); `node bin/pophook.js` runs without
-// them (and compiles the bundles from their source).
+// The first line sets what must be set as the process starts, to hold memory down at less CPU than
+// --optimize-for-size (which slowed every JIT-compiled function; docs/performance.md, "V8 flags"): a 1 MB
+// young generation for the main thread (V8 sizes it as the thread's heap is made; the parse threads get
+// theirs from src/payload/parser-pool.ts), garbage collected on the thread that made it (no background GC
+// threads to wake and join), TurboFan compiling on the thread that asked (handing each compile to a helper
+// thread and back cost more than it saved; V8 makes its compiler's queue as the process starts). glibc's
+// malloc keeps one arena for every thread (MALLOC_ARENA_MAX=1): with an arena per thread (main, parse
+// thread, V8's and libuv's), what each freed stayed with it, about 8 MB at the peak, and sharing one cost no
+// CPU measured; and it maps blocks of 128 KiB and more on their own, returned when freed
+// (MALLOC_MMAP_THRESHOLD_: by default the threshold rises to the largest block freed, so a compiler's big
+// scratch blocks stayed in the arena); glibc reads both once. The service sets V8's other flags once it is
+// up (src/runtime/v8-flags.ts): V8 takes a code cache only under the flags it was made with, Node's of its
+// own modules under V8's defaults, dist/'s as the build wrote them (src/boot/code-cache.ts puts the young
+// generation's flag back to its default once V8 has used it, so both are taken). The first line stays under the kernel's 256 bytes (a test execs the bin). The command runs this file
+// (`pophook`, `npm run pophook`, the image's entry point); `node bin/pophook.js` runs without them.
 import { readdirSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';

@@ -4,18 +4,28 @@
 // have piled up: without help a 50 MB delivery grew the worker by 1.9x the message, with a collection each
 // MiB (main thread while reading, parse thread while encoding) by 1.3x (npm run bench -- --only memory).
 // The price is a full collection per MiB of a big message, a few ms each with a worker's small heap.
-// The bin starts node with `--expose-gc` (V8's flags, which a code cache must match, are then the same from
-// the first line of JavaScript on: src/boot/code-cache.ts), so `gc` is on every thread's global object.
-// Elsewhere (the tests, the sources through tsx) the flag is set now: it is process-wide, so parse threads
-// started later have `gc` too, and this thread reads it from a new context (about 2 ms and 150 KB, which
-// the bin's threads are spared), as only contexts made after the flag get it.
+// The collector is looked up at the first collection, not as the module loads: `--expose-gc` is one of V8's
+// flags, and V8 takes a code cache (Node's of its own modules, dist/'s of pophook's) only under the flags it
+// was made with (src/runtime/v8-flags.ts). Under node's --expose-gc a thread's global object has `gc`;
+// otherwise the flag is set then (it is process-wide) and `gc` read from a new context, as only contexts
+// made after the flag get it (about 2 ms and 150 KB, once per thread).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-const exposed = (globalThis as { gc?: () => void }).gc;
-if (exposed === undefined) setFlagsFromString('--expose-gc');
+let collector: (() => void) | undefined;
+
 /** One full collection of this thread's heap. */
-export const collectGarbage = exposed ?? (runInNewContext('gc') as () => void);
+export function collectGarbage(): void {
+  collector ??= findCollector();
+  collector();
+}
+
+function findCollector(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed !== undefined) return exposed;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 /** Bytes handled between two collections. */
 export const COLLECT_EVERY_BYTES = 1024 * 1024;

@@ -10,6 +10,7 @@ import type { RedisOutage } from '../src/runtime/redis-outage.ts';
 import type { Role } from '../src/runtime/roles.ts';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.ts';
 import { type StoppablePart, TwoStageShutdown } from '../src/runtime/shutdown.ts';
+import { useServiceV8Flags } from '../src/runtime/v8-flags.ts';
 import type { Logger } from '../src/telemetry/logger.ts';
 import { startDeliverWorker } from './deliver-worker.ts';
 import { startEventWorker } from './event-worker.ts';
@@ -67,6 +68,7 @@ async function startService(
   });
   const ops = await Ops.create(rt, { roles, onFatal: giveUp });
   const parts = await startRoles(rt, ops, roles);
+  useServiceV8Flags(); // roles without parse threads
   await ops.start();
   // CPU of every thread since exec (rusage of the process), the start-up cost the benchmark reports.
   const cpu = process.cpuUsage();
@@ -145,7 +147,9 @@ async function startRoles(rt: Runtime, ops: Ops, roles: ReadonlySet<Role>): Prom
       () => rt.queues.deliverShards,
       () => {
         const started = startDeliverWorker(rt, ops.observer);
-        parsersReady = started.ready;
+        // Once the threads loaded their code (under the flags of their code cache), before a delivery's
+        // first webhook request (which compiles undici's WebAssembly).
+        parsersReady = started.ready.then(useServiceV8Flags);
         return {
           workers: started.workers,
           close: async (force) => {

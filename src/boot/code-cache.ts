@@ -12,7 +12,16 @@ import { isAscii } from 'node:buffer';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
+
+// V8 takes a code cache only under the flags it was made with. The bin's first line sets the main thread's
+// young generation (--max-semi-space-size), which V8 read as it made the heap; back at its default, the
+// flags are V8's defaults as far as a cache can tell (the first line's others are not among those it
+// compares), so V8 takes Node's own cache of its built-in modules (made under the defaults; compiling them
+// from their source cost each thread 0.05 s of CPU at start) and dist/'s, which the build's warm-up wrote
+// through this module too. The service sets its other flags once its threads are up (src/runtime/v8-flags.ts).
+setFlagsFromString('--max-semi-space-size=0');
 
 export interface LoadedBundle {
   exports: Record<string, unknown>;

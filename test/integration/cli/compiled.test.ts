@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { SERVICE_V8_FLAGS } from '../../../src/runtime/v8-flags.ts';
 import { type DovecotServer, startDovecot } from '../../helpers/dovecot.ts';
 import { smallCorpus } from '../../helpers/mail-corpus.ts';
 import {
@@ -208,7 +209,8 @@ describe('the compiled command', () => {
 
   it("keeps undici's HTTP parser (WebAssembly) on V8's baseline compiler: no 35 MB moment as it warms up", async () => {
     // 1,500 webhook-sized exchanges: V8's tier-up of llhttp's one giant function to TurboFan peaks about 35 MB
-    // above where it started (42 MB here without the flags); with them the process grows by about 8 MB.
+    // above where it started (42 MB here without the flags); with them the process grows by about 8 MB. The
+    // service sets them once it is up, before its first webhook request (src/runtime/v8-flags.ts).
     const grown = await run(
       process.execPath,
       [
@@ -217,7 +219,9 @@ describe('the compiled command', () => {
         '-e',
         `import { createServer } from 'node:http';
          import { readFileSync } from 'node:fs';
-         import { Agent, request } from 'undici';
+         import { setFlagsFromString } from 'node:v8';
+         setFlagsFromString(${JSON.stringify(SERVICE_V8_FLAGS.join(' '))});
+         const { Agent, request } = await import('undici');
          const peak = () => Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
          const server = createServer((req, res) => req.resume().on('end', () => res.end('ok')));
          await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
@@ -294,10 +298,11 @@ describe('the compiled command', () => {
       { cwd: ROOT, timeout: 20_000 },
     );
     expect(JSON.parse(cached.stdout)).toEqual({ main: true, thread: true, run: 'function' });
-    // Under other V8 flags (here none, as with `node bin/pophook.js`) V8 refuses the cache and compiles the source.
+    // Under other V8 flags V8 refuses the cache and compiles the source.
     const refused = await run(
       process.execPath,
       [
+        '--expose-gc',
         '-p',
         `const b = require('./dist/boot.cjs').loadBundle(require('node:path').resolve('dist/pophook.cjs'));
          JSON.stringify({ cached: b.cached, run: typeof b.exports.main })`,
@@ -305,6 +310,37 @@ describe('the compiled command', () => {
       { cwd: ROOT, timeout: 20_000 },
     );
     expect(JSON.parse(refused.stdout)).toEqual({ cached: false, run: 'function' });
+  }, 60_000);
+
+  it("starts from Node's own code cache of its modules: the running service's flags are set once it is up", async () => {
+    // Node logs each built-in module's cache as V8 takes or refuses it; V8 refuses all of them under flags
+    // other than its defaults (the bin's first line: src/boot/code-cache.ts puts its one such flag back).
+    const path = join(dir, 'cache.yml');
+    await writeFile(path, stringify(idleConfig(redis.url, `cache${randomBytes(4).toString('hex')}`)));
+    // As a user runs it: no NODE_OPTIONS (the other tests' hook loads modules before the bin runs).
+    const child = startPophook(['run', '--config', path], {
+      POPHOOK_FROM_SOURCE: '',
+      NODE_OPTIONS: '',
+      NODE_DEBUG_NATIVE: 'CODE_CACHE',
+    });
+    try {
+      await child.waitForLog((line) => line.msg === 'pophook started', 20_000);
+      const verdicts = new Map<string, string[]>();
+      for (const line of child.text.join('\n').split('\n')) {
+        const verdict = /^Code cache of (\S+) \(\w+\) is (accepted|rejected)$/.exec(line.trim());
+        if (verdict) verdicts.set(verdict[1]!, [...(verdicts.get(verdict[1]!) ?? []), verdict[2]!]);
+      }
+      // The main thread's HTTP client and server, Redis's sockets, the parse thread's start.
+      for (const module of ['http', '_http_client', 'net', 'tls', 'crypto', 'worker_threads']) {
+        expect(verdicts.get(module), module).toContain('accepted');
+      }
+      const all = [...verdicts.values()].flat();
+      expect(all.filter((v) => v === 'accepted').length).toBeGreaterThan(
+        all.filter((v) => v === 'rejected').length,
+      );
+    } finally {
+      await child.stop();
+    }
   }, 60_000);
 
   it('offers V8 no cache older than its bundle, and reads a bundle beyond ASCII as UTF-8', async () => {
