@@ -18,8 +18,8 @@ const outdir = new URL('dist/', root).pathname;
 const metafileAt = process.argv.indexOf('--metafile');
 const metafilePath = metafileAt === -1 ? undefined : process.argv[metafileAt + 1];
 
-// Left in node_modules, required on use: the native msgpack decoder BullMQ tries (and can do without),
-// pino-pretty (for a terminal) and the SDKs of optional features (S3 references, OAuth providers).
+// Left in node_modules, required on use: the native msgpack decoder (below), pino-pretty (for a terminal) and
+// the SDKs of optional features (S3 references, OAuth providers).
 const onUse = ['msgpackr-extract', 'pino-pretty', '@aws-sdk/*', '@azure/msal-node', 'google-auth-library'];
 // The parser's libraries, in the main thread only on rare paths (`pophook check`, onboarding by date,
 // dead-letter headers, oversize splits): out of its bundle, which every start reads, and bundled into the
@@ -114,7 +114,13 @@ const wrapped = {
     js: "(function (exports, require, module, __filename, __dirname) {var __pophookUrl = require('node:url').pathToFileURL(__filename).href;",
   },
   footer: { js: '})' },
-  define: { 'import.meta.url': '__pophookUrl' },
+  define: {
+    'import.meta.url': '__pophookUrl',
+    // msgpackr looks for its native decoder (msgpackr-extract, through node-gyp-build's search of the
+    // package's prebuilt binaries) as it loads, unless this says not to: BullMQ only packs with it (its Lua
+    // scripts unpack), so the decoder was never used, and the search cost the main thread 10 ms at start.
+    'process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED': '"true"',
+  },
 };
 
 rmSync(outdir, { recursive: true, force: true });

@@ -33,6 +33,11 @@ import { checkMailbox, checkRedis, checkRoot, checkStorage } from './rules.ts';
 import { attachments, storageSection } from './storage.ts';
 import { AUTH_METHODS, LOG_LEVELS, MAX_DELIVER_SHARDS, OVERSIZE_POLICIES, TLS_MODES } from './types.ts';
 
+// A config is validated once per command: zod's JIT (a validator per object schema, generated as source and
+// compiled by `new Function`) costs more to build than it saves on one document, and its generated code is
+// in no code cache (docs/performance.md, "start-up under Node's own code cache").
+z.config({ jitless: true });
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
