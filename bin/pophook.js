@@ -19,17 +19,23 @@
 // scratch blocks stayed in the arena); glibc reads both once. The service sets V8's other flags once it is
 // up (src/runtime/v8-flags.ts): V8 takes a code cache only under the flags it was made with, Node's of its
 // own modules under V8's defaults, dist/'s as the build wrote them (src/boot/code-cache.ts puts the young
-// generation's flag back to its default once V8 has used it, so both are taken). The first line stays under the kernel's 256 bytes (a test execs the bin). The command runs this file
-// (`pophook`, `npm run pophook`, the image's entry point); `node bin/pophook.js` runs without them.
-import { readdirSync, statSync } from 'node:fs';
-import module from 'node:module';
-import { fileURLToPath } from 'node:url';
+// generation's flag back to its default once V8 has used it, so both are taken). The first line stays under
+// the kernel's 256 bytes (a test execs the bin). The command runs this file (`pophook`, `npm run pophook`,
+// the image's entry point); `node bin/pophook.js` runs without them.
+//
+// This file is CommonJS (bin/package.json): Node starts an ES module through its module loader, which cost
+// a start about 18 ms of CPU (docs/performance.md, "start-up under Node's own code cache").
+'use strict';
+
+const { readdirSync, statSync } = require('node:fs');
+const { enableCompileCache } = require('node:module');
+const { join } = require('node:path');
 
 // Node 22.1+: V8's compiled code is cached on disk, so the next start compiles less (absent on Node 20).
-module.enableCompileCache?.();
+enableCompileCache?.();
 
-const root = new URL('../', import.meta.url);
-const built = new URL('dist/pophook.cjs', root);
+const root = join(__dirname, '..');
+const built = join(root, 'dist', 'pophook.cjs');
 
 /** Why the sources run instead of dist/, or undefined to run dist/. */
 function reasonForSources() {
@@ -37,7 +43,7 @@ function reasonForSources() {
   const builtAt = statSync(built, { throwIfNoEntry: false })?.mtimeMs;
   if (builtAt === undefined) return 'dist/ is not built (npm run build)';
   for (const dir of ['src', 'workers']) {
-    const files = readdirSync(new URL(`${dir}/`, root), { recursive: true, withFileTypes: true });
+    const files = readdirSync(join(root, dir), { recursive: true, withFileTypes: true });
     for (const file of files) {
       // `path` on Node 20.12+, `parentPath` from 20.19/21.4 on.
       const parent = file.parentPath ?? file.path;
@@ -49,27 +55,34 @@ function reasonForSources() {
   return undefined;
 }
 
-// A checkout has src/ beside dist/; an installed image may ship dist/ alone (then there is nothing to compare).
-const hasSources = statSync(new URL('src/', root), { throwIfNoEntry: false })?.isDirectory() ?? false;
-const reason = hasSources ? reasonForSources() : undefined;
-let main;
-if (reason === undefined) {
-  const { loadBundle } = module.createRequire(import.meta.url)('../dist/boot.cjs');
-  ({ main } = loadBundle(fileURLToPath(built)).exports);
-} else {
+/** The command's entry point: dist/'s, or the sources' through tsx. */
+async function loadMain() {
+  // A checkout has src/ beside dist/; an installed image may ship dist/ alone (then there is nothing to compare).
+  const hasSources = statSync(join(root, 'src'), { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const reason = hasSources ? reasonForSources() : undefined;
+  if (reason === undefined) {
+    const { loadBundle } = require('../dist/boot.cjs');
+    return loadBundle(built).exports.main;
+  }
   if (reason !== 'quiet')
     process.stderr.write(`pophook: ${reason}: running the TypeScript sources through tsx\n`);
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../workers/main.ts'));
+  return (await import('../workers/main.ts')).main;
 }
-const code = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env,
-  isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-});
-process.exitCode = code;
-// A command is done when runCli returns; don't let a forgotten handle keep the process up.
-setTimeout(() => process.exit(code), 1_000).unref();
+
+async function run() {
+  const main = await loadMain();
+  const code = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  });
+  process.exitCode = code;
+  // A command is done when runCli returns; don't let a forgotten handle keep the process up.
+  setTimeout(() => process.exit(code), 1_000).unref();
+}
+
+run();
