@@ -103,7 +103,7 @@ interface PophookSample {
 }
 
 /** delivery.concurrency's default (src/config/schema.ts); parse threads stay at theirs (one). */
-const DELIVER_CONCURRENCY = 4;
+const DELIVER_CONCURRENCY = 8;
 const FETCHMAIL_MESSAGES = 500;
 const STRACE_MESSAGES = 1000;
 const ALLOC_SAMPLER = new URL('./lib/alloc-sampler.cjs', import.meta.url).pathname;

@@ -147,7 +147,11 @@ const http = z.strictObject({
 });
 
 const delivery = z.strictObject({
-  concurrency: doc(integer(1, 256), 'integer', 'deliveries in parallel per worker process').prefault(4),
+  concurrency: doc(
+    integer(1, 256),
+    'integer',
+    'deliveries in parallel per worker process; a message of 4 MiB or more counts as two',
+  ).prefault(8),
   shards: doc(
     integer(1, MAX_DELIVER_SHARDS),
     'integer',

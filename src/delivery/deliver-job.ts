@@ -15,7 +15,7 @@ import type { DeliveryAttemptOutcome, OpsObserver } from '../telemetry/observati
 import { nextAttemptDelayMs, webhookBackoff } from '../webhook/index.ts';
 import { attemptDelivery, type DeliverDeps, describeFailure, earlyPoll } from './deliver.ts';
 import type { Limiter, Release } from './limiter.ts';
-import type { PreparedPayload } from './prepared-payload.ts';
+import { type PreparedPayload, STREAM_THRESHOLD_BYTES } from './prepared-payload.ts';
 import { RawReadAhead } from './raw-read-ahead.ts';
 import { routeStep, routesDependOnMessage } from './route-step.ts';
 
@@ -117,7 +117,7 @@ export async function runDeliverJob(
   const failures: unknown[] = [];
   const running = new Set<Promise<void>>();
   for (const [i, message] of messages.entries()) {
-    const release = await deps.limiter.acquire();
+    const release = await deps.limiter.acquire(slotsFor(message));
     const run: Promise<void> = runOne(i, message, release)
       .catch((error: unknown) => {
         failures.push(error);
@@ -184,6 +184,13 @@ function stripDelivery({ mailbox: _m, webhook: _w, ...message }: MessageDelivery
  * Metrics, stats and the watchdog learn of each attempt as it ends; its log line is at debug, at warn when
  * it failed. Returns the outcome's name for the job's summary.
  */
+/**
+ * A big message (the streamed path) takes two of the limiter's slots: one in flight holds about 1.2x its
+ * size (npm run bench -- --only memory), a small one a few tens of KB, so with delivery.concurrency's
+ * default of 8 at most four big messages are in flight at once, as before that default was raised from 4.
+ */
+const slotsFor = (message: DeliverMessage): number => (message.size >= STREAM_THRESHOLD_BYTES ? 2 : 1);
+
 function report(observer: OpsObserver, logger: Logger, data: DeliverJobData, s: Settled): string {
   if (s.outcome === 'handed-back') return s.outcome;
   const { mailbox } = data;

@@ -119,6 +119,28 @@ describe('a deliver job of several messages', () => {
     expect(limiter.outstanding).toBe(0);
   });
 
+  it('asks two slots for a message of 4 MiB or more, one for a small one', async () => {
+    const h = await harness(['small']);
+    const body = 'x'.repeat(76).concat('\r\n').repeat(Math.ceil((4 * 1024 * 1024) / 78));
+    const big = Buffer.from(`From: a@example.com\r\nTo: b@example.com\r\nSubject: big\r\n\r\n${body}`);
+    const stored = await h.deps.raw.write('inbox', 'big', [big], { ttlMs: 60_000 });
+    const bigMessage = queuedMessage('big', 'inbox', stored.size, Date.now());
+    await h.deps.ledger.markQueuedMany('inbox', [bigMessage], { job: 'batch-1' });
+    h.messages.push(bigMessage);
+    const asked: number[] = [];
+    const limiter = new Limiter(8);
+    h.deps.limiter = Object.assign(Object.create(limiter) as Limiter, {
+      acquire: (slots?: number) => {
+        asked.push(slots ?? 1);
+        return limiter.acquire(slots);
+      },
+    });
+    await fx.receiver.setRespond(200);
+
+    expect(await run(h)).toEqual({ delivered: 2 });
+    expect(asked).toEqual([1, 2]);
+  });
+
   it('counts the attempts a retried message made in earlier jobs', async () => {
     const h = await harness(['again']);
     h.messages[0]!.priorAttempts = 3;

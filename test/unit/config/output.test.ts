@@ -53,7 +53,7 @@ describe('defaults and names', () => {
         },
       },
       delivery: {
-        concurrency: 4,
+        concurrency: 8,
         shards: 1,
         parseThreads: 1,
         parseTimeoutMs: 30_000,
