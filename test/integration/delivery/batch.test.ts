@@ -121,7 +121,10 @@ describe('a deliver job of several messages', () => {
 
   it('asks two slots for a message of 4 MiB or more, one for a small one', async () => {
     const h = await harness(['small']);
-    const body = 'x'.repeat(76).concat('\r\n').repeat(Math.ceil((4 * 1024 * 1024) / 78));
+    const body = 'x'
+      .repeat(76)
+      .concat('\r\n')
+      .repeat(Math.ceil((4 * 1024 * 1024) / 78));
     const big = Buffer.from(`From: a@example.com\r\nTo: b@example.com\r\nSubject: big\r\n\r\n${body}`);
     const stored = await h.deps.raw.write('inbox', 'big', [big], { ttlMs: 60_000 });
     const bigMessage = queuedMessage('big', 'inbox', stored.size, Date.now());
