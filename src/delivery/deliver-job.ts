@@ -181,16 +181,16 @@ function stripDelivery({ mailbox: _m, webhook: _w, ...message }: MessageDelivery
 }
 
 /**
- * Metrics, stats and the watchdog learn of each attempt as it ends; its log line is at debug, at warn when
- * it failed. Returns the outcome's name for the job's summary.
- */
-/**
  * A big message (the streamed path) takes two of the limiter's slots: one in flight holds about 1.2x its
  * size (npm run bench -- --only memory), a small one a few tens of KB, so with delivery.concurrency's
  * default of 8 at most four big messages are in flight at once, as before that default was raised from 4.
  */
 const slotsFor = (message: DeliverMessage): number => (message.size >= STREAM_THRESHOLD_BYTES ? 2 : 1);
 
+/**
+ * Metrics, stats and the watchdog learn of each attempt as it ends; its log line is at debug, at warn when
+ * it failed. Returns the outcome's name for the job's summary.
+ */
 function report(observer: OpsObserver, logger: Logger, data: DeliverJobData, s: Settled): string {
   if (s.outcome === 'handed-back') return s.outcome;
   const { mailbox } = data;
