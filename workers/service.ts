@@ -67,8 +67,11 @@ async function startService(
     giveUp = resolve;
   });
   const ops = await Ops.create(rt, { roles, onFatal: giveUp });
+  // A process without parse threads has no code cache left to read: its flags now, before its first poll
+  // (an OAuth token's request compiles Node's own HTTP parser). A deliver worker sets them once its parse
+  // threads are up (startRoles).
+  if (!roles.has('deliver')) useServiceV8Flags();
   const parts = await startRoles(rt, ops, roles);
-  useServiceV8Flags(); // roles without parse threads
   await ops.start();
   // CPU of every thread since exec (rusage of the process), the start-up cost the benchmark reports.
   const cpu = process.cpuUsage();
