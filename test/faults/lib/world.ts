@@ -211,7 +211,8 @@ function attempts(world: World, messageId: string) {
   );
 }
 
-function delivered(world: World, messageId: string): boolean {
+/** Answered 2xx at least once. */
+export function delivered(world: World, messageId: string): boolean {
   return attempts(world, messageId).some((d) => d.answered && typeof d.status === 'number' && d.status < 300);
 }
 
