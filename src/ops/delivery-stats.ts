@@ -40,8 +40,20 @@ export function webhookStatsKeys(prefix: string, webhook: string): { stats: stri
  */
 export const STATS_FLUSH_MS = 500;
 
+/** What a webhook's attempts since the last write add up to: counts and last times, and the last few. */
+interface PendingStats {
+  ok: number;
+  lastOkAt: number;
+  failed: number;
+  lastError: DeliveryAttempt | undefined;
+  /** The newest RECENT_MAX attempts (up to twice that before a trim), oldest first. */
+  recent: DeliveryAttempt[];
+}
+
 export class DeliveryStats {
-  #pending = new Map<string, DeliveryAttempt[]>();
+  // Counts, not every attempt: at a thousand deliveries a second, half a second of attempt objects
+  // outlived the young generation and were promoted, garbage for the next full collection.
+  #pending = new Map<string, PendingStats>();
   #scheduled: Promise<void> | undefined;
 
   constructor(
@@ -50,11 +62,21 @@ export class DeliveryStats {
     private readonly flushAfterMs = STATS_FLUSH_MS,
   ) {}
 
-  /** Buffers the attempt; the promise settles when the batch holding it was written (or failed). */
+  /** Buffers the attempt; the promise (one per batch) settles when the batch holding it was written. */
   record(webhook: string, attempt: DeliveryAttempt): Promise<void> {
-    const batch = this.#pending.get(webhook);
-    if (batch) batch.push(attempt);
-    else this.#pending.set(webhook, [attempt]);
+    let batch = this.#pending.get(webhook);
+    if (batch === undefined) {
+      batch = { ok: 0, lastOkAt: 0, failed: 0, lastError: undefined, recent: [] };
+      this.#pending.set(webhook, batch);
+    }
+    if (attempt.ok) {
+      batch.ok += 1;
+      batch.lastOkAt = Math.max(batch.lastOkAt, attempt.at);
+    } else {
+      batch.failed += 1;
+      batch.lastError = attempt;
+    }
+    if (batch.recent.push(attempt) >= 2 * RECENT_MAX) batch.recent.splice(0, RECENT_MAX);
     this.#scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, this.flushAfterMs).unref()).then(
       () => this.flush(),
     );
@@ -66,31 +88,23 @@ export class DeliveryStats {
     const pending = this.#pending;
     this.#pending = new Map();
     this.#scheduled = undefined;
-    await Promise.all([...pending].map(([webhook, attempts]) => this.#write(webhook, attempts)));
+    await Promise.all([...pending].map(([webhook, batch]) => this.#write(webhook, batch)));
   }
 
-  async #write(webhook: string, attempts: readonly DeliveryAttempt[]): Promise<void> {
+  async #write(webhook: string, batch: PendingStats): Promise<void> {
     const keys = webhookStatsKeys(this.prefix, webhook);
-    const ok = attempts.filter((a) => a.ok);
-    const failed = attempts.filter((a) => !a.ok);
     const tx = this.redis.multi();
-    if (ok.length > 0) {
-      tx.hincrby(keys.stats, 'ok', ok.length).hset(
-        keys.stats,
-        'lastOkAt',
-        ok.reduce((at, a) => Math.max(at, a.at), 0),
-      );
-    }
-    const lastError = failed.at(-1);
+    if (batch.ok > 0) tx.hincrby(keys.stats, 'ok', batch.ok).hset(keys.stats, 'lastOkAt', batch.lastOkAt);
+    const { lastError } = batch;
     if (lastError) {
-      tx.hincrby(keys.stats, 'failed', failed.length).hset(keys.stats, {
+      tx.hincrby(keys.stats, 'failed', batch.failed).hset(keys.stats, {
         lastErrorAt: lastError.at,
         lastErrorCode: lastError.code ?? lastError.class,
         lastErrorStatus: lastError.status ?? '',
       });
     }
     // LPUSH puts its last argument first: the newest attempt heads the list, as one LPUSH each would.
-    const recent = attempts.slice(-RECENT_MAX).map((a) => JSON.stringify(a));
+    const recent = batch.recent.slice(-RECENT_MAX).map((a) => JSON.stringify(a));
     tx.lpush(keys.recent, ...recent).ltrim(keys.recent, 0, RECENT_MAX - 1);
     await tx.exec();
   }

@@ -48,6 +48,7 @@ export class Ops {
     [];
   readonly #meta: MailboxMetaStore;
   readonly #stats: DeliveryStats;
+  #statsBatch: Promise<void> | undefined;
   readonly #snapshot: () => Promise<Snapshot>;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -181,7 +182,11 @@ export class Ops {
       ...(o.status === undefined ? {} : { status: o.status }),
       ...(o.code === undefined ? {} : { code: o.code }),
     };
-    this.#stats.record(o.webhook, attempt).catch((error: unknown) => {
+    // One promise per batch of attempts: its failure is logged once, not once per attempt.
+    const batch = this.#stats.record(o.webhook, attempt);
+    if (batch === this.#statsBatch) return;
+    this.#statsBatch = batch;
+    batch.catch((error: unknown) => {
       this.rt.logger.debug({ err: (error as Error).message }, 'delivery stats not recorded');
     });
   }

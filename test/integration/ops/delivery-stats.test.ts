@@ -40,13 +40,18 @@ describe('DeliveryStats', () => {
     const prefix = uniquePrefix();
     const stats = new DeliveryStats(fx.redis, prefix, 20);
     const now = Date.now();
-    const written = Array.from({ length: RECENT_MAX + 5 }, (_, i) =>
+    // Past twice RECENT_MAX, so the batch trims what it holds on the way.
+    const count = 2 * RECENT_MAX + 5;
+    const written = Array.from({ length: count }, (_, i) =>
       stats.record('tickets', { at: now - 1000 + i, ok: true, class: '2xx', status: 200 }),
     );
     await Promise.all(written);
     const status = await stats.read('tickets', now);
-    expect(status.totalOk).toBe(RECENT_MAX + 5);
+    expect(status.totalOk).toBe(count);
+    expect(status.lastOkAt).toBe(now - 1000 + count - 1);
     expect(status.window.attempts).toBe(RECENT_MAX);
-    expect(await fx.redis.llen(webhookStatsKeys(prefix, 'tickets').recent)).toBe(RECENT_MAX);
+    const recent = await fx.redis.lrange(webhookStatsKeys(prefix, 'tickets').recent, 0, -1);
+    const expected = Array.from({ length: RECENT_MAX }, (_, i) => now - 1000 + count - 1 - i);
+    expect(recent.map((item) => (JSON.parse(item) as { at: number }).at)).toEqual(expected);
   });
 });
