@@ -6,14 +6,14 @@
 // rest appended by a script that checks the offset (scripts.ts rawAppendAt), up to `maxInFlightBytes` in
 // flight before we wait (backpressure on the source stream). At the end a script checks the length and
 // RENAMEs the temp key to the real one (same hash tag, same slot), so a reader never sees half a message.
-// Any failure, abort included, deletes the temp key. Size and sha256 are computed on the way.
+// Any failure, abort included, deletes the temp key.
 // Read: STRLEN first, then GETRANGE per chunk with one chunk prefetched. A chunk shorter than expected
 // means the key vanished or changed under us (delivered and deleted, expired): RAW_MISSING, never a
 // silently truncated message. (A rewrite of the same UIDL during a read is not detected: the poll session
-// only rewrites a raw that is missing. Callers holding the sha256 from write() can verify.) readBuffer,
-// for a message the caller holds whole anyway, is one GET; readBuffers, several of one mailbox, one MGET
-// (their keys share the mailbox's hash tag, so a cluster serves it from one node).
-import { createHash, randomBytes } from 'node:crypto';
+// only rewrites a raw that is missing.) readBuffer, for a message the caller holds whole anyway, is one
+// GET; readBuffers, several of one mailbox, one MGET (their keys share the mailbox's hash tag, so a cluster
+// serves it from one node).
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { isPophookError, PophookError } from '../errors.ts';
 import { mailboxKeys } from './keys.ts';
@@ -31,7 +31,6 @@ export type RawReader = Pick<RawStore, 'readBuffer' | 'readBuffers' | 'read' | '
 
 export interface RawWriteResult {
   size: number;
-  sha256: string;
 }
 
 export class RawStore {
@@ -56,31 +55,37 @@ export class RawStore {
     options: { ttlMs: number; signal?: AbortSignal },
   ): Promise<RawWriteResult> {
     const keys = mailboxKeys(this.#prefix, mailbox);
-    const temp = keys.rawTemp(uidl, randomBytes(8).toString('hex'));
-    const hash = createHash('sha256');
-    const sender = new ChunkSender(this.#redis, this.#run, temp, options.ttlMs, this.#maxInFlightBytes);
+    // Made at a second chunk: a message of one chunk needs no temp key (nor its random name).
+    let sender: ChunkSender | undefined;
     try {
       // One chunk is held back: a message that fits in one (most mail) is one SET of the real key, atomic
       // by itself, with no temp key to commit.
       let held: Buffer = Buffer.alloc(0); // an empty message is a key too
       for await (const chunk of rechunk(body, this.#chunkBytes, options.signal)) {
-        hash.update(chunk);
-        if (held.length > 0) await sender.send(held);
+        if (held.length > 0) {
+          if (sender === undefined) {
+            const temp = keys.rawTemp(uidl, randomBytes(8).toString('hex'));
+            sender = new ChunkSender(this.#redis, this.#run, temp, options.ttlMs, this.#maxInFlightBytes);
+          }
+          await sender.send(held);
+        }
         held = chunk;
       }
       options.signal?.throwIfAborted();
-      if (sender.size === 0) {
+      if (sender === undefined) {
         await this.#redis.set(keys.raw(uidl), held, 'PX', options.ttlMs);
-        return { size: held.length, sha256: hash.digest('hex') };
+        return { size: held.length };
       }
       await sender.send(held);
       await sender.drain();
       options.signal?.throwIfAborted();
-      await this.#run('rawCommit', [temp, keys.raw(uidl)], [sender.size, options.ttlMs]);
-      return { size: sender.size, sha256: hash.digest('hex') };
+      await this.#run('rawCommit', [sender.key, keys.raw(uidl)], [sender.size, options.ttlMs]);
+      return { size: sender.size };
     } catch (error) {
-      await sender.drain().catch(() => undefined); // the first failure is the one reported
-      await this.#redis.del(temp).catch(() => undefined); // best effort: the temp key also has a TTL
+      if (sender !== undefined) {
+        await sender.drain().catch(() => undefined); // the first failure is the one reported
+        await this.#redis.del(sender.key).catch(() => undefined); // best effort: the temp key also has a TTL
+      }
       throw mapRawError(error, mailbox, uidl);
     }
   }
@@ -178,7 +183,7 @@ class ChunkSender {
   constructor(
     private readonly redis: RedisClient,
     private readonly run: RunScript,
-    private readonly key: string,
+    readonly key: string,
     private readonly ttlMs: number,
     private readonly maxInFlight: number,
   ) {}

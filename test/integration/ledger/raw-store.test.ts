@@ -1,6 +1,6 @@
 // The raw store against a real Redis: exact binary round trips across chunk edges, TTL and persist,
 // RAW_MISSING, and no key left behind by a failed, aborted or disturbed write.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { isPophookError } from '../../../src/errors.ts';
@@ -57,12 +57,11 @@ async function keysOf(prefix: string): Promise<string[]> {
 
 describe('write and read', () => {
   for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 5 * 1024 * 1024]) {
-    it(`round-trips ${size} bytes exactly, with size and sha256`, async () => {
+    it(`round-trips ${size} bytes exactly, with its size`, async () => {
       const { store } = setup();
       const body = hostileBody(size);
       const result = await store.write(MB, 'u1', pieces(body), { ttlMs: 60_000 });
       expect(result.size).toBe(size);
-      expect(result.sha256).toBe(createHash('sha256').update(body).digest('hex'));
       expect((await store.readBuffer(MB, 'u1')).equals(body)).toBe(true);
       const chunks: Buffer[] = [];
       for await (const chunk of store.read(MB, 'u1')) chunks.push(chunk);
