@@ -2,6 +2,7 @@
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../../src/gc.ts';
+import { DELE_CHUNK } from '../../../src/pop3/client.ts';
 import { Pop3Client } from '../../../src/pop3/index.ts';
 import {
   type FakePop3Server,
@@ -140,6 +141,43 @@ describe('pipelining on the wire', () => {
     expect(at(/C\[1\]: DELE 3/)).toBeLessThan(lastDeleReply);
     expect(at(/C\[1\]: QUIT/)).toBeGreaterThan(lastDeleReply);
     expect(server!.mailbox).toEqual([]);
+  });
+});
+
+describe('DELE of many messages', () => {
+  const many = Array.from({ length: DELE_CHUNK + 10 }, (_, i) => `Subject: ${i + 1}\r\n\r\nbody\r\n`);
+  const lineOf = (pattern: RegExp) => server!.transcript.findIndex((line) => pattern.test(line));
+
+  it('sends DELE_CHUNK at a time, the next chunk once every reply of the one before came', async () => {
+    // The server holds its reply to the chunk's last DELE a moment: what it has read by then is all a
+    // client that sent everything at once would have sent, and no more than the first chunk when chunked.
+    let readWhileHeld = 0;
+    const c = await session({
+      messages: many,
+      overrides: {
+        DELE: async ({ args }, s) => {
+          if (args[0] !== String(DELE_CHUNK)) return undefined;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          readWhileHeld = s.socket.bytesRead;
+          return undefined;
+        },
+      },
+    });
+    const msgs = many.map((_, i) => i + 1);
+    await c.deleMany(msgs);
+    const secondChunk = msgs.slice(DELE_CHUNK).reduce((n, msg) => n + `DELE ${msg}\r\n`.length, 0);
+    expect(server!.sessions[0]!.socket.bytesRead - readWhileHeld).toBe(secondChunk);
+    await c.quit();
+    expect(server!.mailbox).toEqual([]);
+  });
+
+  it('throws the first failure of a chunk once all its replies came, and sends no later chunk', async () => {
+    const c = await session({ messages: many });
+    const msgs = many.map((_, i) => i + 1);
+    msgs[3] = many.length + 1; // no such message
+    await expect(c.deleMany(msgs)).rejects.toThrow(/no such message/i);
+    expect(server!.transcript.filter((line) => line === 'S[1]: +OK deleted')).toHaveLength(DELE_CHUNK - 1);
+    expect(lineOf(new RegExp(`^C\\[1\\]: DELE ${DELE_CHUNK + 1}$`))).toBe(-1);
   });
 });
 
