@@ -82,8 +82,10 @@ class Exchange implements Dispatcher.DispatchHandler {
           method: 'POST',
           headers,
           body,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
+          // The timer above bounds the whole exchange: undici's own two would be a second timer made and
+          // dropped per request on its connection (0 turns them off).
+          headersTimeout: 0,
+          bodyTimeout: 0,
         },
         this,
       );
