@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --single-threaded-gc --no-concurrent-recompilation
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2 --single-threaded-gc --no-concurrent-recompilation
 // The pophook command. It runs the compiled JavaScript in dist/ (bundled by scripts/build.mjs, which `npm ci`
 // runs through the prepare script, or `npm run build`) through V8's code cache the build wrote beside it
 // (dist/boot.cjs, from src/boot/code-cache.ts), with no TypeScript loader at run time. It runs the
@@ -7,9 +7,10 @@
 // code silently (it says so on stderr).
 //
 // The first line sets what must be set as the process starts, to hold memory down at less CPU than
-// --optimize-for-size (which slowed every JIT-compiled function; docs/performance.md, "V8 flags"): a 1 MB
+// --optimize-for-size (which slowed every JIT-compiled function; docs/performance.md, "V8 flags"): a 2 MB
 // young generation for the main thread (V8 sizes it as the thread's heap is made; the parse threads get
-// theirs from src/payload/parser-pool.ts), garbage collected on the thread that made it (no background GC
+// theirs from src/payload/parser-pool.ts; with 1 MB, what deliveries hold in flight outlived it and was
+// promoted, a third more mark-compacts and a higher peak RSS), garbage collected on the thread that made it (no background GC
 // threads to wake and join), TurboFan compiling on the thread that asked (handing each compile to a helper
 // thread and back cost more than it saved; V8 makes its compiler's queue as the process starts). glibc's
 // malloc keeps one arena for every thread (MALLOC_ARENA_MAX=1): with an arena per thread (main, parse

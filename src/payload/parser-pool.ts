@@ -87,7 +87,10 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
-/** A young generation of two 1 MB semi-spaces (and room for large objects), as the bin gives the main thread. */
+/**
+ * A young generation of two 1 MB semi-spaces (and room for large objects): half the main thread's (the bin's
+ * first line), whose deliveries in flight live longer than a parse.
+ */
 const THREAD_YOUNG_GENERATION_MB = 3;
 
 /**
