@@ -93,9 +93,11 @@ export async function runDeliverJob(
   const counts: Record<string, number> = {};
   const recorder = new DeliveredRecorder(attemptDeps, mailbox);
 
-  // Each slot is set as its attempt settles, in any order: sized up front, so every store is in bounds and
-  // the array keeps one shape (a store past the end made it holey mid-job and deoptimized this function).
-  const settled = new Array<Settled>(messages.length);
+  // A slot is set as its attempt settles, in any order, for what splitOff acts on: a 2xx leaves its slot
+  // empty (the job lives as long as its last message, and every 2xx it kept was promoted to the old
+  // generation with it). Sized up front, so every store is in bounds and the array keeps one shape (a store
+  // past the end made it holey mid-job and deoptimized this function).
+  const settled = new Array<Settled | undefined>(messages.length);
   const runOne = async (i: number, message: DeliverMessage, release: Release) => {
     let result: Settled;
     try {
@@ -106,7 +108,7 @@ export async function runDeliverJob(
     } finally {
       release();
     }
-    settled[i] = result;
+    if (result.outcome !== 'accepted') settled[i] = result;
     const outcome = report(observer, logger, job.data, result);
     counts[outcome] = (counts[outcome] ?? 0) + 1;
     if (result.outcome === 'accepted') await recorder.add(result);
@@ -249,8 +251,13 @@ class DeliveredRecorder {
  * pending target of a fanned-out message, a job of its own (id: its webhook-id); the messages not
  * started, one job.
  */
-async function splitOff(deps: DeliverJobDeps, data: DeliverJobData, settled: readonly Settled[]) {
+async function splitOff(
+  deps: DeliverJobDeps,
+  data: DeliverJobData,
+  settled: ReadonlyArray<Settled | undefined>,
+) {
   const retries = settled.flatMap((s) => {
+    if (s === undefined) return [];
     if (s.outcome === 'fanned-out') {
       return s.targets.map(({ webhook, id }) =>
         deps.enqueue({ ...data, webhook, messages: [fanOutTarget(s.message, id)] }, 0),
@@ -269,7 +276,7 @@ async function splitOff(deps: DeliverJobDeps, data: DeliverJobData, settled: rea
       ),
     ];
   });
-  const rest = settled.filter((s) => s.outcome === 'handed-back').map((s) => s.message);
+  const rest = settled.flatMap((s) => (s?.outcome === 'handed-back' ? [s.message] : []));
   if (rest.length > 0) retries.push(deps.enqueue({ ...data, messages: rest }, 0));
   await Promise.all(retries);
 }
