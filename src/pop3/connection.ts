@@ -44,8 +44,8 @@ interface Pending {
   readonly options: SendOptions;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  sink: BodySink | undefined;
-  removeAbort: (() => void) | undefined;
+  sink?: BodySink;
+  removeAbort?: () => void;
 }
 
 const TRANSCRIPT_LINES = 500;
@@ -174,19 +174,7 @@ export class Pop3Connection {
     reject: (error: Error) => void,
     timeoutMs = this.#options.commandTimeoutMs,
   ): Pending {
-    // Every field from the start, so every Pending has one shape: adding sink or removeAbort later made
-    // several, and the code reading the queue was optimized and deoptimized again with each (--trace-deopt).
-    return {
-      cmd,
-      label,
-      kind,
-      options,
-      timeoutMs,
-      resolve: resolve as (value: unknown) => void,
-      reject,
-      sink: undefined,
-      removeAbort: undefined,
-    };
+    return { cmd, label, kind, options, timeoutMs, resolve: resolve as (value: unknown) => void, reject };
   }
 
   #listenForAbort(pending: Pending): void {
