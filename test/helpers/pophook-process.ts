@@ -1,7 +1,7 @@
 // Runs the real `pophook` command (bin/pophook.js) as a child process, the way a user or a compose
 // service does, and collects its JSON log lines; writes config files for it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,9 +61,15 @@ export function startPophook(
   const logs: LogLine[] = [];
   const text: string[] = [];
   const waiters = new Set<() => void>();
+  // Every line the process prints, timestamped, to <dir>/<pid>.log: V8's traces (--trace-opt, --trace-gc-nvp
+  // through the bench's --node-flags) beside the log lines that say where the run was (bench/README.md).
+  const keep = process.env.POPHOOK_SERVICE_OUTPUT;
+  if (keep) mkdirSync(keep, { recursive: true });
+  const kept = keep ? join(keep, `${child.pid}.log`) : undefined;
   const collect = (chunk: Buffer, carry: { rest: string }) => {
     const lines = (carry.rest + chunk.toString('utf8')).split('\n');
     carry.rest = lines.pop() ?? '';
+    if (kept) appendFileSync(kept, lines.map((line) => `${Date.now()} ${line}\n`).join(''));
     for (const line of lines) {
       if (line.startsWith('{')) {
         try {
