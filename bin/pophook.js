@@ -10,9 +10,10 @@
 // --optimize-for-size (which slowed every JIT-compiled function; docs/performance.md, "V8 flags"): a 2 MB
 // young generation for the main thread (V8 sizes it as the thread's heap is made; the parse threads get
 // theirs from src/payload/parser-pool.ts; with 1 MB, what deliveries hold in flight outlived it and was
-// promoted, a third more mark-compacts and a higher peak RSS), garbage collected on the thread that made it (no background GC
-// threads to wake and join), TurboFan compiling on the thread that asked (handing each compile to a helper
-// thread and back cost more than it saved; V8 makes its compiler's queue as the process starts). glibc's
+// promoted: more mark-compacts and a higher peak RSS), garbage collected on the thread that made it (no
+// background GC threads to wake and join), TurboFan compiling on the thread that asked (handing each
+// compile to a helper thread and back cost more than it saved; V8 makes its compiler's queue as the process
+// starts). glibc's
 // malloc keeps one arena for every thread (MALLOC_ARENA_MAX=1): with an arena per thread (main, parse
 // thread, V8's and libuv's), what each freed stayed with it, about 8 MB at the peak, and sharing one cost no
 // CPU measured; and it maps blocks of 128 KiB and more on their own, returned when freed

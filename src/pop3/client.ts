@@ -37,8 +37,8 @@ export const DEFAULTS = {
 
 /**
  * DELEs sent at once. A session deletes every message delivered since the last (thousands after a backlog):
- * a pending reply each, all alive until the last reply, outlived the young generation and were promoted: an
- * eighth of what the main thread promoted in the benchmark's steady window (docs/performance.md).
+ * a pending reply each, all alive until the last reply, outlived the young generation and were promoted,
+ * for the next full collection to sweep (docs/performance.md).
  */
 export const DELE_CHUNK = 256;
 
