@@ -11,16 +11,15 @@
 // young generation for the main thread (V8 sizes it as the thread's heap is made; the parse threads get
 // theirs from src/payload/parser-pool.ts; with 1 MB, what deliveries hold in flight outlived it and was
 // promoted: more mark-compacts and a higher peak RSS), garbage collected on the thread that made it (no
-// background GC threads to wake and join), TurboFan compiling on the thread that asked (handing each
-// compile to a helper thread and back cost more than it saved; V8 makes its compiler's queue as the process
-// starts). glibc's
-// malloc keeps one arena for every thread (MALLOC_ARENA_MAX=1): with an arena per thread (main, parse
+// background GC threads to wake and join), TurboFan compiling on the thread that asked (handing each compile
+// to a helper thread and back cost more than it saved; V8 makes its compiler's queue as the process starts).
+// glibc's malloc keeps one arena for every thread (MALLOC_ARENA_MAX=1): with an arena per thread (main, parse
 // thread, V8's and libuv's), what each freed stayed with it, about 8 MB at the peak, and sharing one cost no
 // CPU measured; and it maps blocks of 128 KiB and more on their own, returned when freed
 // (MALLOC_MMAP_THRESHOLD_: by default the threshold rises to the largest block freed, so a compiler's big
-// scratch blocks stayed in the arena); glibc reads both once. The service sets V8's other flags once it is
-// up (src/runtime/v8-flags.ts): V8 takes a code cache only under the flags it was made with, Node's of its
-// own modules under V8's defaults, dist/'s as the build wrote them (src/boot/code-cache.ts puts the young
+// scratch blocks stayed in the arena); glibc reads both once. The service sets V8's other flags once it is up
+// (src/runtime/v8-flags.ts): V8 takes a code cache only under the flags it was made with, Node's of its own
+// modules under V8's defaults, dist/'s as the build wrote them (src/boot/code-cache.ts puts the young
 // generation's flag back to its default once V8 has used it, so both are taken). The first line stays under
 // the kernel's 256 bytes (a test execs the bin). The command runs this file (`pophook`, `npm run pophook`,
 // the image's entry point); `node bin/pophook.js` runs without them.
